@@ -1,0 +1,184 @@
+//! Typed gradients: `grads.wrt(w)` has `w`'s own shape.
+
+use std::cell::Ref;
+
+use nalgebra::SMatrix;
+
+use crate::graph::{NodeKind, Tape};
+use crate::{Graph, Real, Value, Var};
+
+/// The gradient buffers of a graph, reused by every backward pass.
+pub(crate) struct GradStore<T: Real> {
+    /// One slot per node; `None` where the node needs no gradient.
+    slots: Vec<Option<Box<dyn Value<T>>>>,
+    /// Whether a gradient reached the node in the current pass.
+    reached: Vec<bool>,
+}
+
+impl<T: Real> Default for GradStore<T> {
+    fn default() -> Self {
+        GradStore {
+            slots: Vec::new(),
+            reached: Vec::new(),
+        }
+    }
+}
+
+impl<T: Real> GradStore<T> {
+    /// Zeroes every gradient, seeds `root` and runs the tape backward from it.
+    pub(crate) fn run(&mut self, tape: &Tape<T>, root: usize, seed: &dyn Value<T>) {
+        // Slots for nodes recorded since the last pass: the only allocation here.
+        for node in self.slots.len()..tape.nodes.len() {
+            let slot = tape.nodes[node]
+                .needs_grad
+                .then(|| tape.values[node].boxed_zeros());
+            self.slots.push(slot);
+        }
+        self.reached.resize(tape.nodes.len(), false);
+        for slot in self.slots.iter_mut().flatten() {
+            slot.as_mut_slice().fill(T::zero());
+        }
+        self.reached.fill(false);
+
+        let Some(root_grad) = self.slots[root].as_deref_mut() else {
+            // The root depends on constants only: every gradient is zero.
+            return;
+        };
+        root_grad.as_mut_slice().copy_from_slice(seed.as_slice());
+        self.reached[root] = true;
+
+        for i in (0..=root).rev() {
+            if !self.reached[i] {
+                continue;
+            }
+            let NodeKind::Op(op) = &tape.nodes[i].kind else {
+                continue;
+            };
+            let (before, rest) = self.slots.split_at_mut(i);
+            let d_out = rest[0]
+                .as_deref()
+                .expect("a reached node always needs a gradient");
+            op.backward(&tape.values, i, d_out, before);
+            for &input in op.inputs() {
+                self.reached[input] |= tape.nodes[input].needs_grad;
+            }
+        }
+    }
+}
+
+/// The result of a backward pass: the gradient of every node that needs one, each typed as its
+/// node.
+///
+/// [`Gradients::wrt`] returns `&SMatrix<T, R, C>` of the var's own shape, so reading a
+/// gradient into the wrong shape does not compile. The gradients are those of the last backward
+/// pass; while a `Gradients` is alive the graph can still be read, extended and given new leaf
+/// values, but another backward pass on it panics — drop this one first.
+///
+/// ```
+/// use nalgebra::{Matrix1, Matrix2x3};
+/// use shapegrad::Graph;
+///
+/// let g = Graph::<f64>::new();
+/// let w = g.var(Matrix2x3::repeat(1.0));
+/// let unused = g.var(Matrix1::new(5.0));
+/// let grads = w.sum().backward();
+/// let d_w: &Matrix2x3<f64> = grads.wrt(w);
+/// assert_eq!(*d_w, Matrix2x3::repeat(1.0));
+/// assert_eq!(grads.wrt(unused)[0], 0.0); // a var used by nothing gets zeros
+/// ```
+pub struct Gradients<'g, T: Real> {
+    graph: &'g Graph<T>,
+    store: Ref<'g, GradStore<T>>,
+}
+
+impl<T: Real> std::fmt::Debug for Gradients<'_, T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let with_grad = self.store.slots.iter().filter(|s| s.is_some()).count();
+        f.debug_struct("Gradients")
+            .field("nodes", &self.store.slots.len())
+            .field("with_gradient", &with_grad)
+            .finish()
+    }
+}
+
+impl<'g, T: Real> Gradients<'g, T> {
+    pub(crate) fn new(graph: &'g Graph<T>, store: Ref<'g, GradStore<T>>) -> Self {
+        Gradients { graph, store }
+    }
+
+    /// ∂output/∂`v`, of `v`'s shape.
+    ///
+    /// ```
+    /// use nalgebra::Matrix1;
+    /// let g = shapegrad::Graph::<f64>::new();
+    /// let x = g.var(Matrix1::new(3.0));
+    /// let grads = x.component_mul(x).backward();
+    /// assert_eq!(grads.wrt(x)[0], 6.0); // d(x²)/dx; the two uses add up
+    /// ```
+    ///
+    /// # Panics
+    /// If `v` is a constant (or computed from constants only), was created after this
+    /// backward pass, or belongs to another graph. Use [`Gradients::get`] to get `None` instead
+    /// in the first two cases.
+    pub fn wrt<const R: usize, const C: usize>(&self, v: Var<'g, T, R, C>) -> &SMatrix<T, R, C> {
+        match self.get(v) {
+            Some(grad) => grad,
+            None => panic!("{}", self.why_none(v.id())),
+        }
+    }
+
+    /// ∂output/∂`v`, or `None` if `v` has no gradient: it is a constant, depends on constants
+    /// only, or was created after this backward pass.
+    ///
+    /// ```
+    /// use nalgebra::Matrix1;
+    /// let g = shapegrad::Graph::<f64>::new();
+    /// let c = g.constant(Matrix1::new(3.0));
+    /// let grads = c.sum().backward();
+    /// assert!(grads.get(c).is_none());
+    /// ```
+    ///
+    /// # Panics
+    /// If `v` belongs to another graph.
+    pub fn get<const R: usize, const C: usize>(
+        &self,
+        v: Var<'g, T, R, C>,
+    ) -> Option<&SMatrix<T, R, C>> {
+        assert!(
+            std::ptr::eq(v.graph(), self.graph),
+            "shapegrad: Gradients::wrt was given a Var of another Graph"
+        );
+        let slot = self.store.slots.get(v.id())?.as_deref()?;
+        Some(crate::value::downcast::<T, SMatrix<T, R, C>>(slot))
+    }
+
+    /// The gradient of node `id` as a column-major slice, for shape-erased tools.
+    pub(crate) fn slice_of(&self, id: usize) -> Option<&[T]> {
+        Some(self.store.slots.get(id)?.as_deref()?.as_slice())
+    }
+
+    fn why_none(&self, id: usize) -> String {
+        let tape = self.graph.tape.borrow();
+        let node = &tape.nodes[id];
+        let label = match &node.name {
+            Some(name) => format!("`{name}` (node {id})"),
+            None => format!("node {id}"),
+        };
+        if id >= self.store.slots.len() {
+            return format!(
+                "shapegrad: {label} was created after this backward pass, so it has no gradient \
+                 in it; call backward again"
+            );
+        }
+        match node.kind {
+            NodeKind::Constant => format!(
+                "shapegrad: {label} is a constant and has no gradient; create it with \
+                 Graph::var to differentiate with respect to it"
+            ),
+            _ => format!(
+                "shapegrad: {label} is computed from constants only and has no gradient; \
+                 make one of its leaves a Graph::var to differentiate with respect to it"
+            ),
+        }
+    }
+}

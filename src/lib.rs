@@ -1,0 +1,65 @@
+//! Reverse-mode automatic differentiation in which every matrix carries its dimensions in its
+//! type, so the compiler does the dimensional analysis of backprop.
+//!
+//! Matrices are nalgebra's static matrices, `SMatrix<T, R, C>`. Each op has a typed forward
+//! and a typed backward ([`Op`]): the backward accepts only a gradient of the output's shape
+//! and returns gradients of exactly the inputs' shapes. A [`Graph`] records ops on [`Var`]
+//! handles, caches their values, runs backward in reverse and adds gradients where a value
+//! forks; [`Gradients::wrt`] hands back each gradient in its variable's own shape.
+//!
+//! ```
+//! use nalgebra::{SMatrix, Matrix5x3};
+//! use shapegrad::Graph;
+//!
+//! let g = Graph::<f64>::new();
+//! let w = g.var(SMatrix::<f64, 5, 10>::repeat(0.1)); // W: 5×10
+//! let x = g.var(SMatrix::<f64, 10, 3>::repeat(1.0)); // x: 10×3
+//! let d = w * x;                                      // D: 5×3
+//! let loss = d.relu().sum();
+//!
+//! let grads = loss.backward();
+//! let d_w: &SMatrix<f64, 5, 10> = grads.wrt(w);     // dW has W's shape
+//! assert_eq!(*d_w, SMatrix::<f64, 5, 10>::repeat(3.0));
+//! // let oops: &Matrix5x3<f64> = grads.wrt(w);      // does not compile: 5×10 is not 5×3
+//! # let _ = Matrix5x3::<f64>::zeros();
+//! ```
+//!
+//! # Notation
+//!
+//! `T` scalar (`f32` or `f64`), `R` rows, `C` columns, `K` a contracted dimension;
+//! `dOut` is ∂loss/∂output and `dA`, `dB` are ∂loss/∂input; `·` is the matrix product, `∘` the
+//! element-wise product, `[p]` is 1 where `p` holds and 0 elsewhere.
+//!
+//! # The ops
+//!
+//! See [`ops`] for the table of ops with their shape and gradient rules.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod check;
+mod gradients;
+mod graph;
+mod inputs;
+mod op;
+pub mod ops;
+#[cfg(test)]
+mod testing;
+mod value;
+mod var;
+
+pub use gradients::Gradients;
+pub use graph::Graph;
+pub use inputs::{Inputs, VarTuple};
+pub use op::Op;
+pub use value::{Real, Value};
+pub use var::Var;
+
+/// Seals the traits whose implementations shapegrad provides for every shape.
+mod sealed {
+    pub trait Sealed {}
+}
+
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -1,0 +1,131 @@
+//! The typed op contract.
+
+use crate::{Inputs, Real, Value};
+
+/// One differentiable operation: a typed `forward` and, directly under it, a typed `backward`.
+///
+/// `I` is the tuple of input matrices, so the arity and every input shape are part of the type
+/// (see [`Inputs`]); [`Op::Output`] is the output matrix. The contract the compiler enforces:
+///
+/// * `forward` receives references to the inputs and returns the output;
+/// * `backward` receives `d_out`, the gradient of the loss with respect to the output —
+///   typed exactly as the output — and returns the gradients of the inputs, typed exactly as the
+///   inputs (the return type *is* `I`). It multiplies its local gradient by `d_out` (the chain
+///   rule); adding gradients where a value is used twice, and the order of the calls, are the
+///   graph's job.
+///
+/// A backward that returns a gradient of the wrong shape, such as the classic `d_a = d_out · b`
+/// with the transpose forgotten, does not compile.
+///
+/// # A user-defined op
+///
+/// Swish, `y = x ∘ σ(x)`, element-wise, with `dy/dx = σ(x) + y ∘ (1 − σ(x))`:
+///
+/// ```
+/// use nalgebra::SMatrix;
+/// use shapegrad::{Graph, Op, Real};
+///
+/// /// Swish, element-wise. Shape: (R×C) → (R×C). Gradient: dX = dOut ∘ (σ(x) + y ∘ (1 − σ(x))).
+/// struct Swish;
+///
+/// fn sigmoid<T: Real>(x: T) -> T {
+///     T::one() / (T::one() + (-x).exp())
+/// }
+///
+/// impl<T: Real, const R: usize, const C: usize> Op<T, (SMatrix<T, R, C>,)> for Swish {
+///     type Output = SMatrix<T, R, C>;
+///
+///     fn forward(&self, (x,): (&SMatrix<T, R, C>,)) -> SMatrix<T, R, C> {
+///         x.map(|v| v * sigmoid(v))
+///     }
+///
+///     fn backward(
+///         &self,
+///         (x,): (&SMatrix<T, R, C>,),
+///         y: &SMatrix<T, R, C>,
+///         d_out: &SMatrix<T, R, C>,
+///     ) -> (SMatrix<T, R, C>,) {
+///         let local = x.zip_map(y, |x, y| {
+///             let s = sigmoid(x);
+///             s + y * (T::one() - s)
+///         });
+///         (d_out.component_mul(&local),)
+///     }
+/// }
+///
+/// let g = Graph::<f64>::new();
+/// let x = g.var(SMatrix::<f64, 2, 2>::new(-1.0, 0.5, 2.0, 0.0));
+/// let y = g.apply(Swish, (x,)); // y: Var<'_, f64, 2, 2>
+/// let loss = y.sum();
+/// let grads = loss.backward();
+/// assert!((grads.wrt(x)[(1, 1)] - 0.5).abs() < 1e-12); // swish'(0) = 1/2
+/// drop(grads);
+///
+/// // The analytic gradient agrees with central differences.
+/// let report = shapegrad::check::gradcheck(loss, &Default::default());
+/// assert!(report.passed(), "{report}");
+/// ```
+///
+/// A matrix product whose backward forgets a transpose is rejected: `d_out` is R×C and `b` is
+/// K×C, so `d_out * b` has no K×C-compatible inner dimension, and the return type demands
+/// R×K — see `ui-tests/op_backward_transpose_forgotten.rs`.
+///
+/// # Fast paths
+///
+/// [`Op::forward_into`] and [`Op::backward_into`] have default implementations in terms of
+/// `forward` and `backward`. Override them to write the output in place and to add gradients
+/// into the graph's buffers without temporaries, or to skip the gradient of an input that needs
+/// none (its slot is `None`). Overrides must compute the same values.
+pub trait Op<T: Real, I: Inputs<T>>: 'static {
+    /// The output matrix, e.g. `SMatrix<T, R, C>`.
+    type Output: Value<T>;
+
+    /// A short name for the op, used in messages and graph drawings.
+    ///
+    /// Defaults to the type's name without its path and generic arguments.
+    fn name(&self) -> &'static str {
+        short_type_name(std::any::type_name::<Self>())
+    }
+
+    /// Computes the output from the inputs.
+    fn forward(&self, inputs: I::Refs<'_>) -> Self::Output;
+
+    /// Given the inputs, the cached output and `d_out` (∂loss/∂output), returns ∂loss/∂input
+    /// for each input, each of its input's shape.
+    fn backward(&self, inputs: I::Refs<'_>, output: &Self::Output, d_out: &Self::Output) -> I;
+
+    /// Writes the output into `out` (which holds the previous output). Defaults to
+    /// `*out = self.forward(inputs)`.
+    fn forward_into(&self, inputs: I::Refs<'_>, out: &mut Self::Output) {
+        *out = self.forward(inputs);
+    }
+
+    /// Adds each input's gradient into its slot of `d_inputs` (`None`: not needed). Defaults to
+    /// calling [`Op::backward`] and adding its result.
+    fn backward_into(
+        &self,
+        inputs: I::Refs<'_>,
+        output: &Self::Output,
+        d_out: &Self::Output,
+        d_inputs: I::GradsMut<'_>,
+    ) {
+        I::accumulate(self.backward(inputs, output, d_out), d_inputs);
+    }
+}
+
+/// `a::b::Swish<f64, 2>` → `Swish`.
+fn short_type_name(full: &'static str) -> &'static str {
+    let base = full.split('<').next().unwrap_or(full);
+    base.rsplit("::").next().unwrap_or(base)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::short_type_name;
+
+    #[test]
+    fn short_names_drop_path_and_generics() {
+        assert_eq!(short_type_name("a::b::Swish<f64, 2>"), "Swish");
+        assert_eq!(short_type_name("Plain"), "Plain");
+    }
+}
