@@ -8,13 +8,13 @@
 //! allocating per pass. The numerical counterparts replay the graph with a nudged leaf
 //! ([`Var::set_value`]) and restore it afterwards.
 //!
-//! | what | reverse mode (exact) | central differences |
+//! | what | reverse mode (exact), passes | central differences, passes |
 //! |---|---|---|
-//! | Jacobian, N×1 → M×1 | [`jacobian`]: M×N, M backward passes | [`numerical_jacobian`]: 2N forward passes |
-//! | Jacobian, Ri×Ci → Ro×Co | [`matrix_jacobian`]: Ro·Co backward passes | [`numerical_matrix_jacobian`]: 2·Ri·Ci forward |
-//! | uᵀ·J (VJP) | [`vjp`]: 1 backward pass | — |
-//! | J·v (JVP) | [`jvp`]: Ro·Co backward passes | [`jvp_central_difference`]: 2 forward passes |
-//! | Hessian, N×1 → 1×1 | — | [`hessian`]: 2N forward + 2N backward passes |
+//! | Jacobian, N×1 → M×1 | [`jacobian`]: M backward | [`numerical_jacobian`]: 2N forward |
+//! | Jacobian, Ri×Ci → Ro×Co | [`matrix_jacobian`]: Ro·Co backward | [`numerical_matrix_jacobian`]: 2·Ri·Ci forward |
+//! | uᵀ·J (VJP) | [`vjp`]: 1 backward | — |
+//! | J·v (JVP) | [`jvp`]: Ro·Co backward | [`jvp_central_difference`]: 2 forward |
+//! | Hessian, N×1 → 1×1 | — | [`hessian`]: 2N forward + 2N backward |
 //!
 //! [`jacobian_check`] compares the analytic and numerical Jacobians and reports the worst entry.
 //!
@@ -67,9 +67,11 @@
 //!
 //! # 4. Matrix → matrix: a four-index object
 //!
-//! ∂Y[i,j]/∂X[k,l] for Y: Ro×Co and X: Ri×Ci is a [`MatrixJacobian`]. It can be flattened to
-//! (Ro·Co)×(Ri·Ci) in nalgebra's column-major order: the row of Y[i,j] is `i + j·Ro`, the column
-//! of X[k,l] is `k + l·Ri` (so for Y = W·X the flat Jacobian is the Kronecker product I ⊗ W).
+//! `∂Y[i,j]/∂X[k,l]` for Y: Ro×Co and X: Ri×Ci is a [`MatrixJacobian`]. It can be flattened to
+//! (Ro·Co)×(Ri·Ci) in nalgebra's column-major order: the row of `Y[i,j]` is `i + j·Ro`, the column
+//! of `X[k,l]` is `k + l·Ri` (so for Y = W·X the flat Jacobian is the Kronecker product I ⊗ W).
+//! Stable Rust cannot compute Ro·Co in a type, so the flat shape is declared by the caller (the
+//! type annotation) and checked by const assertions, which fail at `cargo build`.
 //!
 //! ```
 //! use nalgebra::{Matrix2, Matrix2x3, Matrix3x2, SMatrix};
@@ -155,8 +157,8 @@ pub fn jacobian_of<T: Real, const M: usize, const N: usize>(
     jacobian(f(x), x)
 }
 
-/// The Jacobian of a matrix function, ∂Y[i,j]/∂X[k,l] for `y`: Ro×Co and `x`: Ri×Ci, by
-/// reverse mode: one backward pass per entry of `y`, each giving ∂Y[i,j]/∂X in `x`'s shape.
+/// The Jacobian of a matrix function, `∂Y[i,j]/∂X[k,l]` for `y`: Ro×Co and `x`: Ri×Ci, by
+/// reverse mode: one backward pass per entry of `y`, each giving `∂Y[i,j]/∂X` in `x`'s shape.
 ///
 /// Read entries with [`MatrixJacobian::get`], or flatten it to (Ro·Co)×(Ri·Ci) with
 /// [`MatrixJacobian::flatten`] (column-major, see there).
@@ -192,7 +194,7 @@ pub fn matrix_jacobian<
 }
 
 /// The vector-Jacobian product uᵀ·J, the reverse-mode primitive: one backward pass of `y`
-/// seeded with `u` (of `y`'s shape), giving ∑ᵢⱼ u[i,j]·∂Y[i,j]/∂X in `x`'s shape. For column
+/// seeded with `u` (of `y`'s shape), giving ∑ᵢⱼ `u[i,j]·∂Y[i,j]/∂X` in `x`'s shape. For column
 /// vectors that is Jᵀ·u.
 ///
 /// ```
@@ -220,7 +222,7 @@ pub fn vjp<'g, T: Real, const RO: usize, const CO: usize, const RI: usize, const
 }
 
 /// The Jacobian-vector product J·v (the forward direction): how `y` moves when `x` moves along
-/// `v`, ∑ₖₗ ∂Y[i,j]/∂X[k,l]·v[k,l], in `y`'s shape.
+/// `v`, ∑ₖₗ `∂Y[i,j]/∂X[k,l]·v[k,l]`, in `y`'s shape.
 ///
 /// Exact, but the graph only runs in reverse: it costs one backward pass per entry of `y`
 /// (as much as the whole Jacobian). When `y` is large, [`jvp_central_difference`] costs two

@@ -6,7 +6,7 @@ use super::{MatrixJacobian, matrix_jacobian, numerical_matrix_jacobian};
 use crate::check::GradcheckOptions;
 use crate::{Real, Var};
 
-/// One compared Jacobian entry ∂Y[i,j]/∂X[k,l]: where, and both values.
+/// One compared Jacobian entry `∂Y[i,j]/∂X[k,l]`: where, and both values.
 #[derive(Clone, Debug, PartialEq)]
 pub struct JacobianEntry<T> {
     /// `(i, j)`: the entry of the output Y.
@@ -40,7 +40,7 @@ impl<T: Real> JacobianEntry<T> {
 
 /// What [`jacobian_check`] or [`compare`] found: how many entries were compared, and the worst.
 ///
-/// Its `Display` names the worst entry (∂Y[i,j]/∂X[k,l], its flat position, both values).
+/// Its `Display` names the worst entry (`∂Y[i,j]/∂X[k,l]`, its flat position, both values).
 #[derive(Clone, Debug, PartialEq)]
 pub struct JacobianReport<T> {
     /// The number of entries compared, Ro·Co·Ri·Ci.

@@ -4,7 +4,7 @@ use nalgebra::SMatrix;
 
 use crate::Real;
 
-/// ∂Y[i,j]/∂X[k,l] for a function from Ri×Ci matrices X to Ro×Co matrices Y.
+/// `∂Y[i,j]/∂X[k,l]` for a function from Ri×Ci matrices X to Ro×Co matrices Y.
 ///
 /// It is stored typed, as one Ri×Ci gradient per entry of Y (what one backward pass seeded with
 /// that entry gives), so all four dimensions are in the type. [`MatrixJacobian::flatten`]
@@ -57,7 +57,7 @@ impl<T: Real, const RO: usize, const CO: usize, const RI: usize, const CI: usize
         }
     }
 
-    /// ∂Y[i,j]/∂X[k,l].
+    /// `∂Y[i,j]/∂X[k,l]`.
     ///
     /// ```
     /// use nalgebra::Matrix2;
@@ -75,7 +75,7 @@ impl<T: Real, const RO: usize, const CO: usize, const RI: usize, const CI: usize
         self.gradients[(i, j)][(k, l)]
     }
 
-    /// ∂Y[i,j]/∂X, the gradient of one output entry, in X's shape.
+    /// `∂Y[i,j]/∂X`, the gradient of one output entry, in X's shape.
     ///
     /// ```
     /// use nalgebra::Matrix2;
@@ -94,7 +94,7 @@ impl<T: Real, const RO: usize, const CO: usize, const RI: usize, const CI: usize
         &self.gradients[(i, j)]
     }
 
-    /// ∂Y[i,j]/∂X, mutably.
+    /// `∂Y[i,j]/∂X`, mutably.
     ///
     /// ```
     /// let mut jac = shapegrad::jacobian::MatrixJacobian::<f64, 1, 2, 2, 1>::zeros();

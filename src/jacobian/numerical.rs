@@ -34,7 +34,7 @@ pub fn numerical_jacobian<'g, T: Real, const M: usize, const N: usize>(
     numerical_matrix_jacobian(y, x, h).flatten()
 }
 
-/// The Jacobian of a matrix function, ∂Y[i,j]/∂X[k,l], by central differences on the leaf `x`:
+/// The Jacobian of a matrix function, `∂Y[i,j]/∂X[k,l]`, by central differences on the leaf `x`:
 /// 2·Ri·Ci forward replays, error O(h²); `x` is restored afterwards. The counterpart of
 /// [`matrix_jacobian`](super::matrix_jacobian).
 ///
