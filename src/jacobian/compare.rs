@@ -7,6 +7,20 @@ use crate::check::GradcheckOptions;
 use crate::{Real, Var};
 
 /// One compared Jacobian entry `∂Y[i,j]/∂X[k,l]`: where, and both values.
+///
+/// ```
+/// use nalgebra::Matrix2;
+/// use shapegrad::{Graph, jacobian::jacobian_check};
+///
+/// let g = Graph::<f64>::new();
+/// let x = g.var(Matrix2::new(1.0, 2.0, 3.0, 4.0));
+/// let report = jacobian_check(x * x, x, &Default::default());
+/// let worst = report.worst.unwrap();
+/// let (i, j) = worst.output;
+/// let (k, l) = worst.input;
+/// assert_eq!(worst.flat, (i + 2 * j, k + 2 * l));
+/// assert!(worst.passes(&report.options));
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct JacobianEntry<T> {
     /// `(i, j)`: the entry of the output Y.
@@ -28,6 +42,16 @@ pub struct JacobianEntry<T> {
 
 impl<T: Real> JacobianEntry<T> {
     /// Whether this entry is within the tolerances: `abs_error ≤ atol` or `rel_error ≤ rtol`.
+    ///
+    /// ```
+    /// use shapegrad::{check::GradcheckOptions, jacobian::JacobianEntry};
+    ///
+    /// let entry = JacobianEntry {
+    ///     output: (0, 0), input: (1, 0), flat: (0, 1),
+    ///     analytic: 2.0, numeric: 2.0 + 1e-9, abs_error: 1e-9, rel_error: 5e-10,
+    /// };
+    /// assert!(entry.passes(&GradcheckOptions::default()));
+    /// ```
     pub fn passes(&self, options: &GradcheckOptions<T>) -> bool {
         self.abs_error <= options.atol || self.rel_error <= options.rtol
     }
@@ -41,6 +65,17 @@ impl<T: Real> JacobianEntry<T> {
 /// What [`jacobian_check`] or [`compare`] found: how many entries were compared, and the worst.
 ///
 /// Its `Display` names the worst entry (`∂Y[i,j]/∂X[k,l]`, its flat position, both values).
+///
+/// ```
+/// use nalgebra::Vector2;
+/// use shapegrad::{Graph, jacobian::jacobian_check};
+///
+/// let g = Graph::<f64>::new();
+/// let x = g.var(Vector2::new(1.0, -1.0));
+/// let report = jacobian_check(x.component_mul(x), x, &Default::default());
+/// assert_eq!(report.entries_checked, 4);
+/// assert!(report.to_string().starts_with("jacobian check passed: 4 entries; worst ∂Y["));
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct JacobianReport<T> {
     /// The number of entries compared, Ro·Co·Ri·Ci.
@@ -54,6 +89,15 @@ pub struct JacobianReport<T> {
 
 impl<T: Real> JacobianReport<T> {
     /// Whether every entry is within the tolerances. A comparison of nothing does not pass.
+    ///
+    /// ```
+    /// use shapegrad::jacobian::{MatrixJacobian, compare};
+    ///
+    /// let empty = MatrixJacobian::<f64, 0, 1, 1, 1>::zeros();
+    /// assert!(!compare(&empty, &empty, &Default::default()).passed());
+    /// let one = MatrixJacobian::<f64, 1, 1, 1, 1>::zeros();
+    /// assert!(compare(&one, &one, &Default::default()).passed());
+    /// ```
     pub fn passed(&self) -> bool {
         self.worst
             .as_ref()
