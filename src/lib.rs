@@ -41,6 +41,7 @@ pub mod check;
 mod gradients;
 mod graph;
 mod inputs;
+pub mod jacobian;
 mod op;
 pub mod ops;
 #[cfg(test)]
