@@ -17,9 +17,14 @@
 //! | [`Mean`] | `a.mean()` | R×C → 1×1 | dA = dOut/(R·C) |
 //! | [`Relu`] | `a.relu()` | R×C → R×C | dA = dOut∘[a > 0] |
 //! | [`Maximum`] | `a.maximum(b)` | max(R×C, R×C) → R×C | dA = dOut∘[a ≥ b], dB = dOut∘[a < b] |
+//! | [`Exp`] | `a.exp()` | R×C → R×C | dA = dOut∘y, y = eᵃ |
+//! | [`Ln`] | `a.ln()` | R×C → R×C | dA = dOut∘(1/a) |
+//! | [`Tanh`] | `a.tanh()` | R×C → R×C | dA = dOut∘(1 − y²), y = tanh a |
 
 mod add;
 mod component_mul;
+mod exp;
+mod ln;
 mod matmul;
 mod maximum;
 mod mean;
@@ -28,10 +33,13 @@ mod relu;
 mod scale;
 mod sub;
 mod sum;
+mod tanh;
 mod transpose;
 
 pub use add::Add;
 pub use component_mul::ComponentMul;
+pub use exp::Exp;
+pub use ln::Ln;
 pub use matmul::MatMul;
 pub use maximum::Maximum;
 pub use mean::Mean;
@@ -40,4 +48,5 @@ pub use relu::Relu;
 pub use scale::Scale;
 pub use sub::Sub;
 pub use sum::Sum;
+pub use tanh::Tanh;
 pub use transpose::Transpose;
