@@ -20,6 +20,9 @@
 //! | [`Exp`] | `a.exp()` | R×C → R×C | dA = dOut∘y, y = eᵃ |
 //! | [`Ln`] | `a.ln()` | R×C → R×C | dA = dOut∘(1/a) |
 //! | [`Tanh`] | `a.tanh()` | R×C → R×C | dA = dOut∘(1 − y²), y = tanh a |
+//! | [`Sigmoid`] | `a.sigmoid()` | R×C → R×C | dA = dOut∘y∘(1 − y), y = σ(a) |
+//! | [`Softplus`] | `a.softplus()` | R×C → R×C | dA = dOut∘σ(a) |
+//! | [`Sqrt`] | `a.sqrt()` | R×C → R×C | dA = dOut∘1/(2y), y = √a |
 
 mod add;
 mod component_mul;
@@ -31,6 +34,9 @@ mod mean;
 mod neg;
 mod relu;
 mod scale;
+mod sigmoid;
+mod softplus;
+mod sqrt;
 mod sub;
 mod sum;
 mod tanh;
@@ -46,6 +52,9 @@ pub use mean::Mean;
 pub use neg::Neg;
 pub use relu::Relu;
 pub use scale::Scale;
+pub use sigmoid::Sigmoid;
+pub use softplus::Softplus;
+pub use sqrt::Sqrt;
 pub use sub::Sub;
 pub use sum::Sum;
 pub use tanh::Tanh;
