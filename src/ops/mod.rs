@@ -23,7 +23,11 @@
 //! | [`Sigmoid`] | `a.sigmoid()` | R×C → R×C | dA = dOut∘y∘(1 − y), y = σ(a) |
 //! | [`Softplus`] | `a.softplus()` | R×C → R×C | dA = dOut∘σ(a) |
 //! | [`Sqrt`] | `a.sqrt()` | R×C → R×C | dA = dOut∘1/(2y), y = √a |
+//! | [`Abs`] | `a.abs()` | R×C → R×C | dA = dOut∘sign(a), sign(0) = 0 |
+//! | [`Powi`] | `a.powi(n)` | R×C → R×C | dA = dOut∘n·aⁿ⁻¹ (0 for n = 0) |
+//! | [`Powf`] | `a.powf(p)` | R×C → R×C | dA = dOut∘p·aᵖ⁻¹ (0 for p = 0) |
 
+mod abs;
 mod add;
 mod component_mul;
 mod exp;
@@ -32,6 +36,8 @@ mod matmul;
 mod maximum;
 mod mean;
 mod neg;
+mod powf;
+mod powi;
 mod relu;
 mod scale;
 mod sigmoid;
@@ -42,6 +48,7 @@ mod sum;
 mod tanh;
 mod transpose;
 
+pub use abs::Abs;
 pub use add::Add;
 pub use component_mul::ComponentMul;
 pub use exp::Exp;
@@ -50,6 +57,8 @@ pub use matmul::MatMul;
 pub use maximum::Maximum;
 pub use mean::Mean;
 pub use neg::Neg;
+pub use powf::Powf;
+pub use powi::Powi;
 pub use relu::Relu;
 pub use scale::Scale;
 pub use sigmoid::Sigmoid;
