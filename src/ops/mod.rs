@@ -26,9 +26,15 @@
 //! | [`Abs`] | `a.abs()` | R×C → R×C | dA = dOut∘sign(a), sign(0) = 0 |
 //! | [`Powi`] | `a.powi(n)` | R×C → R×C | dA = dOut∘n·aⁿ⁻¹ (0 for n = 0) |
 //! | [`Powf`] | `a.powf(p)` | R×C → R×C | dA = dOut∘p·aᵖ⁻¹ (0 for p = 0) |
+//! | [`Square`] | `a.square()` | R×C → R×C | dA = dOut∘2a |
+//! | [`Reciprocal`] | `a.reciprocal()` | R×C → R×C | dA = −dOut∘y², y = 1/a |
+//! | [`ComponentDiv`] | `a.component_div(b)` | R×C ⊘ R×C → R×C | dA = dOut⊘B, dB = −dOut∘A⊘B² |
+//! | [`AddScalar`] | `a.add_scalar(s)` | R×C + s → R×C | dA = dOut |
 
 mod abs;
 mod add;
+mod add_scalar;
+mod component_div;
 mod component_mul;
 mod exp;
 mod ln;
@@ -38,11 +44,13 @@ mod mean;
 mod neg;
 mod powf;
 mod powi;
+mod reciprocal;
 mod relu;
 mod scale;
 mod sigmoid;
 mod softplus;
 mod sqrt;
+mod square;
 mod sub;
 mod sum;
 mod tanh;
@@ -50,6 +58,8 @@ mod transpose;
 
 pub use abs::Abs;
 pub use add::Add;
+pub use add_scalar::AddScalar;
+pub use component_div::ComponentDiv;
 pub use component_mul::ComponentMul;
 pub use exp::Exp;
 pub use ln::Ln;
@@ -59,11 +69,13 @@ pub use mean::Mean;
 pub use neg::Neg;
 pub use powf::Powf;
 pub use powi::Powi;
+pub use reciprocal::Reciprocal;
 pub use relu::Relu;
 pub use scale::Scale;
 pub use sigmoid::Sigmoid;
 pub use softplus::Softplus;
 pub use sqrt::Sqrt;
+pub use square::Square;
 pub use sub::Sub;
 pub use sum::Sum;
 pub use tanh::Tanh;
