@@ -111,6 +111,7 @@ mod tests {
         let x = g.var(Matrix1x4::new(0.0, -0.0, 0.0, 0.0));
         let y = x.sqrt();
         assert_eq!(y.value(), Matrix1x4::zeros());
+        assert!(y.value()[1].is_sign_negative(), "√(−0.0) = −0.0");
         let grads = y.backward_with(Matrix1x4::new(1.0, 1.0, -2.0, 0.0));
         let d = grads.wrt(x);
         assert_eq!(d[0], f64::INFINITY);
