@@ -17,27 +17,66 @@
 //! | [`Mean`] | `a.mean()` | R×C → 1×1 | dA = dOut/(R·C) |
 //! | [`Relu`] | `a.relu()` | R×C → R×C | dA = dOut∘[a > 0] |
 //! | [`Maximum`] | `a.maximum(b)` | max(R×C, R×C) → R×C | dA = dOut∘[a ≥ b], dB = dOut∘[a < b] |
+//! | [`Exp`] | `a.exp()` | R×C → R×C | dA = dOut∘y, y = eᵃ |
+//! | [`Ln`] | `a.ln()` | R×C → R×C | dA = dOut∘(1/a) |
+//! | [`Tanh`] | `a.tanh()` | R×C → R×C | dA = dOut∘(1 − y²), y = tanh a |
+//! | [`Sigmoid`] | `a.sigmoid()` | R×C → R×C | dA = dOut∘y∘(1 − y), y = σ(a) |
+//! | [`Softplus`] | `a.softplus()` | R×C → R×C | dA = dOut∘σ(a) |
+//! | [`Sqrt`] | `a.sqrt()` | R×C → R×C | dA = dOut∘1/(2y), y = √a |
+//! | [`Abs`] | `a.abs()` | R×C → R×C | dA = dOut∘sign(a), sign(0) = 0 |
+//! | [`Powi`] | `a.powi(n)` | R×C → R×C | dA = dOut∘n·aⁿ⁻¹ (0 for n = 0) |
+//! | [`Powf`] | `a.powf(p)` | R×C → R×C | dA = dOut∘p·aᵖ⁻¹ (0 for p = 0) |
+//! | [`Square`] | `a.square()` | R×C → R×C | dA = dOut∘2a |
+//! | [`Reciprocal`] | `a.reciprocal()` | R×C → R×C | dA = −dOut∘y², y = 1/a |
+//! | [`ComponentDiv`] | `a.component_div(b)` | R×C ⊘ R×C → R×C | dA = dOut⊘B, dB = −dOut∘A⊘B² |
+//! | [`AddScalar`] | `a.add_scalar(s)` | R×C + s → R×C | dA = dOut |
 
+mod abs;
 mod add;
+mod add_scalar;
+mod component_div;
 mod component_mul;
+mod exp;
+mod ln;
 mod matmul;
 mod maximum;
 mod mean;
 mod neg;
+mod powf;
+mod powi;
+mod reciprocal;
 mod relu;
 mod scale;
+mod sigmoid;
+mod softplus;
+mod sqrt;
+mod square;
 mod sub;
 mod sum;
+mod tanh;
 mod transpose;
 
+pub use abs::Abs;
 pub use add::Add;
+pub use add_scalar::AddScalar;
+pub use component_div::ComponentDiv;
 pub use component_mul::ComponentMul;
+pub use exp::Exp;
+pub use ln::Ln;
 pub use matmul::MatMul;
 pub use maximum::Maximum;
 pub use mean::Mean;
 pub use neg::Neg;
+pub use powf::Powf;
+pub use powi::Powi;
+pub use reciprocal::Reciprocal;
 pub use relu::Relu;
 pub use scale::Scale;
+pub use sigmoid::Sigmoid;
+pub use softplus::Softplus;
+pub use sqrt::Sqrt;
+pub use square::Square;
 pub use sub::Sub;
 pub use sum::Sum;
+pub use tanh::Tanh;
 pub use transpose::Transpose;

@@ -1,0 +1,149 @@
+use nalgebra::SMatrix;
+
+use crate::{Op, Real, Var};
+
+/// Natural logarithm, element-wise: `ln x`.
+///
+/// ```text
+/// Shape:    (R×C) → (R×C)
+/// Gradient: dA = dOut ∘ (1 / x) (R×C)
+/// ```
+///
+/// The output has the input's type (typed equality), so there is no shape rule to break.
+///
+/// Domain, exactly as `f64::ln`, with gradients to match:
+/// * `x > 0`: finite value, gradient `dOut / x`;
+/// * `x = 0` (`0.0` or `-0.0`): value `−inf`; the local derivative is `+inf`, so the gradient
+///   is `+inf` where `dOut > 0`, `−inf` where `dOut < 0` and NaN where `dOut = 0`;
+/// * `x < 0` or NaN: value NaN and gradient NaN (not the finite `1/x`, so that no finite
+///   gradient comes out of an undefined value).
+///
+/// Sugar: `a.ln()`, nalgebra's (and Rust's) name for the natural logarithm.
+///
+/// ```
+/// use nalgebra::Matrix1x2;
+/// use shapegrad::{Graph, Var};
+///
+/// let g = Graph::<f64>::new();
+/// let a = g.var(Matrix1x2::new(1.0, 4.0));
+/// let y: Var<'_, f64, 1, 2> = a.ln();
+/// assert_eq!(y.value()[0], 0.0);
+/// assert_eq!(*y.sum().backward().wrt(a), Matrix1x2::new(1.0, 0.25));
+/// ```
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Ln;
+
+impl<T: Real, const R: usize, const C: usize> Op<T, (SMatrix<T, R, C>,)> for Ln {
+    type Output = SMatrix<T, R, C>;
+
+    fn name(&self) -> &'static str {
+        "ln"
+    }
+
+    fn forward(&self, (a,): (&SMatrix<T, R, C>,)) -> SMatrix<T, R, C> {
+        a.map(|x| x.ln())
+    }
+
+    fn backward(
+        &self,
+        (a,): (&SMatrix<T, R, C>,),
+        _out: &SMatrix<T, R, C>,
+        d_out: &SMatrix<T, R, C>,
+    ) -> (SMatrix<T, R, C>,) {
+        let nan: T = nalgebra::convert(f64::NAN);
+        let local = |x: T| {
+            if x == T::zero() {
+                // 1/(-0.0) would be −inf: the derivative of ln at 0 is +inf from either zero.
+                nalgebra::convert(f64::INFINITY)
+            } else if x > T::zero() {
+                T::one() / x
+            } else {
+                nan
+            }
+        };
+        (d_out.zip_map(a, |d, x| d * local(x)),)
+    }
+}
+
+impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
+    /// The natural logarithm element-wise, see [`Ln`](crate::ops::Ln).
+    ///
+    /// ```
+    /// let g = shapegrad::Graph::<f64>::new();
+    /// let x = g.var(nalgebra::Vector2::new(1.0, std::f64::consts::E));
+    /// assert_eq!(x.ln().value(), nalgebra::Vector2::new(0.0, 1.0));
+    /// ```
+    pub fn ln(self) -> Var<'g, T, R, C> {
+        self.graph().apply(Ln, (self,))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use nalgebra::{Matrix1x3, Matrix1x4};
+
+    use super::Ln;
+    use crate::Graph;
+    use crate::testing::{check_unary, random, rng};
+
+    #[test]
+    fn forward_values() {
+        let g = Graph::<f64>::new();
+        let e = std::f64::consts::E;
+        let x = g.var(Matrix1x3::new(1.0, e * e, 0.5));
+        let y = x.ln().value();
+        let expected = Matrix1x3::new(0.0, 2.0, -std::f64::consts::LN_2);
+        assert!((y - expected).abs().max() < 1e-15, "{y}");
+    }
+
+    #[test]
+    fn gradcheck_random_positive() {
+        let mut rng = rng(210);
+        let x = random::<3, 4>(&mut rng).map(|v| v.abs() + 0.2);
+        check_unary(Ln, Ln, x);
+        check_unary(
+            Ln,
+            Ln,
+            random::<1, 1>(&mut rng).map(|v| 5.0 * v.abs() + 0.5),
+        );
+    }
+
+    #[test]
+    fn at_zero_value_is_minus_inf_and_gradient_plus_inf() {
+        let g = Graph::<f64>::new();
+        let x = g.var(Matrix1x4::new(0.0, -0.0, 0.0, 0.0));
+        let y = x.ln();
+        assert_eq!(y.value(), Matrix1x4::repeat(f64::NEG_INFINITY));
+        let grads = y.backward_with(Matrix1x4::new(1.0, 1.0, -3.0, 0.0));
+        let d = grads.wrt(x);
+        assert_eq!(d[0], f64::INFINITY);
+        assert_eq!(d[1], f64::INFINITY, "-0.0 has the same derivative as 0.0");
+        assert_eq!(d[2], f64::NEG_INFINITY);
+        assert!(d[3].is_nan(), "0 · inf");
+    }
+
+    #[test]
+    fn below_zero_value_and_gradient_are_nan() {
+        let g = Graph::<f64>::new();
+        let x = g.var(Matrix1x3::new(-1.0, -1e-300, f64::NAN));
+        let y = x.ln();
+        assert!(y.value().iter().all(|v| v.is_nan()));
+        let grads = y.backward_with(Matrix1x3::repeat(1.0));
+        assert!(grads.wrt(x).iter().all(|v| v.is_nan()));
+    }
+
+    #[test]
+    fn tiny_and_huge_inputs_stay_finite() {
+        let g = Graph::<f64>::new();
+        let x = g.var(Matrix1x3::new(1e-300, 1e300, f64::INFINITY));
+        let y = x.ln();
+        let v = y.value();
+        assert!((v[0] + 300.0 * std::f64::consts::LN_10).abs() < 1e-12);
+        assert!((v[1] - 300.0 * std::f64::consts::LN_10).abs() < 1e-12);
+        assert_eq!(v[2], f64::INFINITY);
+        let grads = y.backward_with(Matrix1x3::repeat(1.0));
+        let d = grads.wrt(x);
+        assert!((d[0] / 1e300 - 1.0).abs() < 1e-15 && (d[1] / 1e-300 - 1.0).abs() < 1e-15);
+        assert_eq!(d[2], 0.0);
+    }
+}
