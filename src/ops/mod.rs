@@ -17,8 +17,12 @@
 //! | [`Mean`] | `a.mean()` | R×C → 1×1 | dA = dOut/(R·C) |
 //! | [`Relu`] | `a.relu()` | R×C → R×C | dA = dOut∘[a > 0] |
 //! | [`Maximum`] | `a.maximum(b)` | max(R×C, R×C) → R×C | dA = dOut∘[a ≥ b], dB = dOut∘[a < b] |
+//! | [`AddRow`] | `a.add_row(b)` | R×C + 1×C → R×C | dA = dOut, dB = row_sum(dOut) |
+//! | [`AddColumn`] | `a.add_column(b)` | R×C + R×1 → R×C | dA = dOut, dB = column_sum(dOut) |
 
 mod add;
+mod add_column;
+mod add_row;
 mod component_mul;
 mod matmul;
 mod maximum;
@@ -31,6 +35,8 @@ mod sum;
 mod transpose;
 
 pub use add::Add;
+pub use add_column::AddColumn;
+pub use add_row::AddRow;
 pub use component_mul::ComponentMul;
 pub use matmul::MatMul;
 pub use maximum::Maximum;
