@@ -19,16 +19,26 @@
 //! | [`Maximum`] | `a.maximum(b)` | max(R×C, R×C) → R×C | dA = dOut∘[a ≥ b], dB = dOut∘[a < b] |
 //! | [`AddRow`] | `a.add_row(b)` | R×C + 1×C → R×C | dA = dOut, dB = row_sum(dOut) |
 //! | [`AddColumn`] | `a.add_column(b)` | R×C + R×1 → R×C | dA = dOut, dB = column_sum(dOut) |
+//! | [`RowSum`] | `a.row_sum()` | R×C → 1×C | dA[r, c] = dOut[0, c] |
+//! | [`ColumnSum`] | `a.column_sum()` | R×C → R×1 | dA[r, c] = dOut[r, 0] |
+//! | [`RowwiseMax`] | `a.rowwise_max()` | R×C → R×1 | dA[r, c] = dOut[r, 0]·[c = first argmax of row r] |
+//! | [`Dot`] | `a.dot(b)` | (R×C)·(R×C) → 1×1 | dA = dOut·B, dB = dOut·A |
+//! | [`NormSquared`] | `a.norm_squared()` | R×C → 1×1 | dA = 2·dOut·A |
 
 mod add;
 mod add_column;
 mod add_row;
+mod column_sum;
 mod component_mul;
+mod dot;
 mod matmul;
 mod maximum;
 mod mean;
 mod neg;
+mod norm_squared;
 mod relu;
+mod row_sum;
+mod rowwise_max;
 mod scale;
 mod sub;
 mod sum;
@@ -37,12 +47,17 @@ mod transpose;
 pub use add::Add;
 pub use add_column::AddColumn;
 pub use add_row::AddRow;
+pub use column_sum::ColumnSum;
 pub use component_mul::ComponentMul;
+pub use dot::Dot;
 pub use matmul::MatMul;
 pub use maximum::Maximum;
 pub use mean::Mean;
 pub use neg::Neg;
+pub use norm_squared::NormSquared;
 pub use relu::Relu;
+pub use row_sum::RowSum;
+pub use rowwise_max::RowwiseMax;
 pub use scale::Scale;
 pub use sub::Sub;
 pub use sum::Sum;
