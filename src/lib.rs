@@ -41,6 +41,7 @@ pub mod check;
 mod gradients;
 mod graph;
 mod inputs;
+mod labels;
 mod op;
 pub mod ops;
 #[cfg(test)]
@@ -51,6 +52,7 @@ mod var;
 pub use gradients::Gradients;
 pub use graph::Graph;
 pub use inputs::{Inputs, VarTuple};
+pub use labels::{LabelError, Labels};
 pub use op::Op;
 pub use value::{Real, Value};
 pub use var::Var;
