@@ -42,6 +42,7 @@ mod gradients;
 mod graph;
 mod inputs;
 pub mod jacobian;
+mod labels;
 mod op;
 pub mod ops;
 #[cfg(test)]
@@ -52,6 +53,7 @@ mod var;
 pub use gradients::Gradients;
 pub use graph::Graph;
 pub use inputs::{Inputs, VarTuple};
+pub use labels::{LabelError, Labels};
 pub use op::Op;
 pub use value::{Real, Value};
 pub use var::Var;

@@ -15,8 +15,8 @@
 //! | [`Scale`] | `a.scale(s)` | R×C → R×C | dA = s·dOut |
 //! | [`Sum`] | `a.sum()` | R×C → 1×1 | dA = dOut·1 |
 //! | [`Mean`] | `a.mean()` | R×C → 1×1 | dA = dOut/(R·C) |
-//! | [`Relu`] | `a.relu()` | R×C → R×C | dA = dOut∘[a > 0] |
-//! | [`Maximum`] | `a.maximum(b)` | max(R×C, R×C) → R×C | dA = dOut∘[a ≥ b], dB = dOut∘[a < b] |
+//! | [`Relu`] | `a.relu()` | R×C → R×C | dA = dOut∘\[a > 0\] |
+//! | [`Maximum`] | `a.maximum(b)` | max(R×C, R×C) → R×C | dA = dOut∘\[a ≥ b\], dB = dOut∘\[a < b\] |
 //! | [`Exp`] | `a.exp()` | R×C → R×C | dA = dOut∘y, y = eᵃ |
 //! | [`Ln`] | `a.ln()` | R×C → R×C | dA = dOut∘(1/a) |
 //! | [`Tanh`] | `a.tanh()` | R×C → R×C | dA = dOut∘(1 − y²), y = tanh a |
@@ -30,24 +30,48 @@
 //! | [`Reciprocal`] | `a.reciprocal()` | R×C → R×C | dA = −dOut∘y², y = 1/a |
 //! | [`ComponentDiv`] | `a.component_div(b)` | R×C ⊘ R×C → R×C | dA = dOut⊘B, dB = −dOut∘A⊘B² |
 //! | [`AddScalar`] | `a.add_scalar(s)` | R×C + s → R×C | dA = dOut |
+//! | [`AddRow`] | `a.add_row(b)` | R×C + 1×C → R×C | dA = dOut, dB = row_sum(dOut) |
+//! | [`AddColumn`] | `a.add_column(b)` | R×C + R×1 → R×C | dA = dOut, dB = column_sum(dOut) |
+//! | [`RowSum`] | `a.row_sum()` | R×C → 1×C | dA[r, c] = dOut[0, c] |
+//! | [`ColumnSum`] | `a.column_sum()` | R×C → R×1 | dA[r, c] = dOut[r, 0] |
+//! | [`RowwiseMax`] | `a.rowwise_max()` | R×C → R×1 | dA[r, c] = dOut[r, 0]·[c = first argmax of row r] |
+//! | [`Dot`] | `a.dot(b)` | (R×C)·(R×C) → 1×1 | dA = dOut·B, dB = dOut·A |
+//! | [`NormSquared`] | `a.norm_squared()` | R×C → 1×1 | dA = 2·dOut·A |
+//! | [`Softmax`] | `a.softmax()` | R×C → R×C | dA = P∘(dOut − column_sum(dOut∘P)·1ᵀ), P = output |
+//! | [`LogSoftmax`] | `a.log_softmax()` | R×C → R×C | dA = dOut − P∘(column_sum(dOut)·1ᵀ), P = exp(output) |
+//! | [`SoftmaxCrossEntropy`] | `a.softmax_cross_entropy(&labels)` | R×C, [`Labels<R, C>`](crate::Labels) → 1×1 | dA = dOut·(P − Y)/R, Y = one-hot labels |
+//! | [`Mse`] | `a.mse(b)` | (R×C), (R×C) → 1×1 | dA = dOut·2(A − B)/(R·C), dB = −dA |
+//! | [`L2Penalty`] | `w.l2_penalty(λ)` | R×C → 1×1 (½·λ·‖W‖²) | dW = dOut·λ·W |
 
 mod abs;
 mod add;
+mod add_column;
+mod add_row;
 mod add_scalar;
+mod column_sum;
 mod component_div;
 mod component_mul;
+mod dot;
 mod exp;
+mod l2_penalty;
 mod ln;
+mod log_softmax;
 mod matmul;
 mod maximum;
 mod mean;
+mod mse;
 mod neg;
+mod norm_squared;
 mod powf;
 mod powi;
 mod reciprocal;
 mod relu;
+mod row_sum;
+mod rowwise_max;
 mod scale;
 mod sigmoid;
+mod softmax;
+mod softmax_cross_entropy;
 mod softplus;
 mod sqrt;
 mod square;
@@ -58,21 +82,33 @@ mod transpose;
 
 pub use abs::Abs;
 pub use add::Add;
+pub use add_column::AddColumn;
+pub use add_row::AddRow;
 pub use add_scalar::AddScalar;
+pub use column_sum::ColumnSum;
 pub use component_div::ComponentDiv;
 pub use component_mul::ComponentMul;
+pub use dot::Dot;
 pub use exp::Exp;
+pub use l2_penalty::L2Penalty;
 pub use ln::Ln;
+pub use log_softmax::LogSoftmax;
 pub use matmul::MatMul;
 pub use maximum::Maximum;
 pub use mean::Mean;
+pub use mse::Mse;
 pub use neg::Neg;
+pub use norm_squared::NormSquared;
 pub use powf::Powf;
 pub use powi::Powi;
 pub use reciprocal::Reciprocal;
 pub use relu::Relu;
+pub use row_sum::RowSum;
+pub use rowwise_max::RowwiseMax;
 pub use scale::Scale;
 pub use sigmoid::Sigmoid;
+pub use softmax::Softmax;
+pub use softmax_cross_entropy::SoftmaxCrossEntropy;
 pub use softplus::Softplus;
 pub use sqrt::Sqrt;
 pub use square::Square;

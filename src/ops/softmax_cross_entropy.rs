@@ -1,0 +1,191 @@
+use nalgebra::{Matrix1, SMatrix};
+
+use super::softmax::{shift_rows, softmax_rows};
+use crate::{Labels, Op, Real, Var};
+
+/// Softmax cross-entropy with class labels, averaged over the rows (samples): the mean over
+/// `r` of `−log softmax(x)[r, labelᵣ]`, fused into one op.
+///
+/// ```text
+/// Shape:    (R×C), Labels<R, C> → (1×1)
+/// Gradient: dA = dOut·(P − Y)/R (R×C), P = softmax(x) row-wise, Y = labels.one_hot()
+/// ```
+///
+/// Numerically stable: each row's loss is computed as `log Σₖ exp(x[r, k] − m) − (x[r, l] − m)`
+/// with `m` the row's maximum, never as `−log P`, so a correct-class probability that
+/// underflows to 0 still gives a finite loss (logits `[−1000, 1000, 1000]` with label 0 cost
+/// `2000 + log 2`, not ∞), and the fused backward `(P − Y)/R` has no division by P.
+///
+/// Shapes: the logits' `R` and `C` must be the labels' (typed equality), so labels for 2 rows
+/// or 4 classes do not compile with 3×5 logits; [`Labels::new`] has checked every index, so
+/// the op cannot fail. A const assertion rejects R = 0 (a mean over no rows) and C = 0 when
+/// the op is built. The labels are part of the op: on a replayed tape
+/// ([`Var::set_value`]) they stay the same. Sugar: `x.softmax_cross_entropy(&labels)`.
+///
+/// ```
+/// use nalgebra::Matrix2x3;
+/// use shapegrad::{Graph, Labels, Var};
+///
+/// let g = Graph::<f64>::new();
+/// let x = g.var(Matrix2x3::new(0.0, 2f64.ln(), 3f64.ln(), 5.0, 5.0, 5.0));
+/// let labels = Labels::new([2, 0])?;
+/// let loss: Var<'_, f64, 1, 1> = x.softmax_cross_entropy(&labels);
+/// // −(log ½ + log ⅓) / 2
+/// assert!((loss.value()[0] - (2f64.ln() + 3f64.ln()) / 2.0).abs() < 1e-15);
+/// # Ok::<(), shapegrad::LabelError>(())
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SoftmaxCrossEntropy<const R: usize, const C: usize>(pub Labels<R, C>);
+
+impl<T: Real, const R: usize, const C: usize> Op<T, (SMatrix<T, R, C>,)>
+    for SoftmaxCrossEntropy<R, C>
+{
+    type Output = Matrix1<T>;
+
+    fn name(&self) -> &'static str {
+        "softmax_cross_entropy"
+    }
+
+    fn forward(&self, (a,): (&SMatrix<T, R, C>,)) -> Matrix1<T> {
+        const {
+            assert!(
+                R > 0,
+                "shapegrad: softmax_cross_entropy averages over the rows and needs R ≥ 1 rows"
+            )
+        };
+        let shifted = shift_rows(a);
+        let mut total = T::zero();
+        for (row, &label) in shifted.row_iter().zip(self.0.as_array()) {
+            total += row.map(T::exp).sum().ln() - row[label];
+        }
+        Matrix1::new(total / nalgebra::convert(R as f64))
+    }
+
+    fn backward(
+        &self,
+        (a,): (&SMatrix<T, R, C>,),
+        _out: &Matrix1<T>,
+        d_out: &Matrix1<T>,
+    ) -> (SMatrix<T, R, C>,) {
+        let scale = d_out[0] / nalgebra::convert(R as f64);
+        let mut d_a = softmax_rows(a);
+        for (r, &label) in self.0.as_array().iter().enumerate() {
+            d_a[(r, label)] -= T::one();
+        }
+        (d_a * scale,)
+    }
+}
+
+impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
+    /// The mean softmax cross-entropy of these logits (one row per sample) with `labels`, 1×1;
+    /// see [`SoftmaxCrossEntropy`](crate::ops::SoftmaxCrossEntropy).
+    ///
+    /// ```
+    /// let g = shapegrad::Graph::<f64>::new();
+    /// let logits = g.var(nalgebra::Matrix1x2::new(0.0, 0.0));
+    /// let labels = shapegrad::Labels::new([1]).unwrap();
+    /// let loss = logits.softmax_cross_entropy(&labels);
+    /// assert!((loss.value()[0] - 2f64.ln()).abs() < 1e-15); // −log ½
+    /// ```
+    pub fn softmax_cross_entropy(self, labels: &Labels<R, C>) -> Var<'g, T, 1, 1> {
+        self.graph().apply(SoftmaxCrossEntropy(*labels), (self,))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use nalgebra::{Matrix1, Matrix1x3, Matrix2x3, SMatrix};
+    use rand::RngExt;
+
+    use super::SoftmaxCrossEntropy;
+    use crate::testing::{check_unary, random, rng};
+    use crate::{Graph, Labels};
+
+    #[test]
+    fn forward_is_the_mean_negative_log_probability_of_the_label() {
+        let x: SMatrix<f64, 4, 3> = random(&mut rng(420));
+        let labels = Labels::<4, 3>::new([1, 0, 2, 1]).unwrap();
+        let g = Graph::<f64>::new();
+        let loss = g.var(x).softmax_cross_entropy(&labels).value()[0];
+        // Hand-written from the definition (fine for small logits).
+        let mut expected = 0.0;
+        for (r, &l) in labels.as_array().iter().enumerate() {
+            let row = x.row(r).map(f64::exp);
+            expected -= (row[l] / row.sum()).ln();
+        }
+        assert!(
+            (loss - expected / 4.0).abs() < 1e-15,
+            "{loss} vs {}",
+            expected / 4.0
+        );
+    }
+
+    #[test]
+    fn gradcheck_random_logits_and_labels() {
+        let mut rng = rng(421);
+        let classes: [usize; 5] = std::array::from_fn(|_| rng.random_range(0..4));
+        let op = SoftmaxCrossEntropy(Labels::<5, 4>::new(classes).unwrap());
+        check_unary(op, op, random::<5, 4>(&mut rng) * 3.0);
+        let one = SoftmaxCrossEntropy(Labels::<1, 6>::new([5]).unwrap());
+        check_unary(one, one, random::<1, 6>(&mut rng));
+        let single_class = SoftmaxCrossEntropy(Labels::<3, 1>::new([0; 3]).unwrap());
+        check_unary(single_class, single_class, random::<3, 1>(&mut rng)); // loss 0, dA 0
+    }
+
+    #[test]
+    fn backward_is_p_minus_one_hot_over_r() {
+        let x: SMatrix<f64, 3, 4> = random(&mut rng(422));
+        let labels = Labels::<3, 4>::new([3, 3, 0]).unwrap();
+        let g = Graph::<f64>::new();
+        let v = g.var(x);
+        let p = v.softmax().value();
+        let grads = v
+            .softmax_cross_entropy(&labels)
+            .backward_with(Matrix1::new(2.0));
+        let expected = (p - labels.one_hot::<f64>()) * (2.0 / 3.0);
+        assert!((grads.wrt(v) - expected).amax() < 1e-15);
+    }
+
+    #[test]
+    fn logits_of_a_thousand_give_finite_values_and_gradients() {
+        let g = Graph::<f64>::new();
+        let x = g.var(Matrix1x3::new(1000.0, -1000.0, 0.0));
+        for (label, loss) in [(0, 0.0), (1, 2000.0), (2, 1000.0)] {
+            let ce = x.softmax_cross_entropy(&Labels::new([label]).unwrap());
+            assert_eq!(ce.value()[0], loss);
+            let d_x = *ce.backward().wrt(x);
+            let mut expected = Matrix1x3::new(1.0, 0.0, 0.0); // P
+            expected[label] -= 1.0;
+            assert_eq!(d_x, expected);
+        }
+    }
+
+    #[test]
+    fn an_underflowing_correct_class_probability_gives_a_finite_loss() {
+        // Row 0: the correct class has logit −1000 against 1000, 1000: P = e^−2000/2 = 0 in f64,
+        // so −log P would be ∞; the loss is 2000 + log 2. Row 1 is ordinary: −log ½.
+        let g = Graph::<f64>::new();
+        let x = g.var(Matrix2x3::new(
+            -1000.0,
+            1000.0,
+            1000.0,
+            0.0,
+            2f64.ln(),
+            3f64.ln(),
+        ));
+        let naive_p = x.softmax().value()[(0, 0)];
+        assert_eq!(-naive_p.ln(), f64::INFINITY);
+        let loss = x.softmax_cross_entropy(&Labels::new([0, 2]).unwrap());
+        let ln2 = 2f64.ln();
+        let value = loss.value()[0];
+        assert!(value.is_finite());
+        assert!(
+            (value - (2000.0 + ln2 + ln2) / 2.0).abs() < 1e-12,
+            "{value}"
+        );
+        let grads = loss.backward();
+        // (P − Y)/2 per row: ((0, ½, ½) − e₀)/2 and ((⅙, ⅓, ½) − e₂)/2.
+        let expected = Matrix2x3::new(-0.5, 0.25, 0.25, 1.0 / 12.0, 1.0 / 6.0, -0.25);
+        assert!((grads.wrt(x) - expected).amax() < 1e-15, "{}", grads.wrt(x));
+    }
+}
