@@ -13,6 +13,8 @@ pub(crate) struct GradStore<T: Real> {
     slots: Vec<Option<Box<dyn Value<T>>>>,
     /// Whether a gradient reached the node in the current pass.
     reached: Vec<bool>,
+    /// The node the last pass started from; `None` before the first pass.
+    root: Option<usize>,
 }
 
 impl<T: Real> Default for GradStore<T> {
@@ -20,6 +22,7 @@ impl<T: Real> Default for GradStore<T> {
         GradStore {
             slots: Vec::new(),
             reached: Vec::new(),
+            root: None,
         }
     }
 }
@@ -39,6 +42,7 @@ impl<T: Real> GradStore<T> {
             slot.as_mut_slice().fill(T::zero());
         }
         self.reached.fill(false);
+        self.root = Some(root);
 
         let Some(root_grad) = self.slots[root].as_deref_mut() else {
             // The root depends on constants only: every gradient is zero.
@@ -63,6 +67,16 @@ impl<T: Real> GradStore<T> {
                 self.reached[input] |= tape.nodes[input].needs_grad;
             }
         }
+    }
+
+    /// The node the last backward pass started from, or `None` if none has run.
+    pub(crate) fn last_root(&self) -> Option<usize> {
+        self.root
+    }
+
+    /// Node `id`'s gradient from the last pass (column-major), or `None` if it has no slot.
+    pub(crate) fn slot(&self, id: usize) -> Option<&[T]> {
+        Some(self.slots.get(id)?.as_deref()?.as_slice())
     }
 }
 
@@ -154,7 +168,7 @@ impl<'g, T: Real> Gradients<'g, T> {
 
     /// The gradient of node `id` as a column-major slice, for shape-erased tools.
     pub(crate) fn slice_of(&self, id: usize) -> Option<&[T]> {
-        Some(self.store.slots.get(id)?.as_deref()?.as_slice())
+        self.store.slot(id)
     }
 
     fn why_none(&self, id: usize) -> String {

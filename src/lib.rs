@@ -38,6 +38,7 @@
 #![warn(missing_docs)]
 
 pub mod check;
+pub mod dot;
 mod gradients;
 mod graph;
 mod inputs;
