@@ -77,8 +77,12 @@ pub fn central_difference<T: Real, const R: usize, const C: usize>(
 
 /// Step and tolerances of [`gradcheck`].
 ///
-/// An entry passes when `|analytic − numeric| ≤ atol` or when
-/// `|analytic − numeric| / max(|analytic|, |numeric|) ≤ rtol`.
+/// An entry passes when `|analytic − numeric| ≤ atol + noise` or when
+/// `|analytic − numeric| / max(|analytic|, |numeric|) ≤ rtol`, where `noise` is the rounding
+/// error a central difference cannot avoid: `8·ε·(|f(x + h)| + |f(x − h)|) / 2h` (ε the machine
+/// epsilon, 8 a margin for the rounding accumulated through the graph). It matters only when
+/// the function's value is large compared with the gradient entry: for `|f| = 10⁵` and the
+/// default `h`, it is about 6e-6.
 ///
 /// The defaults follow the machine epsilon ε of `T`: `h = ε^(1/3)` (which balances the
 /// O(h²) truncation error of the central difference against its O(ε/h) rounding error),
@@ -134,18 +138,82 @@ pub struct GradcheckEntry<T> {
     pub abs_error: T,
     /// `|analytic − numeric| / max(|analytic|, |numeric|)` (0 when both are 0).
     pub rel_error: T,
+    /// The rounding error the central difference may have (see [`GradcheckOptions`]), added to
+    /// `atol`.
+    pub noise: T,
 }
 
 impl<T: Real> GradcheckEntry<T> {
-    /// Whether this entry is within the tolerances.
+    /// Whether this entry is within the tolerances: `abs_error ≤ atol + noise` or
+    /// `rel_error ≤ rtol`.
+    ///
+    /// ```
+    /// use shapegrad::check::{GradcheckEntry, GradcheckOptions};
+    ///
+    /// let entry = GradcheckEntry {
+    ///     node: 0, name: None, shape: (1, 1), row: 0, col: 0,
+    ///     analytic: 2.0, numeric: 2.0 + 1e-9, abs_error: 1e-9, rel_error: 5e-10, noise: 0.0,
+    /// };
+    /// assert!(entry.passes(&GradcheckOptions::default()));
+    /// ```
     pub fn passes(&self, options: &GradcheckOptions<T>) -> bool {
-        self.abs_error <= options.atol || self.rel_error <= options.rtol
+        self.discrepancy().passes(options)
     }
 
-    /// How far outside the tolerances the entry is: ≤ 1 passes.
-    fn badness(&self, options: &GradcheckOptions<T>) -> T {
-        (self.abs_error / options.atol).min(self.rel_error / options.rtol)
+    fn discrepancy(&self) -> Discrepancy<T> {
+        Discrepancy {
+            abs_error: self.abs_error,
+            rel_error: self.rel_error,
+            noise: self.noise,
+        }
     }
+}
+
+/// How far apart an analytic derivative and its finite-difference estimate are, and how far
+/// apart rounding alone could put them. Shared by [`gradcheck`] and the Jacobian checks.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct Discrepancy<T> {
+    pub(crate) abs_error: T,
+    pub(crate) rel_error: T,
+    pub(crate) noise: T,
+}
+
+impl<T: Real> Discrepancy<T> {
+    pub(crate) fn new(analytic: T, numeric: T, noise: T) -> Self {
+        let abs_error = (analytic - numeric).abs();
+        let scale = analytic.abs().max(numeric.abs());
+        let rel_error = if scale > T::zero() {
+            abs_error / scale
+        } else {
+            T::zero()
+        };
+        Discrepancy {
+            abs_error,
+            rel_error,
+            noise,
+        }
+    }
+
+    pub(crate) fn passes(&self, options: &GradcheckOptions<T>) -> bool {
+        self.abs_error <= options.atol + self.noise || self.rel_error <= options.rtol
+    }
+
+    /// How far outside the tolerances: ≤ 1 passes.
+    fn badness(&self, options: &GradcheckOptions<T>) -> T {
+        (self.abs_error / (options.atol + self.noise)).min(self.rel_error / options.rtol)
+    }
+
+    /// Whether `self` should replace `worst` as the worst entry seen (a NaN always does).
+    pub(crate) fn is_worse_than(&self, worst: &Self, options: &GradcheckOptions<T>) -> bool {
+        !self.abs_error.is_finite() || self.badness(options) > worst.badness(options)
+    }
+}
+
+/// The rounding error a central difference `(f₊ − f₋) / 2h` may carry: ε·(|f₊| + |f₋|)/2h,
+/// times 8 for the rounding accumulated through the graph.
+pub(crate) fn rounding_noise<T: Real>(f_plus: T, f_minus: T, h: T) -> T {
+    let margin: T = nalgebra::convert(8.0);
+    margin * T::default_epsilon() * (f_plus.abs() + f_minus.abs()) / (h + h)
 }
 
 /// What [`gradcheck`] found: how many entries it compared and the worst of them.
@@ -174,7 +242,8 @@ impl<T: Real> GradcheckReport<T> {
     }
 }
 
-fn show<T: Real>(x: T) -> f64 {
+/// A value as `f64`, for messages.
+pub(crate) fn show<T: Real>(x: T) -> f64 {
     x.to_subset().unwrap_or(f64::NAN)
 }
 
@@ -192,7 +261,7 @@ impl<T: Real> fmt::Display for GradcheckReport<T> {
             f,
             "gradcheck {verdict}: {} entries of {} variables; worst entry {label} {}×{} at \
              [{}, {}]: analytic {:.6e}, numeric {:.6e}, abs error {:.2e}, rel error {:.2e} \
-             (tolerance: rel {:.1e} or abs {:.1e}, h = {:.1e})",
+             (tolerance: rel {:.1e} or abs {:.1e} + rounding {:.1e}, h = {:.1e})",
             self.entries_checked,
             self.variables_checked,
             w.shape.0,
@@ -205,6 +274,7 @@ impl<T: Real> fmt::Display for GradcheckReport<T> {
             show(w.rel_error),
             show(self.options.rtol),
             show(self.options.atol),
+            show(w.noise),
             show(self.options.h),
         )
     }
@@ -268,14 +338,7 @@ pub fn gradcheck<T: Real>(
             let f_minus = loss_at(id, k, original - options.h);
             graph.leaf_mut(id).as_mut_slice()[k] = original;
             let numeric = (f_plus - f_minus) / (options.h + options.h);
-
-            let abs_error = (a - numeric).abs();
-            let scale = a.abs().max(numeric.abs());
-            let rel_error = if scale > T::zero() {
-                abs_error / scale
-            } else {
-                T::zero()
-            };
+            let d = Discrepancy::new(a, numeric, rounding_noise(f_plus, f_minus, options.h));
             let entry = GradcheckEntry {
                 node: id,
                 name: None,
@@ -284,15 +347,14 @@ pub fn gradcheck<T: Real>(
                 col: k / rows,
                 analytic: a,
                 numeric,
-                abs_error,
-                rel_error,
+                abs_error: d.abs_error,
+                rel_error: d.rel_error,
+                noise: d.noise,
             };
             report.entries_checked += 1;
             let worse = match &report.worst {
                 None => true,
-                Some(w) => {
-                    entry.badness(options) > w.badness(options) || !entry.abs_error.is_finite()
-                }
+                Some(w) => d.is_worse_than(&w.discrepancy(), options),
             };
             if worse {
                 report.worst = Some(entry);

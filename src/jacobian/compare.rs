@@ -3,7 +3,7 @@
 use std::fmt;
 
 use super::{MatrixJacobian, matrix_jacobian, numerical_matrix_jacobian};
-use crate::check::GradcheckOptions;
+use crate::check::{Discrepancy, GradcheckOptions, rounding_noise};
 use crate::{Real, Var};
 
 /// One compared Jacobian entry `∂Y[i,j]/∂X[k,l]`: where, and both values.
@@ -38,27 +38,34 @@ pub struct JacobianEntry<T> {
     pub abs_error: T,
     /// `|analytic − numeric| / max(|analytic|, |numeric|)` (0 when both are 0).
     pub rel_error: T,
+    /// The rounding error the central difference may carry, added to `atol` (0 in
+    /// [`compare`], which sees no function values).
+    pub noise: T,
 }
 
 impl<T: Real> JacobianEntry<T> {
-    /// Whether this entry is within the tolerances: `abs_error ≤ atol` or `rel_error ≤ rtol`.
+    /// Whether this entry is within the tolerances: `abs_error ≤ atol + noise` or
+    /// `rel_error ≤ rtol`.
     ///
     /// ```
     /// use shapegrad::{check::GradcheckOptions, jacobian::JacobianEntry};
     ///
     /// let entry = JacobianEntry {
     ///     output: (0, 0), input: (1, 0), flat: (0, 1),
-    ///     analytic: 2.0, numeric: 2.0 + 1e-9, abs_error: 1e-9, rel_error: 5e-10,
+    ///     analytic: 2.0, numeric: 2.0 + 1e-9, abs_error: 1e-9, rel_error: 5e-10, noise: 0.0,
     /// };
     /// assert!(entry.passes(&GradcheckOptions::default()));
     /// ```
     pub fn passes(&self, options: &GradcheckOptions<T>) -> bool {
-        self.abs_error <= options.atol || self.rel_error <= options.rtol
+        self.discrepancy().passes(options)
     }
 
-    /// How far outside the tolerances the entry is: ≤ 1 passes.
-    fn badness(&self, options: &GradcheckOptions<T>) -> T {
-        (self.abs_error / options.atol).min(self.rel_error / options.rtol)
+    fn discrepancy(&self) -> Discrepancy<T> {
+        Discrepancy {
+            abs_error: self.abs_error,
+            rel_error: self.rel_error,
+            noise: self.noise,
+        }
     }
 }
 
@@ -105,10 +112,6 @@ impl<T: Real> JacobianReport<T> {
     }
 }
 
-fn show<T: Real>(x: T) -> f64 {
-    x.to_subset().unwrap_or(f64::NAN)
-}
-
 impl<T: Real> fmt::Display for JacobianReport<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let Some(w) = &self.worst else {
@@ -119,7 +122,7 @@ impl<T: Real> fmt::Display for JacobianReport<T> {
             f,
             "jacobian check {verdict}: {} entries; worst ∂Y[{}, {}]/∂X[{}, {}] (flat [{}, {}]): \
              analytic {:.6e}, numeric {:.6e}, abs error {:.2e}, rel error {:.2e} \
-             (tolerance: rel {:.1e} or abs {:.1e}, h = {:.1e})",
+             (tolerance: rel {:.1e} or abs {:.1e} + rounding {:.1e}, h = {:.1e})",
             self.entries_checked,
             w.output.0,
             w.output.1,
@@ -127,13 +130,14 @@ impl<T: Real> fmt::Display for JacobianReport<T> {
             w.input.1,
             w.flat.0,
             w.flat.1,
-            show(w.analytic),
-            show(w.numeric),
-            show(w.abs_error),
-            show(w.rel_error),
-            show(self.options.rtol),
-            show(self.options.atol),
-            show(self.options.h),
+            crate::check::show(w.analytic),
+            crate::check::show(w.numeric),
+            crate::check::show(w.abs_error),
+            crate::check::show(w.rel_error),
+            crate::check::show(self.options.rtol),
+            crate::check::show(self.options.atol),
+            crate::check::show(w.noise),
+            crate::check::show(self.options.h),
         )
     }
 }
@@ -157,6 +161,22 @@ pub fn compare<T: Real, const RO: usize, const CO: usize, const RI: usize, const
     numeric: &MatrixJacobian<T, RO, CO, RI, CI>,
     options: &GradcheckOptions<T>,
 ) -> JacobianReport<T> {
+    compare_with_noise(analytic, numeric, options, |_, _| T::zero())
+}
+
+/// [`compare`], allowing `noise(i, j)` of rounding error in the estimates of output Y[i,j].
+fn compare_with_noise<
+    T: Real,
+    const RO: usize,
+    const CO: usize,
+    const RI: usize,
+    const CI: usize,
+>(
+    analytic: &MatrixJacobian<T, RO, CO, RI, CI>,
+    numeric: &MatrixJacobian<T, RO, CO, RI, CI>,
+    options: &GradcheckOptions<T>,
+    noise: impl Fn(usize, usize) -> T,
+) -> JacobianReport<T> {
     let mut report = JacobianReport {
         entries_checked: 0,
         worst: None,
@@ -164,26 +184,21 @@ pub fn compare<T: Real, const RO: usize, const CO: usize, const RI: usize, const
     };
     for [i, j, k, l] in indices(RO, CO, RI, CI) {
         let (a, n) = (analytic.get(i, j, k, l), numeric.get(i, j, k, l));
-        let abs_error = (a - n).abs();
-        let scale = a.abs().max(n.abs());
-        let rel_error = if scale > T::zero() {
-            abs_error / scale
-        } else {
-            T::zero()
-        };
+        let d = Discrepancy::new(a, n, noise(i, j));
         let entry = JacobianEntry {
             output: (i, j),
             input: (k, l),
             flat: (i + j * RO, k + l * RI),
             analytic: a,
             numeric: n,
-            abs_error,
-            rel_error,
+            abs_error: d.abs_error,
+            rel_error: d.rel_error,
+            noise: d.noise,
         };
         report.entries_checked += 1;
         let worse = match &report.worst {
             None => true,
-            Some(w) => entry.badness(options) > w.badness(options) || !abs_error.is_finite(),
+            Some(w) => d.is_worse_than(&w.discrepancy(), options),
         };
         if worse {
             report.worst = Some(entry);
@@ -232,5 +247,9 @@ pub fn jacobian_check<
 ) -> JacobianReport<T> {
     let analytic = matrix_jacobian(y, x);
     let numeric = numerical_matrix_jacobian(y, x, options.h);
-    compare(&analytic, &numeric, options)
+    // Y's current values stand in for Y(x ± h) in the rounding allowance.
+    let y0 = y.value();
+    compare_with_noise(&analytic, &numeric, options, |i, j| {
+        rounding_noise(y0[(i, j)], y0[(i, j)], options.h)
+    })
 }
