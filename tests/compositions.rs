@@ -70,6 +70,7 @@ enum Reduction {
     Dot,
     Mse,
     SoftmaxCrossEntropy([usize; R]),
+    SoftTargets,
     RowwiseMaxSum,
     RowSumSum,
     ColumnSumMean,
@@ -124,6 +125,7 @@ fn reduction() -> impl Strategy<Value = Reduction> {
         Just(Reduction::Dot),
         Just(Reduction::Mse),
         prop::array::uniform3(0usize..C).prop_map(Reduction::SoftmaxCrossEntropy),
+        Just(Reduction::SoftTargets),
         Just(Reduction::RowwiseMaxSum),
         Just(Reduction::RowSumSum),
         Just(Reduction::ColumnSumMean),
@@ -212,6 +214,10 @@ impl<'g> Builder<'g> {
             Reduction::Mse => x.mse(self.g.constant(random(&mut self.rng))),
             Reduction::SoftmaxCrossEntropy(labels) => {
                 x.softmax_cross_entropy(&Labels::new(*labels).expect("labels are < C"))
+            }
+            Reduction::SoftTargets => {
+                let weights = random::<R, C>(&mut self.rng).map(f64::abs);
+                x.softmax_cross_entropy_targets(self.g.var(weights))
             }
             Reduction::RowwiseMaxSum => {
                 self.row_maxed.push(x);

@@ -40,6 +40,7 @@
 //! | [`Softmax`] | `a.softmax()` | R×C → R×C | dA = P∘(dOut − column_sum(dOut∘P)·1ᵀ), P = output |
 //! | [`LogSoftmax`] | `a.log_softmax()` | R×C → R×C | dA = dOut − P∘(column_sum(dOut)·1ᵀ), P = exp(output) |
 //! | [`SoftmaxCrossEntropy`] | `a.softmax_cross_entropy(&labels)` | R×C, [`Labels<R, C>`](crate::Labels) → 1×1 | dA = dOut·(P − Y)/R, Y = one-hot labels |
+//! | [`SoftmaxCrossEntropyTargets`] | `a.softmax_cross_entropy_targets(t)` | R×C, R×C → 1×1 | dA = dOut·(P∘s − T)/R, s = row sums of T; dT = −dOut·log softmax(A)/R |
 //! | [`Mse`] | `a.mse(b)` | (R×C), (R×C) → 1×1 | dA = dOut·2(A − B)/(R·C), dB = −dA |
 //! | [`L2Penalty`] | `w.l2_penalty(λ)` | R×C → 1×1 (½·λ·‖W‖²) | dW = dOut·λ·W |
 
@@ -72,6 +73,7 @@ mod scale;
 mod sigmoid;
 mod softmax;
 mod softmax_cross_entropy;
+mod softmax_cross_entropy_targets;
 mod softplus;
 mod sqrt;
 mod square;
@@ -109,6 +111,7 @@ pub use scale::Scale;
 pub use sigmoid::Sigmoid;
 pub use softmax::Softmax;
 pub use softmax_cross_entropy::SoftmaxCrossEntropy;
+pub use softmax_cross_entropy_targets::SoftmaxCrossEntropyTargets;
 pub use softplus::Softplus;
 pub use sqrt::Sqrt;
 pub use square::Square;

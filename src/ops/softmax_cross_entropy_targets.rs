@@ -1,0 +1,178 @@
+use nalgebra::{Matrix1, SMatrix};
+
+use super::softmax::{shift_rows, softmax_rows};
+use crate::{Op, Real, Var};
+
+/// Softmax cross-entropy against target distributions given as a matrix, averaged over the
+/// rows: the mean over `r` of `−Σ_c T[r, c]·log softmax(x)[r, c]`.
+///
+/// ```text
+/// Shape:    (R×C), (R×C) → (1×1)
+/// Gradient: dX = dOut·(P∘s − T)/R (R×C), s[r] = Σ_c T[r, c], P = softmax(x) row-wise
+///           dT = −dOut·log softmax(x)/R (R×C)
+/// ```
+///
+/// With one-hot rows (`Labels::one_hot`), this is
+/// [`SoftmaxCrossEntropy`](crate::ops::SoftmaxCrossEntropy) (dX = (P − Y)/R); rows may also be
+/// soft labels (any non-negative weights; with rows summing to 1, dX = (P − T)/R). Because the
+/// targets are an input rather than part of the op, a built graph can be replayed on the next
+/// batch: make the targets a [`Graph::constant`](crate::Graph::constant) and give it the new
+/// batch's one-hot labels with [`Var::set_value`]. The targets may also be a var (their
+/// gradient is `−log softmax(x)/R`).
+///
+/// Stable like the label version: each row is shifted by its maximum and the loss uses
+/// `log Σ exp(x − m) − (x − m)`, never `log P`, so logits of ±1000 give finite values and
+/// gradients. The shapes must be equal (typed equality). Sugar:
+/// `x.softmax_cross_entropy_targets(t)`.
+///
+/// ```
+/// use nalgebra::Matrix2x3;
+/// use shapegrad::{Graph, Labels, Var};
+///
+/// let g = Graph::<f64>::new();
+/// let x = g.var(Matrix2x3::new(0.0, 2f64.ln(), 3f64.ln(), 5.0, 5.0, 5.0));
+/// let targets = g.constant(Labels::<2, 3>::new([2, 0])?.one_hot());
+/// let loss: Var<'_, f64, 1, 1> = x.softmax_cross_entropy_targets(targets);
+/// assert!((loss.value()[0] - (2f64.ln() + 3f64.ln()) / 2.0).abs() < 1e-15);
+///
+/// // The next batch's labels, on the same graph:
+/// targets.set_value(Labels::<2, 3>::new([1, 1])?.one_hot());
+/// assert!((loss.value()[0] - (3f64.ln() + 3f64.ln()) / 2.0).abs() < 1e-15);
+/// # Ok::<(), shapegrad::LabelError>(())
+/// ```
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SoftmaxCrossEntropyTargets;
+
+impl<T: Real, const R: usize, const C: usize> Op<T, (SMatrix<T, R, C>, SMatrix<T, R, C>)>
+    for SoftmaxCrossEntropyTargets
+{
+    type Output = Matrix1<T>;
+
+    fn name(&self) -> &'static str {
+        "softmax_cross_entropy_targets"
+    }
+
+    fn forward(&self, (x, t): (&SMatrix<T, R, C>, &SMatrix<T, R, C>)) -> Matrix1<T> {
+        const {
+            assert!(
+                R > 0,
+                "shapegrad: softmax_cross_entropy_targets averages over the rows and needs \
+                 R ≥ 1 rows"
+            )
+        };
+        Matrix1::new(negative_log_softmax(x).dot(t) / nalgebra::convert(R as f64))
+    }
+
+    fn backward(
+        &self,
+        (x, t): (&SMatrix<T, R, C>, &SMatrix<T, R, C>),
+        _out: &Matrix1<T>,
+        d_out: &Matrix1<T>,
+    ) -> (SMatrix<T, R, C>, SMatrix<T, R, C>) {
+        let scale = d_out[0] / nalgebra::convert(R as f64);
+        let p = softmax_rows(x);
+        let target_mass = t.column_sum();
+        let d_x = SMatrix::from_fn(|r, c| (p[(r, c)] * target_mass[r] - t[(r, c)]) * scale);
+        (d_x, negative_log_softmax(x) * scale)
+    }
+}
+
+/// `−log softmax(x)` row-wise, as `log Σ exp(x − m) − (x − m)`: finite for finite logits.
+fn negative_log_softmax<T: Real, const R: usize, const C: usize>(
+    x: &SMatrix<T, R, C>,
+) -> SMatrix<T, R, C> {
+    let shifted = shift_rows(x);
+    let log_totals = shifted.map(T::exp).column_sum().map(T::ln);
+    SMatrix::from_fn(|r, c| log_totals[r] - shifted[(r, c)])
+}
+
+impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
+    /// The mean softmax cross-entropy of these logits (one row per sample) against `targets`
+    /// (one distribution per row, e.g. one-hot labels), 1×1; see
+    /// [`SoftmaxCrossEntropyTargets`](crate::ops::SoftmaxCrossEntropyTargets).
+    ///
+    /// ```
+    /// let g = shapegrad::Graph::<f64>::new();
+    /// let logits = g.var(nalgebra::Matrix1x2::new(0.0, 0.0));
+    /// let targets = g.constant(nalgebra::Matrix1x2::new(0.25, 0.75)); // soft labels
+    /// let loss = logits.softmax_cross_entropy_targets(targets);
+    /// assert!((loss.value()[0] - 2f64.ln()).abs() < 1e-15);
+    /// ```
+    pub fn softmax_cross_entropy_targets(self, targets: Var<'g, T, R, C>) -> Var<'g, T, 1, 1> {
+        self.graph()
+            .apply(SoftmaxCrossEntropyTargets, (self, targets))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use nalgebra::{Matrix1x3, SMatrix};
+
+    use super::SoftmaxCrossEntropyTargets;
+    use crate::testing::{check_binary, random, rng};
+    use crate::{Graph, Labels};
+
+    #[test]
+    fn one_hot_targets_agree_with_the_label_version() {
+        let x: SMatrix<f64, 4, 3> = random(&mut rng(430)) * 4.0;
+        let labels = Labels::<4, 3>::new([2, 0, 1, 2]).unwrap();
+        let g = Graph::<f64>::new();
+        let logits = g.var(x);
+        let with_labels = logits.softmax_cross_entropy(&labels);
+        let with_targets = logits.softmax_cross_entropy_targets(g.constant(labels.one_hot()));
+        assert!((with_labels.value()[0] - with_targets.value()[0]).abs() < 1e-15);
+        let d_labels = *with_labels.backward().wrt(logits);
+        let d_targets = *with_targets.backward().wrt(logits);
+        assert!((d_labels - d_targets).amax() < 1e-16);
+    }
+
+    #[test]
+    fn gradcheck_random_logits_and_soft_targets() {
+        let mut rng = rng(431);
+        let x = random::<5, 4>(&mut rng) * 3.0;
+        // Non-negative weights, rows not normalised: exercises the target-mass term.
+        let t = random::<5, 4>(&mut rng).map(|v| v.abs() + 0.1);
+        check_binary(SoftmaxCrossEntropyTargets, SoftmaxCrossEntropyTargets, x, t);
+        let x1 = random::<1, 6>(&mut rng);
+        let t1 = random::<1, 6>(&mut rng).map(f64::abs);
+        check_binary(
+            SoftmaxCrossEntropyTargets,
+            SoftmaxCrossEntropyTargets,
+            x1,
+            t1,
+        );
+    }
+
+    #[test]
+    fn logits_of_a_thousand_give_finite_values_and_gradients() {
+        let g = Graph::<f64>::new();
+        let x = g.var(Matrix1x3::new(1000.0, -1000.0, 0.0));
+        let t = g.var(Matrix1x3::new(0.0, 1.0, 0.0));
+        let loss = x.softmax_cross_entropy_targets(t);
+        assert_eq!(loss.value()[0], 2000.0);
+        let grads = loss.backward();
+        assert_eq!(*grads.wrt(x), Matrix1x3::new(1.0, -1.0, 0.0));
+        assert_eq!(*grads.wrt(t), Matrix1x3::new(0.0, 2000.0, 1000.0));
+    }
+
+    #[test]
+    fn replaying_with_new_targets_matches_a_fresh_graph() {
+        let mut rng = rng(432);
+        let x: SMatrix<f64, 3, 4> = random(&mut rng);
+        let g = Graph::<f64>::new();
+        let logits = g.var(x);
+        let targets = g.constant(Labels::<3, 4>::new([0, 1, 2]).unwrap().one_hot());
+        let loss = logits.softmax_cross_entropy_targets(targets);
+        let _ = loss.backward();
+
+        let next = Labels::<3, 4>::new([3, 3, 1]).unwrap();
+        targets.set_value(next.one_hot());
+        let replayed = (loss.value()[0], *loss.backward().wrt(logits));
+
+        let fresh = Graph::<f64>::new();
+        let fresh_logits = fresh.var(x);
+        let fresh_loss = fresh_logits.softmax_cross_entropy(&next);
+        assert_eq!(replayed.0, fresh_loss.value()[0]);
+        assert!((replayed.1 - fresh_loss.backward().wrt(fresh_logits)).amax() < 1e-16);
+    }
+}
