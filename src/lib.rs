@@ -43,6 +43,7 @@ mod graph;
 mod inputs;
 mod op;
 pub mod ops;
+pub mod shape;
 #[cfg(test)]
 mod testing;
 mod value;

@@ -20,6 +20,7 @@
 
 mod add;
 mod component_mul;
+mod hstack;
 mod matmul;
 mod maximum;
 mod mean;
@@ -29,9 +30,11 @@ mod scale;
 mod sub;
 mod sum;
 mod transpose;
+mod vstack;
 
 pub use add::Add;
 pub use component_mul::ComponentMul;
+pub use hstack::Hstack;
 pub use matmul::MatMul;
 pub use maximum::Maximum;
 pub use mean::Mean;
@@ -41,3 +44,4 @@ pub use scale::Scale;
 pub use sub::Sub;
 pub use sum::Sum;
 pub use transpose::Transpose;
+pub use vstack::Vstack;
