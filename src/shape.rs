@@ -17,10 +17,20 @@
 //!    Used by [`Vstack`](crate::ops::Vstack) and [`Hstack`](crate::ops::Hstack).
 //! 3. **Declared output + const assertion.** The caller names the output shape (a turbofish such
 //!    as `reshape::<3, 2>()`, or a type annotation `let y: Var<'_, f64, 144, 1> = x.flatten()`),
-//!    and an inline `const { assert!(…) }` checks it against the input shape. Works for every
-//!    size and the message says what is wrong, but it fires at monomorphization: `cargo build`
-//!    and `cargo test` report it, `cargo check` and editors do not. Used by
+//!    and a const `assert!` checks it against the input shape. Works for every size (flatten of
+//!    a 28×28 image to 784×1) and the message says what is wrong, but it fires at
+//!    monomorphization: `cargo build` and `cargo test` report it, `cargo check` and editors do
+//!    not. The assertion is an associated const of a small generic struct (e.g.
+//!    `SameElementCount::<2, 3, 4, 2>::ASSERT`) rather than an inline `const { … }` block, and
+//!    both the sugar method and `forward` evaluate it: the error then shows the four numbers,
+//!    is reported once, and its note points at the caller's line. Used by
 //!    [`Reshape`](crate::ops::Reshape) (and `flatten`) and [`FixedView`](crate::ops::FixedView).
+//!
+//! Why not compute `R·C` for `flatten` like `A + B`? Because products pass 127 at once (12×12,
+//! 28×28), and past the table the computed output cannot be named at all; a declared output
+//! costs one type annotation and has no limit. Why not declare the output of `vstack` too?
+//! Because the computed sum is inferred and its mistakes show in `cargo check`, with rustc's
+//! "expected `6`, found `5`"; stacking more than 127 rows or columns is the price.
 //!
 //! Row and column selection ([`Row`](crate::ops::Row), [`Column`](crate::ops::Column)) take a
 //! runtime index, like nalgebra's `row(i)`: their output shape (1×C, R×1) needs no arithmetic,

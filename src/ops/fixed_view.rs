@@ -10,8 +10,8 @@ use crate::{Op, Real, Var};
 /// ```
 ///
 /// Like nalgebra's `fixed_view::<R2, C2>(i, j)`, with the offset in the type as well. The
-/// output shape is declared by the turbofish, and an inline const assertion checks that the
-/// block lies inside the matrix, for any size; it fires when the code is built (`cargo build`,
+/// output shape is declared by the turbofish, and a const assertion checks that the block lies
+/// inside the matrix, for any size; it fires when the code is built (`cargo build`,
 /// `cargo test`), not in `cargo check`: see `ui-tests/fixed_view_out_of_bounds.rs` and
 /// [`shape`](crate::shape). Sugar: `a.fixed_view::<R2, C2, I, J>()`.
 ///
@@ -48,13 +48,7 @@ impl<
     }
 
     fn forward(&self, (a,): (&SMatrix<T, R, C>,)) -> SMatrix<T, R2, C2> {
-        const {
-            assert!(
-                R2 <= R && I <= R - R2 && C2 <= C && J <= C - C2,
-                "fixed_view: the block runs past the matrix, need I + R2 ≤ R and J + C2 ≤ C \
-                 (the numbers are in `FixedView<R2, C2, I, J>` and the input `Matrix<T, Const<R>, Const<C>, _>` below)"
-            )
-        };
+        let () = BlockInside::<R, C, R2, C2, I, J>::ASSERT;
         a.fixed_view::<R2, C2>(I, J).into_owned()
     }
 
@@ -97,8 +91,38 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
     pub fn fixed_view<const R2: usize, const C2: usize, const I: usize, const J: usize>(
         self,
     ) -> Var<'g, T, R2, C2> {
+        let () = BlockInside::<R, C, R2, C2, I, J>::ASSERT;
         self.graph().apply(FixedView::<R2, C2, I, J>, (self,))
     }
+}
+
+/// The bounds rule of [`FixedView`], evaluated when the code is built. Its numbers show in the
+/// compiler's message (`BlockInside::<3, 4, 2, 2, 2, 1>::ASSERT`), and the note below it points
+/// at the caller's line, so the sugar method uses it too.
+struct BlockInside<
+    const R: usize,
+    const C: usize,
+    const R2: usize,
+    const C2: usize,
+    const I: usize,
+    const J: usize,
+>;
+
+impl<
+    const R: usize,
+    const C: usize,
+    const R2: usize,
+    const C2: usize,
+    const I: usize,
+    const J: usize,
+> BlockInside<R, C, R2, C2, I, J>
+{
+    // Written so that no subtraction underflows: `I <= R - R2` only once `R2 <= R`.
+    const ASSERT: () = assert!(
+        R2 <= R && I <= R - R2 && C2 <= C && J <= C - C2,
+        "fixed_view: the R2×C2 block at (I, J) runs past the R×C matrix, need I + R2 ≤ R and \
+         J + C2 ≤ C; the numbers are in `BlockInside::<R, C, R2, C2, I, J>` above"
+    );
 }
 
 #[cfg(test)]

@@ -13,7 +13,7 @@ use crate::{Op, Real, Var};
 /// `k = r + c·R` of the sequence, and lands at `(k mod R2, k div R2)`. Sugar:
 /// `a.reshape::<R2, C2>()`, and `a.flatten()` for the (R·C)×1 column.
 ///
-/// The output shape is declared (turbofish or type annotation) and checked by an inline const
+/// The output shape is declared (turbofish or type annotation) and checked by a const
 /// assertion, `R·C == R2·C2`, so it works for any size (a 28×28 image flattens to 784×1).
 /// The assertion fires when the code is built (`cargo build`, `cargo test`), not in
 /// `cargo check`: see `ui-tests/reshape_element_count.rs` and [`shape`](crate::shape).
@@ -47,13 +47,7 @@ impl<T: Real, const R: usize, const C: usize, const R2: usize, const C2: usize>
     }
 
     fn forward(&self, (a,): (&SMatrix<T, R, C>,)) -> SMatrix<T, R2, C2> {
-        const {
-            assert!(
-                R * C == R2 * C2,
-                "reshape/flatten: element count mismatch, R2·C2 must equal R·C \
-                 (the shapes are in `Reshape<R2, C2>` and the input `Matrix<T, Const<R>, Const<C>, _>` below)"
-            )
-        };
+        let () = SameElementCount::<R, C, R2, C2>::ASSERT;
         SMatrix::from_column_slice(a.as_slice())
     }
 
@@ -79,6 +73,7 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
     /// assert_eq!(v.reshape::<2, 2>().value(), Matrix2::new(1.0, 3.0, 2.0, 4.0));
     /// ```
     pub fn reshape<const R2: usize, const C2: usize>(self) -> Var<'g, T, R2, C2> {
+        let () = SameElementCount::<R, C, R2, C2>::ASSERT;
         self.graph().apply(Reshape::<R2, C2>, (self,))
     }
 
@@ -94,8 +89,24 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
     /// assert_eq!(v.value(), Vector4::new(1.0, 3.0, 2.0, 4.0)); // column by column
     /// ```
     pub fn flatten<const N: usize>(self) -> Var<'g, T, N, 1> {
+        let () = SameElementCount::<R, C, N, 1>::ASSERT;
         self.reshape::<N, 1>()
     }
+}
+
+/// The element-count rule of [`Reshape`], evaluated when the code is built. Its numbers show in
+/// the compiler's message (`SameElementCount::<2, 3, 4, 2>::ASSERT`), and the note below it points
+/// at the caller's line, so the sugar methods use it too.
+struct SameElementCount<const R: usize, const C: usize, const R2: usize, const C2: usize>;
+
+impl<const R: usize, const C: usize, const R2: usize, const C2: usize>
+    SameElementCount<R, C, R2, C2>
+{
+    const ASSERT: () = assert!(
+        R * C == R2 * C2,
+        "reshape/flatten: R×C → R2×C2 needs R·C = R2·C2 (as many entries out as in); \
+         the numbers are in `SameElementCount::<R, C, R2, C2>` above"
+    );
 }
 
 #[cfg(test)]
