@@ -160,6 +160,16 @@ mod tests {
     }
 
     #[test]
+    fn extreme_values_pass_unchanged() {
+        let g = Graph::<f64>::new();
+        let big = SMatrix::<f64, 2, 2>::new(f64::MAX, -f64::MIN_POSITIVE, 1e-300, -1e300);
+        let a = g.var(big);
+        let f = a.flatten::<4>();
+        assert_eq!(f.value().as_slice(), big.as_slice());
+        assert_eq!(*f.backward_with(f.value()).wrt(a), big);
+    }
+
+    #[test]
     fn flatten_past_127_rows() {
         // 12×12 = 144 > 127: beyond nalgebra's typenum tables, fine for a declared output.
         let g = Graph::<f64>::new();

@@ -135,6 +135,19 @@ mod tests {
     }
 
     #[test]
+    fn replays_after_a_new_leaf_value_and_repeats_backward() {
+        let g = Graph::<f64>::new();
+        let a = g.var(SMatrix::<f64, 2, 2>::new(1.0, 2.0, 3.0, 4.0));
+        let y = a.row(1).scale(2.0).sum();
+        assert_eq!(y.value()[0], 14.0);
+        a.set_value(SMatrix::<f64, 2, 2>::new(1.0, 2.0, -3.0, 5.0));
+        assert_eq!(y.value()[0], 4.0);
+        let expected = SMatrix::<f64, 2, 2>::new(0.0, 0.0, 2.0, 2.0);
+        assert_eq!(*y.backward().wrt(a), expected);
+        assert_eq!(*y.backward().wrt(a), expected); // no leftovers from the first pass
+    }
+
+    #[test]
     #[should_panic(expected = "row: index 3 is out of range for a 3×2 matrix (rows 0..3)")]
     fn out_of_range_index_panics_with_the_shape() {
         let g = Graph::<f64>::new();
