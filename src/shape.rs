@@ -9,8 +9,8 @@
 //!    takes `(A×C)` and `(B×C)` with one `C`. Works for every size, fails in `cargo check` (and so
 //!    in editors) with rustc's own "expected `3`, found `2`".
 //! 2. **Computed output ([`Plus`]).** The output dimension is `A + B`, computed by the compiler
-//!    through nalgebra's `DimAdd`, which converts `Const<A>` to a typenum number, adds, and
-//!    converts back. The result is inferred (no annotation needed) and checked in `cargo check`.
+//!    the way nalgebra's `DimAdd`/`DimSum` do it: convert `Const<A>` and `Const<B>` to typenum
+//!    numbers (`ToTypenum`), add them, convert back (`ToConst`). The result is inferred (no annotation needed) and checked in `cargo check`.
 //!    Limit: nalgebra's tables between `Const<N>` and typenum stop at 127, so `A`, `B` and
 //!    `A + B` must all be at most 127. Beyond that the bound `Const<A>: Plus<B>` does not hold,
 //!    and the compiler says so with the message of [`Plus`] rather than typenum's bit lists.
@@ -36,7 +36,7 @@
 //! runtime index, like nalgebra's `row(i)`: their output shape (1×C, R×1) needs no arithmetic,
 //! and an index out of range panics when the op is applied.
 //!
-//! typenum appears only here, and only inside nalgebra's `DimAdd`: no public signature of
+//! typenum appears only here, in the where-clause of `Plus`'s one impl: no public signature of
 //! shapegrad names a typenum type, and users write no bounds for concrete sizes. Generic code
 //! that stacks matrices of generic sizes repeats the bound `Const<A>: Plus<B, Output = Const<S>>`.
 //!
@@ -94,6 +94,10 @@ pub trait Plus<const B: usize>: crate::sealed::Sealed {
 
 impl<const N: usize> crate::sealed::Sealed for Const<N> {}
 
+// The same bounds as nalgebra's `impl DimAdd<Const<B>> for Const<A>`, written out rather than
+// delegated to `DimAdd`: when the sum is past the table, `do_not_recommend` here makes rustc
+// report `Const<A>: Plus<B>` with the message above, where a `DimAdd` bound made it descend
+// into nalgebra's impl and print `UInt<UInt<…>>: ToConst` (typenum's bit lists).
 #[diagnostic::do_not_recommend]
 impl<const A: usize, const B: usize> Plus<B> for Const<A>
 where

@@ -171,7 +171,7 @@ mod tests {
 
     #[test]
     fn flatten_past_127_rows() {
-        // 12×12 = 144 > 127: beyond nalgebra's typenum tables, fine for a declared output.
+        // 12×12 = 144 > 127: past what `shape::Plus` computes, fine for a declared output.
         let g = Graph::<f64>::new();
         let a = g.var(SMatrix::<f64, 12, 12>::from_fn(|r, c| (r + 12 * c) as f64));
         let f = a.flatten::<144>();
