@@ -46,6 +46,7 @@ pub mod jacobian;
 mod labels;
 mod op;
 pub mod ops;
+pub mod shape;
 #[cfg(test)]
 mod testing;
 mod value;

@@ -60,6 +60,18 @@ enum Step {
     ComponentMul(Other),
     ComponentDiv(Other),
     Maximum(Other),
+    /// `x` stacked on `other` (6×4), then the 3×4 block starting at the given row.
+    VstackView(Other, usize),
+    /// `x` beside `other` (3×8), then the 3×4 block starting at the given column.
+    HstackView(Other, usize),
+    /// 3×4 → 4×3 (column-major) → transposed back to 3×4: entries move.
+    ReshapeTranspose,
+    /// Flattened to 12×1 and back.
+    FlattenBack,
+    /// `x` plus its own row `i` added to every row (a fork through `row`).
+    AddOwnRow(usize),
+    /// `x` plus its own column `j` added to every column.
+    AddOwnColumn(usize),
 }
 
 #[derive(Clone, Debug)]
@@ -114,6 +126,12 @@ fn step() -> impl Strategy<Value = Step> {
         other().prop_map(Step::ComponentMul),
         other().prop_map(Step::ComponentDiv),
         other().prop_map(Step::Maximum),
+        (other(), 0usize..=R).prop_map(|(o, i)| Step::VstackView(o, i)),
+        (other(), 0usize..=C).prop_map(|(o, j)| Step::HstackView(o, j)),
+        Just(Step::ReshapeTranspose),
+        Just(Step::FlattenBack),
+        (0usize..R).prop_map(Step::AddOwnRow),
+        (0usize..C).prop_map(Step::AddOwnColumn),
     ]
 }
 
@@ -202,6 +220,29 @@ impl<'g> Builder<'g> {
                 self.away_from_zero.push(x - y);
                 x.maximum(y)
             }
+            Step::VstackView(o, i) => {
+                let stacked: Var<'g, f64, 6, C> = x.vstack(self.operand(o));
+                match i {
+                    0 => stacked.fixed_view::<R, C, 0, 0>(),
+                    1 => stacked.fixed_view::<R, C, 1, 0>(),
+                    2 => stacked.fixed_view::<R, C, 2, 0>(),
+                    _ => stacked.fixed_view::<R, C, 3, 0>(),
+                }
+            }
+            Step::HstackView(o, j) => {
+                let side_by_side: Var<'g, f64, R, 8> = x.hstack(self.operand(o));
+                match j {
+                    0 => side_by_side.fixed_view::<R, C, 0, 0>(),
+                    1 => side_by_side.fixed_view::<R, C, 0, 1>(),
+                    2 => side_by_side.fixed_view::<R, C, 0, 2>(),
+                    3 => side_by_side.fixed_view::<R, C, 0, 3>(),
+                    _ => side_by_side.fixed_view::<R, C, 0, 4>(),
+                }
+            }
+            Step::ReshapeTranspose => x.reshape::<C, R>().transpose(),
+            Step::FlattenBack => x.flatten::<12>().reshape::<R, C>(),
+            Step::AddOwnRow(i) => x.add_row(x.row(*i)),
+            Step::AddOwnColumn(j) => x.add_column(x.column(*j)),
         }
     }
 

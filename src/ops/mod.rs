@@ -43,17 +43,31 @@
 //! | [`SoftmaxCrossEntropyTargets`] | `a.softmax_cross_entropy_targets(t)` | R×C, R×C → 1×1 | dA = dOut·(P∘s − T)/R, s = row sums of T; dT = −dOut·log softmax(A)/R |
 //! | [`Mse`] | `a.mse(b)` | (R×C), (R×C) → 1×1 | dA = dOut·2(A − B)/(R·C), dB = −dA |
 //! | [`L2Penalty`] | `w.l2_penalty(λ)` | R×C → 1×1 (½·λ·‖W‖²) | dW = dOut·λ·W |
+//! | [`Vstack`] | `a.vstack(b)` | (A×C), (B×C) → (A+B)×C ¹ | dA = dOut[0..A, :], dB = dOut[A.., :] |
+//! | [`Hstack`] | `a.hstack(b)` | (R×A), (R×B) → R×(A+B) ¹ | dA = dOut[:, 0..A], dB = dOut[:, A..] |
+//! | [`FixedView`] | `a.fixed_view::<R2, C2, I, J>()` | R×C → R2×C2, I+R2 ≤ R, J+C2 ≤ C ² | dA = dOut in block (I, J) of zeros |
+//! | [`Reshape`] | `a.reshape::<R2, C2>()`, `a.flatten()` | R×C → R2×C2, R·C = R2·C2 ² (column-major) | dA = dOut reshaped to R×C |
+//! | [`Row`] | `a.row(i)` | R×C → 1×C, i < R ³ | dA = dOut in row i of zeros |
+//! | [`Column`] | `a.column(j)` | R×C → R×1, j < C ³ | dA = dOut in column j of zeros |
+//!
+//! - ¹ `A + B` is computed by the compiler and inferred, up to 127 (see [`shape`](crate::shape)).
+//! - ² The output shape is declared (turbofish or annotation) and checked by a const assertion
+//!   when the code is built (`cargo build`, not `cargo check`), for any size.
+//! - ³ The index is a runtime `usize`; an index out of range panics when the op is applied.
 
 mod abs;
 mod add;
 mod add_column;
 mod add_row;
 mod add_scalar;
+mod column;
 mod column_sum;
 mod component_div;
 mod component_mul;
 mod dot;
 mod exp;
+mod fixed_view;
+mod hstack;
 mod l2_penalty;
 mod ln;
 mod log_softmax;
@@ -67,6 +81,8 @@ mod powf;
 mod powi;
 mod reciprocal;
 mod relu;
+mod reshape;
+mod row;
 mod row_sum;
 mod rowwise_max;
 mod scale;
@@ -81,17 +97,21 @@ mod sub;
 mod sum;
 mod tanh;
 mod transpose;
+mod vstack;
 
 pub use abs::Abs;
 pub use add::Add;
 pub use add_column::AddColumn;
 pub use add_row::AddRow;
 pub use add_scalar::AddScalar;
+pub use column::Column;
 pub use column_sum::ColumnSum;
 pub use component_div::ComponentDiv;
 pub use component_mul::ComponentMul;
 pub use dot::Dot;
 pub use exp::Exp;
+pub use fixed_view::FixedView;
+pub use hstack::Hstack;
 pub use l2_penalty::L2Penalty;
 pub use ln::Ln;
 pub use log_softmax::LogSoftmax;
@@ -105,6 +125,8 @@ pub use powf::Powf;
 pub use powi::Powi;
 pub use reciprocal::Reciprocal;
 pub use relu::Relu;
+pub use reshape::Reshape;
+pub use row::Row;
 pub use row_sum::RowSum;
 pub use rowwise_max::RowwiseMax;
 pub use scale::Scale;
@@ -119,3 +141,4 @@ pub use sub::Sub;
 pub use sum::Sum;
 pub use tanh::Tanh;
 pub use transpose::Transpose;
+pub use vstack::Vstack;

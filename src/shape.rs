@@ -1,0 +1,110 @@
+//! Dimension arithmetic for the shape-changing ops: how an op's output shape is computed from its
+//! input shapes, and the limits of each way of doing it.
+//!
+//! Rust's stable const generics cannot compute a type from an expression: `SMatrix<T, {A + B}, C>`
+//! needs the nightly feature `generic_const_exprs`. shapegrad therefore uses one of three
+//! mechanisms per op, and each op's doc says which:
+//!
+//! 1. **Typed equality.** The rule is that two dimensions are the same parameter, e.g. `vstack`
+//!    takes `(A×C)` and `(B×C)` with one `C`. Works for every size, fails in `cargo check` (and so
+//!    in editors) with rustc's own "expected `3`, found `2`".
+//! 2. **Computed output ([`Plus`]).** The output dimension is `A + B`, computed by the compiler
+//!    the way nalgebra's `DimAdd`/`DimSum` do it: convert `Const<A>` and `Const<B>` to typenum
+//!    numbers (`ToTypenum`), add them, convert back (`ToConst`). The result is inferred (no annotation needed) and checked in `cargo check`.
+//!    Limit: nalgebra's tables between `Const<N>` and typenum stop at 127, so `A`, `B` and
+//!    `A + B` must all be at most 127. Beyond that the bound `Const<A>: Plus<B>` does not hold,
+//!    and the compiler says so with the message of [`Plus`] rather than typenum's bit lists.
+//!    Used by [`Vstack`](crate::ops::Vstack) and [`Hstack`](crate::ops::Hstack).
+//! 3. **Declared output + const assertion.** The caller names the output shape (a turbofish such
+//!    as `reshape::<3, 2>()`, or a type annotation `let y: Var<'_, f64, 144, 1> = x.flatten()`),
+//!    and a const `assert!` checks it against the input shape. Works for every size (flatten of
+//!    a 28×28 image to 784×1) and the message says what is wrong, but it fires at
+//!    monomorphization: `cargo build` and `cargo test` report it, `cargo check` and editors do
+//!    not. The assertion is an associated const of a small generic struct (e.g.
+//!    `SameElementCount::<2, 3, 4, 2>::ASSERT`) rather than an inline `const { … }` block, and
+//!    both the sugar method and `forward` evaluate it: the error then shows the four numbers,
+//!    is reported once, and its note points at the caller's line. Used by
+//!    [`Reshape`](crate::ops::Reshape) (and `flatten`) and [`FixedView`](crate::ops::FixedView).
+//!
+//! Why not compute `R·C` for `flatten` like `A + B`? Because products pass 127 at once (12×12,
+//! 28×28), and past the table the computed output cannot be named at all; a declared output
+//! costs one type annotation and has no limit. Why not declare the output of `vstack` too?
+//! Because the computed sum is inferred and its mistakes show in `cargo check`, with rustc's
+//! "expected `6`, found `5`"; stacking more than 127 rows or columns is the price.
+//!
+//! Row and column selection ([`Row`](crate::ops::Row), [`Column`](crate::ops::Column)) take a
+//! runtime index, like nalgebra's `row(i)`: their output shape (1×C, R×1) needs no arithmetic,
+//! and an index out of range panics when the op is applied.
+//!
+//! typenum appears only here, in the where-clause of `Plus`'s one impl: no public signature of
+//! shapegrad names a typenum type, and users write no bounds for concrete sizes. Generic code
+//! that stacks matrices of generic sizes repeats the bound `Const<A>: Plus<B, Output = Const<S>>`.
+//!
+//! ```
+//! use nalgebra::{Const, SMatrix};
+//! use shapegrad::{Graph, Var, shape::Plus};
+//!
+//! // A generic helper that stacks a matrix on itself: S = R + R, computed by the compiler.
+//! fn twice<'g, const R: usize, const S: usize>(x: Var<'g, f64, R, 2>) -> Var<'g, f64, S, 2>
+//! where
+//!     Const<R>: Plus<R, Output = Const<S>>,
+//! {
+//!     x.vstack(x)
+//! }
+//!
+//! let g = Graph::<f64>::new();
+//! let x = g.var(SMatrix::<f64, 3, 2>::repeat(1.0));
+//! let y = twice(x); // 6×2, inferred
+//! assert_eq!(y.value(), SMatrix::<f64, 6, 2>::repeat(1.0));
+//! ```
+
+use nalgebra::{Const, ToConst, ToTypenum};
+use std::ops::Add;
+
+/// `A + B` computed by the compiler: `Const<A>: Plus<B, Output = Const<S>>` holds exactly when
+/// `S = A + B` and `A`, `B`, `S` are all at most 127 (see the [module doc](self)).
+///
+/// You never implement it; it is implemented for every `Const<A>` where the sum is known.
+///
+/// ```
+/// use nalgebra::Const;
+/// use shapegrad::shape::Plus;
+///
+/// let five: <Const<2> as Plus<3>>::Output = Const::<5>;
+/// # let _ = five;
+/// ```
+///
+/// A sum past 127 is rejected with this trait's message:
+///
+/// ```compile_fail
+/// use nalgebra::Const;
+/// use shapegrad::shape::Plus;
+///
+/// let too_big: <Const<100> as Plus<50>>::Output = Const::<150>;
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "shapegrad cannot compute {Self} + {B} at compile time: computed dimensions stop at 127",
+    label = "the sum of these dimensions is computed through nalgebra's typenum tables, which end at 127",
+    note = "see the module doc of `shapegrad::shape` for the limits of computed dimensions"
+)]
+pub trait Plus<const B: usize>: crate::sealed::Sealed {
+    /// `Const<A + B>`.
+    type Output;
+}
+
+impl<const N: usize> crate::sealed::Sealed for Const<N> {}
+
+// The same bounds as nalgebra's `impl DimAdd<Const<B>> for Const<A>`, written out rather than
+// delegated to `DimAdd`: when the sum is past the table, `do_not_recommend` here makes rustc
+// report `Const<A>: Plus<B>` with the message above, where a `DimAdd` bound made it descend
+// into nalgebra's impl and print `UInt<UInt<…>>: ToConst` (typenum's bit lists).
+#[diagnostic::do_not_recommend]
+impl<const A: usize, const B: usize> Plus<B> for Const<A>
+where
+    Const<A>: ToTypenum,
+    Const<B>: ToTypenum,
+    <Const<A> as ToTypenum>::Typenum: Add<<Const<B> as ToTypenum>::Typenum>,
+    typenum::Sum<<Const<A> as ToTypenum>::Typenum, <Const<B> as ToTypenum>::Typenum>: ToConst,
+{
+    type Output = <typenum::Sum<<Const<A> as ToTypenum>::Typenum, <Const<B> as ToTypenum>::Typenum> as ToConst>::Const;
+}
