@@ -14,7 +14,9 @@
 //!    Limit: nalgebra's tables between `Const<N>` and typenum stop at 127, so `A`, `B` and
 //!    `A + B` must all be at most 127. Beyond that the bound `Const<A>: Plus<B>` does not hold,
 //!    and the compiler says so with the message of [`Plus`] rather than typenum's bit lists.
-//!    Used by [`Vstack`](crate::ops::Vstack) and [`Hstack`](crate::ops::Hstack).
+//!    Used by `vstack` and `hstack` ([`Vstack`](crate::ops::Vstack),
+//!    [`Hstack`](crate::ops::Hstack)); past 127, `vstack_to::<S, _>` and `hstack_to::<S, _>` take the
+//!    declared path below instead.
 //! 3. **Declared output + const assertion.** The caller names the output shape (a turbofish such
 //!    as `reshape::<3, 2>()`, or a type annotation `let y: Var<'_, f64, 144, 1> = x.flatten()`),
 //!    and a const `assert!` checks it against the input shape. Works for every size (flatten of
@@ -24,13 +26,15 @@
 //!    `SameElementCount::<2, 3, 4, 2>::ASSERT`) rather than an inline `const { … }` block, and
 //!    both the sugar method and `forward` evaluate it: the error then shows the four numbers,
 //!    is reported once, and its note points at the caller's line. Used by
-//!    [`Reshape`](crate::ops::Reshape) (and `flatten`) and [`FixedView`](crate::ops::FixedView).
+//!    [`Reshape`](crate::ops::Reshape) (and `flatten`), [`FixedView`](crate::ops::FixedView),
+//!    and stacking past 127 (`vstack_to`, `hstack_to`; the ops themselves check `A + B = S`
+//!    this way, so they work at any size).
 //!
 //! Why not compute `R·C` for `flatten` like `A + B`? Because products pass 127 at once (12×12,
 //! 28×28), and past the table the computed output cannot be named at all; a declared output
 //! costs one type annotation and has no limit. Why not declare the output of `vstack` too?
 //! Because the computed sum is inferred and its mistakes show in `cargo check`, with rustc's
-//! "expected `6`, found `5`"; stacking more than 127 rows or columns is the price.
+//! "expected `6`, found `5`"; for more than 127 rows or columns, `vstack_to::<S, _>` declares it.
 //!
 //! Row and column selection ([`Row`](crate::ops::Row), [`Column`](crate::ops::Column)) take a
 //! runtime index, like nalgebra's `row(i)`: their output shape (1×C, R×1) needs no arithmetic,
@@ -85,7 +89,7 @@ use std::ops::Add;
 #[diagnostic::on_unimplemented(
     message = "shapegrad cannot compute {Self} + {B} at compile time: computed dimensions stop at 127",
     label = "the sum of these dimensions is computed through nalgebra's typenum tables, which end at 127",
-    note = "see the module doc of `shapegrad::shape` for the limits of computed dimensions"
+    note = "declare the size instead, checked when built: `a.vstack_to::<S, _>(b)` / `a.hstack_to::<S, _>(b)`; see the module doc of `shapegrad::shape`"
 )]
 pub trait Plus<const B: usize>: crate::sealed::Sealed {
     /// `Const<A + B>`.
@@ -107,4 +111,17 @@ where
     typenum::Sum<<Const<A> as ToTypenum>::Typenum, <Const<B> as ToTypenum>::Typenum>: ToConst,
 {
     type Output = <typenum::Sum<<Const<A> as ToTypenum>::Typenum, <Const<B> as ToTypenum>::Typenum> as ToConst>::Const;
+}
+
+/// The rule `A + B = S` of stacking with a declared output size (`vstack_to`, `hstack_to`, and
+/// the stacking ops themselves), evaluated when the code is built: the numbers show in the
+/// compiler's message (`SumIs::<100, 50, 149>::ASSERT`).
+pub(crate) struct SumIs<const A: usize, const B: usize, const S: usize>;
+
+impl<const A: usize, const B: usize, const S: usize> SumIs<A, B, S> {
+    pub(crate) const ASSERT: () = assert!(
+        A + B == S,
+        "stacking A and B rows (or columns) gives A + B: the declared size S must be A + B; \
+         the numbers are in `SumIs::<A, B, S>` above"
+    );
 }

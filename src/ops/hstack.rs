@@ -1,6 +1,6 @@
 use nalgebra::{Const, SMatrix};
 
-use crate::shape::Plus;
+use crate::shape::{Plus, SumIs};
 use crate::{Op, Real, Var};
 
 /// Horizontal stacking: the columns of `a`, then the columns of `b`.
@@ -11,10 +11,12 @@ use crate::{Op, Real, Var};
 /// ```
 ///
 /// The row rule is a typed equality (both inputs have the same `R`, or the call does not
-/// compile: `ui-tests/hstack_row_mismatch.rs`). The output's column count `A + B` is computed
-/// by the compiler through [`Plus`](crate::shape::Plus), so it is inferred; the limit is that
-/// `A`, `B` and `A + B` are at most 127 (see [`shape`](crate::shape) for why). Sugar:
-/// `a.hstack(b)`.
+/// compile: `ui-tests/hstack_row_mismatch.rs`). The output's column count `S = A + B`: the
+/// sugar `a.hstack(b)` computes it through [`Plus`](crate::shape::Plus), so it is inferred and
+/// checked by `cargo check`, while `A`, `B` and `A + B` are at most 127 (see
+/// [`shape`](crate::shape) for why); past that, `a.hstack_to::<S, _>(b)` takes `S` declared and
+/// checks `A + B = S` with a const assertion when the code is built, for any size. The op
+/// itself, `Hstack::<S>`, checks the same assertion.
 ///
 /// ```
 /// use nalgebra::{Matrix2, Matrix2x3, Vector2};
@@ -33,12 +35,10 @@ use crate::{Op, Real, Var};
 /// assert_eq!(*grads.wrt(b), Matrix2::new(2.0, 3.0, 5.0, 6.0));
 /// ```
 #[derive(Clone, Copy, Debug, Default)]
-pub struct Hstack;
+pub struct Hstack<const S: usize>;
 
 impl<T: Real, const R: usize, const A: usize, const B: usize, const S: usize>
-    Op<T, (SMatrix<T, R, A>, SMatrix<T, R, B>)> for Hstack
-where
-    Const<A>: Plus<B, Output = Const<S>>,
+    Op<T, (SMatrix<T, R, A>, SMatrix<T, R, B>)> for Hstack<S>
 {
     type Output = SMatrix<T, R, S>;
 
@@ -47,6 +47,7 @@ where
     }
 
     fn forward(&self, (a, b): (&SMatrix<T, R, A>, &SMatrix<T, R, B>)) -> SMatrix<T, R, S> {
+        let () = SumIs::<A, B, S>::ASSERT;
         let mut out = SMatrix::<T, R, S>::zeros();
         out.fixed_view_mut::<R, A>(0, 0).copy_from(a);
         out.fixed_view_mut::<R, B>(0, A).copy_from(b);
@@ -80,7 +81,26 @@ impl<'g, T: Real, const R: usize, const A: usize> Var<'g, T, R, A> {
     where
         Const<A>: Plus<B, Output = Const<S>>,
     {
-        self.graph().apply(Hstack, (self, other))
+        self.graph().apply(Hstack::<S>, (self, other))
+    }
+
+    /// [`hstack`](Var::hstack) with the column count `S = A + B` declared, for results past 127
+    /// columns; `A + B = S` is checked when the code is built (a const assertion).
+    ///
+    /// ```
+    /// use nalgebra::SMatrix;
+    /// let g = shapegrad::Graph::<f64>::new();
+    /// let a = g.var(SMatrix::<f64, 2, 100>::repeat(1.0));
+    /// let b = g.var(SMatrix::<f64, 2, 50>::repeat(2.0));
+    /// let c = a.hstack_to::<150, _>(b);
+    /// assert_eq!(c.value().column(120)[0], 2.0);
+    /// ```
+    pub fn hstack_to<const S: usize, const B: usize>(
+        self,
+        other: Var<'g, T, R, B>,
+    ) -> Var<'g, T, R, S> {
+        let () = SumIs::<A, B, S>::ASSERT;
+        self.graph().apply(Hstack::<S>, (self, other))
     }
 }
 
@@ -109,20 +129,20 @@ mod tests {
     fn gradcheck_random() {
         let mut rng = rng(210);
         check_binary(
-            Hstack,
-            Hstack,
+            Hstack::<6>,
+            Hstack::<6>,
             random::<3, 2>(&mut rng),
             random::<3, 4>(&mut rng),
         );
         check_binary(
-            Hstack,
-            Hstack,
+            Hstack::<2>,
+            Hstack::<2>,
             random::<1, 1>(&mut rng),
             random::<1, 1>(&mut rng),
         );
         check_binary(
-            Hstack,
-            Hstack,
+            Hstack::<5>,
+            Hstack::<5>,
             random::<1, 3>(&mut rng),
             random::<1, 2>(&mut rng),
         );
@@ -155,5 +175,16 @@ mod tests {
         let lhs = a.hstack(b).value();
         let rhs = a.transpose().vstack(b.transpose()).transpose().value();
         assert_eq!(lhs, rhs);
+    }
+
+    #[test]
+    fn a_declared_size_stacks_past_127_columns() {
+        let mut rng = rng(212);
+        let a = random::<2, 100>(&mut rng);
+        let b = random::<2, 50>(&mut rng);
+        check_binary(Hstack::<150>, Hstack::<150>, a, b);
+        let g = Graph::<f64>::new();
+        let c = g.var(a).hstack_to::<150, 50>(g.var(b));
+        assert_eq!(c.value().fixed_view::<2, 50>(0, 100), b);
     }
 }

@@ -1,6 +1,6 @@
 use nalgebra::{Const, SMatrix};
 
-use crate::shape::Plus;
+use crate::shape::{Plus, SumIs};
 use crate::{Op, Real, Var};
 
 /// Vertical stacking: the rows of `a`, then the rows of `b`.
@@ -11,10 +11,12 @@ use crate::{Op, Real, Var};
 /// ```
 ///
 /// The column rule is a typed equality (both inputs have the same `C`, or the call does not
-/// compile: `ui-tests/vstack_column_mismatch.rs`). The output's row count `A + B` is computed by
-/// the compiler through [`Plus`](crate::shape::Plus), so it is inferred; the limit is that
-/// `A`, `B` and `A + B` are at most 127 (see [`shape`](crate::shape) for why). Sugar:
-/// `a.vstack(b)`.
+/// compile: `ui-tests/vstack_column_mismatch.rs`). The output's row count `S = A + B`: the sugar
+/// `a.vstack(b)` computes it through [`Plus`](crate::shape::Plus), so it is inferred and checked
+/// by `cargo check`, while `A`, `B` and `A + B` are at most 127 (see [`shape`](crate::shape)
+/// for why); past that, `a.vstack_to::<S, _>(b)` takes `S` declared and checks `A + B = S` with a
+/// const assertion when the code is built, for any size. The op itself, `Vstack::<S>`, checks
+/// the same assertion.
 ///
 /// ```
 /// use nalgebra::{Matrix1x2, Matrix2};
@@ -33,12 +35,10 @@ use crate::{Op, Real, Var};
 /// assert_eq!(*grads.wrt(b), Matrix2::new(3.0, 4.0, 5.0, 6.0));
 /// ```
 #[derive(Clone, Copy, Debug, Default)]
-pub struct Vstack;
+pub struct Vstack<const S: usize>;
 
 impl<T: Real, const A: usize, const B: usize, const C: usize, const S: usize>
-    Op<T, (SMatrix<T, A, C>, SMatrix<T, B, C>)> for Vstack
-where
-    Const<A>: Plus<B, Output = Const<S>>,
+    Op<T, (SMatrix<T, A, C>, SMatrix<T, B, C>)> for Vstack<S>
 {
     type Output = SMatrix<T, S, C>;
 
@@ -47,6 +47,7 @@ where
     }
 
     fn forward(&self, (a, b): (&SMatrix<T, A, C>, &SMatrix<T, B, C>)) -> SMatrix<T, S, C> {
+        let () = SumIs::<A, B, S>::ASSERT;
         let mut out = SMatrix::<T, S, C>::zeros();
         out.fixed_view_mut::<A, C>(0, 0).copy_from(a);
         out.fixed_view_mut::<B, C>(A, 0).copy_from(b);
@@ -80,7 +81,26 @@ impl<'g, T: Real, const A: usize, const C: usize> Var<'g, T, A, C> {
     where
         Const<A>: Plus<B, Output = Const<S>>,
     {
-        self.graph().apply(Vstack, (self, other))
+        self.graph().apply(Vstack::<S>, (self, other))
+    }
+
+    /// [`vstack`](Var::vstack) with the row count `S = A + B` declared, for results past 127
+    /// rows; `A + B = S` is checked when the code is built (a const assertion).
+    ///
+    /// ```
+    /// use nalgebra::SMatrix;
+    /// let g = shapegrad::Graph::<f64>::new();
+    /// let a = g.var(SMatrix::<f64, 100, 2>::repeat(1.0));
+    /// let b = g.var(SMatrix::<f64, 50, 2>::repeat(2.0));
+    /// let c = a.vstack_to::<150, _>(b); // a.vstack(b) would pass the 127 of computed sizes
+    /// assert_eq!(c.value().row(120)[0], 2.0);
+    /// ```
+    pub fn vstack_to<const S: usize, const B: usize>(
+        self,
+        other: Var<'g, T, B, C>,
+    ) -> Var<'g, T, S, C> {
+        let () = SumIs::<A, B, S>::ASSERT;
+        self.graph().apply(Vstack::<S>, (self, other))
     }
 }
 
@@ -109,20 +129,20 @@ mod tests {
     fn gradcheck_random() {
         let mut rng = rng(200);
         check_binary(
-            Vstack,
-            Vstack,
+            Vstack::<6>,
+            Vstack::<6>,
             random::<2, 3>(&mut rng),
             random::<4, 3>(&mut rng),
         );
         check_binary(
-            Vstack,
-            Vstack,
+            Vstack::<2>,
+            Vstack::<2>,
             random::<1, 1>(&mut rng),
             random::<1, 1>(&mut rng),
         );
         check_binary(
-            Vstack,
-            Vstack,
+            Vstack::<4>,
+            Vstack::<4>,
             random::<1, 5>(&mut rng),
             random::<3, 5>(&mut rng),
         );
@@ -164,5 +184,16 @@ mod tests {
         let c = a.vstack(b);
         assert_eq!(c.value().sum(), 100.0 + 54.0);
         assert_eq!(c.value()[(100, 0)], 2.0);
+    }
+
+    #[test]
+    fn a_declared_size_stacks_past_127_rows() {
+        let mut rng = rng(202);
+        let a = random::<100, 2>(&mut rng);
+        let b = random::<50, 2>(&mut rng);
+        check_binary(Vstack::<150>, Vstack::<150>, a, b);
+        let g = Graph::<f64>::new();
+        let c = g.var(a).vstack_to::<150, 50>(g.var(b));
+        assert_eq!(c.value().fixed_view::<50, 2>(100, 0), b);
     }
 }
