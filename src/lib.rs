@@ -38,14 +38,17 @@
 #![warn(missing_docs)]
 
 pub mod check;
+pub mod datasets;
 pub mod dot;
 mod gradients;
 mod graph;
 mod inputs;
 pub mod jacobian;
 mod labels;
+pub mod nn;
 mod op;
 pub mod ops;
+pub mod optim;
 #[cfg(test)]
 mod testing;
 mod value;
