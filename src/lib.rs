@@ -33,6 +33,13 @@
 //! # The ops
 //!
 //! See [`ops`] for the table of ops with their shape and gradient rules.
+//!
+//! # Training
+//!
+//! [`nn::Dense`] layers with typed sizes and the optimizers of [`optim`] (SGD, momentum and
+//! Adam, whose per-parameter states have each parameter's shape) train a model on one graph,
+//! replayed every step; [`datasets::spiral`] is the course notes' toy data set. The main
+//! example, `cargo run --release --example spiral`, trains the notes' two-layer classifier.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]

@@ -1,7 +1,7 @@
 //! Layers with typed sizes, their seeded initialisation, and classification metrics.
 //!
 //! A [`Dense`] layer holds its weight and bias as vars of a graph; its `forward` records
-//! `X·W + b` and returns a [`Var`]. A model is layers plus ops on vars; listing the layers (a
+//! `X·W + b` and returns a [`Var`](crate::Var). A model is layers plus ops on vars; listing the layers (a
 //! tuple, or a struct implementing [`Parameters`](crate::optim::Parameters)) is all an
 //! [`Optimizer`](crate::optim::Optimizer) needs.
 //!
