@@ -4,7 +4,7 @@
 //!
 //! ```text
 //! cargo run --release --example spiral                  # SGD, lr 1.0, 10 000 steps (the notes)
-//! cargo run --release --example spiral -- --adam        # Adam, lr 1e-2
+//! cargo run --release --example spiral -- --adam        # Adam, lr 0.05
 //! cargo run --release --example spiral -- --steps 2000 --lr 0.5 --out spiral.svg
 //! ```
 //!
@@ -34,13 +34,23 @@ pub const LAMBDA: f64 = 1e-3;
 /// Cells per side of the grid the decision regions are drawn on.
 pub const GRID: usize = 150;
 
-/// The optimizer to train with.
+/// The optimizer to train with. Adam at lr 0.05 ends where SGD does (loss ≈ 0.244); at 1e-2
+/// and below it settles, within 1000 steps, in another minimum (loss ≈ 0.32, ~98%).
 #[derive(Clone, Copy, Debug)]
 pub enum Rule {
     /// Plain SGD with this learning rate (the notes: 1.0).
     Sgd(f64),
     /// Adam with this learning rate and the default β₁, β₂, ε.
     Adam(f64),
+}
+
+impl std::fmt::Display for Rule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Rule::Sgd(lr) => write!(f, "SGD lr {lr}"),
+            Rule::Adam(lr) => write!(f, "Adam lr {lr}"),
+        }
+    }
 }
 
 /// A trained net: the data it was trained on, its parameters, its final loss and accuracy.
@@ -162,7 +172,7 @@ fn parse_args() -> Result<Args, String> {
     while let Some(arg) = it.next() {
         let mut value = |name: &str| it.next().ok_or(format!("{name} needs a value"));
         match arg.as_str() {
-            "--adam" => args.rule = Rule::Adam(1e-2),
+            "--adam" => args.rule = Rule::Adam(0.05),
             "--steps" => {
                 args.steps = value("--steps")?
                     .parse()
@@ -187,7 +197,7 @@ fn main() -> Result<(), Box<dyn Error>> {
         format!("{e}\nusage: spiral [--adam] [--steps N] [--lr RATE] [--out PATH.svg]")
     })?;
     println!(
-        "spiral: N = {N} points, {K} classes; net 2 → {H} ReLU → {K}; {:?}, λ = {LAMBDA}, {} full-batch steps",
+        "spiral: N = {N} points, {K} classes; net 2 → {H} ReLU → {K}; {}, λ = {LAMBDA}, {} full-batch steps",
         args.rule, args.steps
     );
     let start = Instant::now();
