@@ -33,19 +33,29 @@
 //! # The ops
 //!
 //! See [`ops`] for the table of ops with their shape and gradient rules.
+//!
+//! # Training
+//!
+//! [`nn::Dense`] layers with typed sizes and the optimizers of [`optim`] (SGD, momentum and
+//! Adam, whose per-parameter states have each parameter's shape) train a model on one graph,
+//! replayed every step; [`datasets::spiral`] is the course notes' toy data set. The main
+//! example, `cargo run --release --example spiral`, trains the notes' two-layer classifier.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod check;
+pub mod datasets;
 pub mod dot;
 mod gradients;
 mod graph;
 mod inputs;
 pub mod jacobian;
 mod labels;
+pub mod nn;
 mod op;
 pub mod ops;
+pub mod optim;
 pub mod shape;
 #[cfg(test)]
 mod testing;

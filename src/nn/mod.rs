@@ -1,0 +1,115 @@
+//! Layers with typed sizes, their seeded initialisation, and classification metrics.
+//!
+//! A [`Dense`] layer holds its weight and bias as vars of a graph; its `forward` records
+//! `X·W + b` and returns a [`Var`](crate::Var). A model is layers plus ops on vars; listing the layers (a
+//! tuple, or a struct implementing [`Parameters`](crate::optim::Parameters)) is all an
+//! [`Optimizer`](crate::optim::Optimizer) needs.
+//!
+//! ```
+//! use nalgebra::SMatrix;
+//! use shapegrad::nn::{accuracy, Dense, Init};
+//! use shapegrad::optim::{Optimizer, Sgd};
+//! use shapegrad::{Graph, Labels};
+//!
+//! // Four points in 2-D, class 1 where x₀·x₁ > 0 (XOR): not linearly separable.
+//! let points = SMatrix::<f64, 4, 2>::new(1.0, 1.0, -1.0, -1.0, 1.0, -1.0, -1.0, 1.0);
+//! let labels = Labels::<4, 2>::new([1, 1, 0, 0])?;
+//!
+//! let g = Graph::<f64>::new();
+//! let hidden = Dense::<f64, 2, 8>::with_init(&g, "hidden", Init::He, 1);
+//! let out = Dense::<f64, 8, 2>::new(&g, "out", 2);
+//! let x = g.constant(points);
+//! let scores = out.forward(hidden.forward(x).relu()); // 4×2
+//! let loss = scores.softmax_cross_entropy(&labels);
+//!
+//! let mut optimizer = Optimizer::new(Sgd { lr: 0.5 });
+//! for _ in 0..300 {
+//!     let grads = loss.backward();
+//!     optimizer.step(&(hidden, out), &grads);
+//! }
+//! assert_eq!(accuracy(&scores.value(), &labels), 1.0);
+//! # Ok::<(), shapegrad::LabelError>(())
+//! ```
+
+mod dense;
+mod init;
+
+pub use dense::Dense;
+pub use init::Init;
+
+use nalgebra::SMatrix;
+
+use crate::{Labels, Real};
+
+/// The predicted class of each row of `scores`: the column of the row's largest score (the
+/// first one on ties; a row of NaNs predicts class 0).
+///
+/// ```
+/// use nalgebra::Matrix2x3;
+/// let scores = Matrix2x3::new(0.1, 2.0, -1.0, 5.0, 5.0, 4.0);
+/// assert_eq!(shapegrad::nn::predict(&scores).as_array(), &[1, 0]);
+/// ```
+pub fn predict<T: Real, const R: usize, const C: usize>(scores: &SMatrix<T, R, C>) -> Labels<R, C> {
+    let classes = std::array::from_fn(|r| {
+        let row = scores.row(r);
+        (1..C).fold(0, |best, c| if row[c] > row[best] { c } else { best })
+    });
+    Labels::new(classes).expect("a column index of an R×C matrix is below C")
+}
+
+/// The fraction of rows of `scores` whose [`predict`]ed class is the label, in `[0, 1]`.
+///
+/// ```
+/// use nalgebra::Matrix3x2;
+/// use shapegrad::Labels;
+/// let scores = Matrix3x2::new(1.0, 0.0, 0.0, 1.0, 2.0, 1.0);
+/// let labels = Labels::new([0, 1, 1]).unwrap();
+/// assert_eq!(shapegrad::nn::accuracy(&scores, &labels), 2.0 / 3.0);
+/// ```
+pub fn accuracy<T: Real, const R: usize, const C: usize>(
+    scores: &SMatrix<T, R, C>,
+    labels: &Labels<R, C>,
+) -> f64 {
+    let predicted = predict(scores);
+    let correct = predicted
+        .as_array()
+        .iter()
+        .zip(labels.as_array())
+        .filter(|(p, l)| p == l)
+        .count();
+    correct as f64 / R as f64
+}
+
+#[cfg(test)]
+mod tests {
+    use nalgebra::Matrix3;
+
+    use super::*;
+
+    #[test]
+    fn predict_takes_the_first_maximum_and_survives_nan() {
+        let scores = Matrix3::new(
+            2.0,
+            2.0,
+            1.0, // tie: first wins
+            -1.0,
+            -3.0,
+            -0.5,
+            f64::NAN,
+            f64::NAN,
+            f64::NAN,
+        );
+        assert_eq!(predict(&scores).as_array(), &[0, 2, 0]);
+    }
+
+    #[test]
+    fn accuracy_counts_matching_rows() {
+        let scores = Matrix3::new(0.0, 1.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 1.0);
+        assert_eq!(accuracy(&scores, &Labels::new([1, 0, 2]).unwrap()), 1.0);
+        assert_eq!(accuracy(&scores, &Labels::new([0, 1, 0]).unwrap()), 0.0);
+        assert_eq!(
+            accuracy(&scores, &Labels::new([1, 1, 1]).unwrap()),
+            1.0 / 3.0
+        );
+    }
+}

@@ -1,0 +1,251 @@
+//! `Optimizer`: an update rule applied to every parameter of a model, with typed states.
+
+use std::any::Any;
+use std::marker::PhantomData;
+
+use nalgebra::SMatrix;
+
+use super::{ParameterVisitor, Parameters, UpdateRule};
+use crate::{Gradients, Real, Var};
+
+/// An [`UpdateRule`] together with the state it keeps for each parameter it has stepped.
+///
+/// [`Optimizer::step`] visits a model's [`Parameters`], reads each one's gradient (of its own
+/// R×C) from a [`Gradients`] and updates the parameter in place with the rule; the rule's state
+/// for an R×C parameter is a `U::State<R, C>` (e.g. [`AdamState<T, R, C>`](super::AdamState)).
+/// States are created on a parameter's first step and found again by the parameter's node id,
+/// so one optimizer serves one graph (call [`Optimizer::reset`] to start over). The settings
+/// are the public field [`rule`](Optimizer::rule): change `optimizer.rule.lr` between steps
+/// for a learning-rate schedule.
+///
+/// ```
+/// use nalgebra::Matrix1x2;
+/// use shapegrad::Graph;
+/// use shapegrad::optim::{Adam, Optimizer};
+///
+/// let g = Graph::<f64>::new();
+/// let w = g.var_named("w", Matrix1x2::new(3.0, -4.0));
+/// let loss = w.norm_squared(); // minimum at w = 0
+/// let mut optimizer = Optimizer::new(Adam { lr: 0.05, ..Adam::default() });
+/// for _ in 0..500 {
+///     let grads = loss.backward();
+///     optimizer.step(&w, &grads);
+/// }
+/// assert!(w.value().amax() < 1e-2);
+/// assert_eq!(optimizer.state(w).unwrap().t, 500); // the state of w, typed 1×2
+/// ```
+pub struct Optimizer<T: Real, U: UpdateRule<T>> {
+    /// The update rule and its settings.
+    pub rule: U,
+    /// Indexed by node id; `None` for nodes that are not parameters of this optimizer.
+    slots: Vec<Option<Slot>>,
+    /// How many times [`Optimizer::step`] has run.
+    steps: u64,
+    _scalar: PhantomData<fn() -> T>,
+}
+
+/// One parameter's state (a boxed `U::State<R, C>`) and the last `step` that updated it.
+struct Slot {
+    state: Box<dyn Any>,
+    last_step: u64,
+}
+
+impl<T: Real, U: UpdateRule<T> + std::fmt::Debug> std::fmt::Debug for Optimizer<T, U> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Optimizer")
+            .field("rule", &self.rule)
+            .field("parameters", &self.slots.iter().flatten().count())
+            .field("steps", &self.steps)
+            .finish()
+    }
+}
+
+impl<T: Real, U: UpdateRule<T>> Optimizer<T, U> {
+    /// An optimizer with no states yet.
+    ///
+    /// ```
+    /// use shapegrad::optim::{Optimizer, Sgd};
+    /// let optimizer = Optimizer::<f64, _>::new(Sgd { lr: 1.0 });
+    /// assert_eq!((optimizer.rule.lr, optimizer.steps()), (1.0, 0));
+    /// ```
+    pub fn new(rule: U) -> Self {
+        Optimizer {
+            rule,
+            slots: Vec::new(),
+            steps: 0,
+            _scalar: PhantomData,
+        }
+    }
+
+    /// Updates every parameter of `params` with its gradient in `grads`.
+    ///
+    /// The gradients stay valid while the parameters change (the graph recomputes its values
+    /// on the next read or backward), so this runs with `grads` still alive; drop `grads`
+    /// before the next `backward`. Only the first step of a parameter allocates (its state).
+    ///
+    /// ```
+    /// use nalgebra::Matrix1;
+    /// use shapegrad::Graph;
+    /// use shapegrad::optim::{Optimizer, Sgd};
+    ///
+    /// let g = Graph::<f64>::new();
+    /// let (a, b) = (g.var(Matrix1::new(1.0)), g.var(Matrix1::new(2.0)));
+    /// let loss = a.component_mul(b); // ∂/∂a = b = 2, ∂/∂b = a = 1
+    /// let mut optimizer = Optimizer::new(Sgd { lr: 0.5 });
+    /// optimizer.step(&(a, b), &loss.backward());
+    /// assert_eq!((a.value()[0], b.value()[0]), (0.0, 1.5));
+    /// ```
+    ///
+    /// # Panics
+    /// If a parameter is a constant or an op's output rather than a [`Graph::var`](crate::Graph::var),
+    /// if `params` lists a parameter twice (it would be stepped twice), or if a parameter's
+    /// node id holds the state of a parameter of another shape (the optimizer was used with
+    /// another graph).
+    pub fn step<'g, P>(&mut self, params: &P, grads: &Gradients<'g, T>)
+    where
+        P: Parameters<'g, T> + ?Sized,
+    {
+        self.steps += 1;
+        params.visit(&mut Stepper {
+            optimizer: self,
+            grads,
+        });
+    }
+
+    /// Updates one parameter with a gradient of its own shape (what [`Optimizer::step`] does
+    /// for each parameter). A gradient of another shape does not compile.
+    ///
+    /// ```
+    /// use nalgebra::Matrix2x3;
+    /// use shapegrad::Graph;
+    /// use shapegrad::optim::{Momentum, Optimizer};
+    ///
+    /// let g = Graph::<f64>::new();
+    /// let w = g.var(Matrix2x3::zeros());
+    /// let mut optimizer = Optimizer::new(Momentum { lr: 0.1, momentum: 0.5 });
+    /// optimizer.step_param(w, &Matrix2x3::repeat(1.0));
+    /// optimizer.step_param(w, &Matrix2x3::repeat(1.0));
+    /// assert_eq!(w.value(), Matrix2x3::repeat(-0.1 - 0.15));
+    /// ```
+    ///
+    /// # Panics
+    /// If `param` is not a leaf, or its node id holds the state of a parameter of another
+    /// shape.
+    pub fn step_param<const R: usize, const C: usize>(
+        &mut self,
+        param: Var<'_, T, R, C>,
+        grad: &SMatrix<T, R, C>,
+    ) {
+        let (rule, state, _) = self.parts::<R, C>(param.id());
+        param.update_value(|value| rule.update(state, value, grad));
+    }
+
+    /// The state of `param`, of its own shape, or `None` if it has not been stepped.
+    ///
+    /// ```
+    /// use nalgebra::Matrix1;
+    /// use shapegrad::optim::{Momentum, MomentumState, Optimizer};
+    ///
+    /// let g = shapegrad::Graph::<f64>::new();
+    /// let w = g.var(Matrix1::new(0.0));
+    /// let mut optimizer = Optimizer::new(Momentum::default());
+    /// assert!(optimizer.state(w).is_none());
+    /// optimizer.step_param(w, &Matrix1::new(1.0));
+    /// let state: &MomentumState<f64, 1, 1> = optimizer.state(w).unwrap();
+    /// assert_eq!(state.velocity[0], -1e-2);
+    /// ```
+    ///
+    /// # Panics
+    /// As [`Optimizer::step_param`], if the node's state has another shape.
+    pub fn state<const R: usize, const C: usize>(
+        &self,
+        param: Var<'_, T, R, C>,
+    ) -> Option<&U::State<R, C>> {
+        let slot = self.slots.get(param.id())?.as_ref()?;
+        Some(Self::typed::<R, C>(&*slot.state, param.id()))
+    }
+
+    /// How many times [`Optimizer::step`] has run.
+    ///
+    /// ```
+    /// let optimizer = shapegrad::optim::Optimizer::<f32, _>::new(shapegrad::optim::Adam::default());
+    /// assert_eq!(optimizer.steps(), 0);
+    /// ```
+    pub fn steps(&self) -> u64 {
+        self.steps
+    }
+
+    /// Forgets every state (velocities, Adam's moments and step counts) and the step count.
+    ///
+    /// ```
+    /// use nalgebra::Matrix1;
+    /// use shapegrad::optim::{Adam, Optimizer};
+    /// let g = shapegrad::Graph::<f64>::new();
+    /// let w = g.var(Matrix1::new(0.0));
+    /// let mut optimizer = Optimizer::new(Adam::default());
+    /// optimizer.step_param(w, &Matrix1::new(1.0));
+    /// optimizer.reset();
+    /// assert!(optimizer.state(w).is_none());
+    /// ```
+    pub fn reset(&mut self) {
+        self.slots.clear();
+        self.steps = 0;
+    }
+
+    /// The rule, and node `id`'s state (created if it has none) and last step, mutably.
+    fn parts<const R: usize, const C: usize>(
+        &mut self,
+        id: usize,
+    ) -> (&U, &mut U::State<R, C>, &mut u64) {
+        if self.slots.len() <= id {
+            self.slots.resize_with(id + 1, || None);
+        }
+        let rule = &self.rule;
+        let slot = self.slots[id].get_or_insert_with(|| Slot {
+            state: Box::new(rule.new_state::<R, C>()),
+            last_step: 0,
+        });
+        let state = slot
+            .state
+            .downcast_mut::<U::State<R, C>>()
+            .unwrap_or_else(|| panic!("{}", wrong_shape::<R, C>(id)));
+        (rule, state, &mut slot.last_step)
+    }
+
+    fn typed<const R: usize, const C: usize>(state: &dyn Any, id: usize) -> &U::State<R, C> {
+        state
+            .downcast_ref::<U::State<R, C>>()
+            .unwrap_or_else(|| panic!("{}", wrong_shape::<R, C>(id)))
+    }
+}
+
+fn wrong_shape<const R: usize, const C: usize>(id: usize) -> String {
+    format!(
+        "shapegrad: the optimizer's state for node {id} is not that of a {R}×{C} parameter: \
+         an Optimizer keeps states by node id and serves one graph; use a new one (or call \
+         Optimizer::reset) for another graph"
+    )
+}
+
+/// The visitor behind [`Optimizer::step`].
+struct Stepper<'a, 'g, T: Real, U: UpdateRule<T>> {
+    optimizer: &'a mut Optimizer<T, U>,
+    grads: &'a Gradients<'g, T>,
+}
+
+impl<'g, T: Real, U: UpdateRule<T>> ParameterVisitor<'g, T> for Stepper<'_, 'g, T, U> {
+    fn param<const R: usize, const C: usize>(&mut self, param: Var<'g, T, R, C>) {
+        let grad = self.grads.wrt(param);
+        let step = self.optimizer.steps;
+        let (rule, state, last_step) = self.optimizer.parts::<R, C>(param.id());
+        assert!(
+            *last_step != step,
+            "shapegrad: Optimizer::step was given parameter {} (node {}) twice; list each \
+             parameter once",
+            param.name().unwrap_or_default(),
+            param.id()
+        );
+        *last_step = step;
+        param.update_value(|value| rule.update(state, value, grad));
+    }
+}
