@@ -39,6 +39,8 @@
 
 pub mod check;
 pub mod dot;
+mod gemm;
+mod grad_slot;
 mod gradients;
 mod graph;
 mod inputs;
@@ -51,6 +53,7 @@ mod testing;
 mod value;
 mod var;
 
+pub use grad_slot::GradSlot;
 pub use gradients::Gradients;
 pub use graph::Graph;
 pub use inputs::{Inputs, VarTuple};
