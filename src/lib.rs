@@ -45,6 +45,7 @@ mod gradients;
 mod graph;
 mod inputs;
 pub mod jacobian;
+mod kernels;
 mod labels;
 mod op;
 pub mod ops;
