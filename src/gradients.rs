@@ -44,7 +44,7 @@ impl<T: Real> GradStore<T> {
         // Buffers for nodes recorded since the last pass: the only allocation here.
         for node in self.slots.len()..tape.nodes.len() {
             let slot = tape.nodes[node].needs_grad.then(|| GradBuffer {
-                value: tape.values[node].boxed_zeros(),
+                value: tape.values[node].boxed_scratch(),
                 written: false,
             });
             self.slots.push(slot);
@@ -79,6 +79,13 @@ impl<T: Real> GradStore<T> {
             if !slot.written {
                 slot.value.as_mut_slice().fill(T::zero());
             }
+        }
+    }
+
+    /// Hands every buffer to `keep` (the per-thread cache), emptying the store.
+    pub(crate) fn release(&mut self, keep: impl Fn(Box<dyn std::any::Any>)) {
+        for buffer in self.slots.drain(..).flatten() {
+            keep(buffer.value);
         }
     }
 

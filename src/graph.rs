@@ -123,6 +123,17 @@ impl<T: Real, I: Inputs<T>, O: Op<T, I>> ErasedOp<T> for OpNode<T, I, O> {
     }
 }
 
+impl<T: Real> Drop for Graph<T> {
+    /// Hands the large value and gradient buffers to the per-thread cache (`src/pool.rs`),
+    /// for the next graph built on this thread.
+    fn drop(&mut self) {
+        for value in self.tape.get_mut().values.drain(..) {
+            crate::pool::give(value);
+        }
+        self.grads.get_mut().release(crate::pool::give);
+    }
+}
+
 impl<T: Real> Default for Graph<T> {
     fn default() -> Self {
         Self::new()
@@ -255,7 +266,9 @@ impl<T: Real> Graph<T> {
             repeats_input,
             _types: PhantomData,
         };
-        let mut out: Box<SMatrix<T, R, C>> = Box::new(SMatrix::zeros());
+        // The output is overwritten: a cached buffer's stale entries do not matter.
+        let mut out: Box<SMatrix<T, R, C>> =
+            crate::pool::take().unwrap_or_else(|| Box::new(SMatrix::zeros()));
         node.forward(&tape.values, &mut *out);
         let id = tape.push(NodeKind::Op(Box::new(node)), None, needs_grad, out);
         drop(tape);
@@ -290,9 +303,14 @@ impl<T: Real> Graph<T> {
         value: SMatrix<T, R, C>,
     ) -> Var<'_, T, R, C> {
         let needs_grad = matches!(kind, NodeKind::Var);
-        let id = self
-            .tape_mut()
-            .push(kind, name, needs_grad, Box::new(value));
+        let boxed = match crate::pool::take::<SMatrix<T, R, C>>() {
+            Some(mut cached) => {
+                *cached = value;
+                cached
+            }
+            None => Box::new(value),
+        };
+        let id = self.tape_mut().push(kind, name, needs_grad, boxed);
         Var::new(self, id)
     }
 

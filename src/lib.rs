@@ -49,6 +49,7 @@ mod kernels;
 mod labels;
 mod op;
 pub mod ops;
+mod pool;
 #[cfg(test)]
 mod testing;
 mod value;

@@ -44,6 +44,11 @@ pub trait Value<T: Real>: Any + Debug + crate::sealed::Sealed {
     fn as_mut_slice(&mut self) -> &mut [T];
     /// A new zero matrix of the same shape, on the heap.
     fn boxed_zeros(&self) -> Box<dyn Value<T>>;
+    /// A matrix of the same shape on the heap, with stale entries if it comes from the
+    /// per-thread cache of large buffers (zeros otherwise): for buffers that are written
+    /// before they are read.
+    #[doc(hidden)]
+    fn boxed_scratch(&self) -> Box<dyn Value<T>>;
 }
 
 impl<T: Real, const R: usize, const C: usize> crate::sealed::Sealed for SMatrix<T, R, C> {}
@@ -60,6 +65,9 @@ impl<T: Real, const R: usize, const C: usize> Value<T> for SMatrix<T, R, C> {
     }
     fn boxed_zeros(&self) -> Box<dyn Value<T>> {
         Box::new(Self::zeros())
+    }
+    fn boxed_scratch(&self) -> Box<dyn Value<T>> {
+        crate::pool::take::<Self>().unwrap_or_else(|| Box::new(Self::zeros()))
     }
 }
 

@@ -146,3 +146,37 @@ fn replaying_the_circuit_allocates_nothing() {
     });
     assert_eq!(n, 0, "{n} allocations in {STEPS} replayed steps");
 }
+
+/// The spiral net's loss and gradients, on a fresh graph: (allocations, loss, dW1, dW2).
+fn fresh_spiral(scale: f64) -> (usize, f64, SMatrix<f64, 2, 100>, SMatrix<f64, 100, 3>) {
+    const N: usize = 300;
+    let mut out = None;
+    let n = allocations(|| {
+        let graph = Graph::<f64>::new();
+        let x = graph.constant(SMatrix::<f64, N, 2>::from_fn(|r, c| {
+            scale * (((r * 7 + c * 3) % 11) as f64 / 11.0 - 0.5)
+        }));
+        let labels = Labels::<N, 3>::new(std::array::from_fn(|r| r % 3)).unwrap();
+        let w1 = graph.var(SMatrix::<f64, 2, 100>::from_fn(|r, c| 0.01 * (r + c) as f64));
+        let w2 = graph.var(SMatrix::<f64, 100, 3>::from_fn(|r, c| 0.01 * (r as f64 - c as f64)));
+        let loss = ((x * w1).relu() * w2).softmax_cross_entropy(&labels);
+        let grads = loss.backward();
+        out = Some((loss.value()[0], *grads.wrt(w1), *grads.wrt(w2)));
+    });
+    let (loss, d_w1, d_w2) = out.unwrap();
+    (n, loss, d_w1, d_w2)
+}
+
+#[test]
+fn a_fresh_graph_reuses_the_large_buffers_of_a_dropped_one_without_stale_values() {
+    // 300×100 f64 buffers (240 KB): two values and two gradients per build.
+    let (first, ..) = fresh_spiral(3.0);
+    let (second, loss, d_w1, d_w2) = fresh_spiral(1.0);
+    assert!(
+        second + 4 <= first,
+        "the second build made {second} allocations, the first {first}"
+    );
+    // The same build on a new thread (an empty cache) gives the same numbers.
+    let (_, want_loss, want_w1, want_w2) = std::thread::spawn(|| fresh_spiral(1.0)).join().unwrap();
+    assert_eq!((loss, d_w1, d_w2), (want_loss, want_w1, want_w2));
+}

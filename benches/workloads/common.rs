@@ -10,8 +10,8 @@ use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use shapegrad::Real;
 
-/// The benchmarks that ran in this process: (workload, type, per-node divisor).
-static RAN: Mutex<Vec<(&'static str, &'static str, usize)>> = Mutex::new(Vec::new());
+/// The benchmarks that ran in this process: (workload, type, contender, node count).
+static RAN: Mutex<Vec<(&'static str, &'static str, &'static str, usize)>> = Mutex::new(Vec::new());
 
 fn output_directory() -> PathBuf {
     match std::env::var_os("CARGO_TARGET_DIR") {
@@ -29,15 +29,43 @@ pub fn criterion() -> Criterion {
         .nresamples(10_000)
 }
 
-/// Opens the group `W1_f64` and records that it ran; `nodes` is the graph's node count.
+/// A workload's benchmark group, `W1_f64`, which records the contenders that ran (criterion
+/// skips those a command-line filter excludes).
+pub struct Group<'c> {
+    inner: BenchmarkGroup<'c, WallTime>,
+    workload: &'static str,
+    ty: &'static str,
+    nodes: usize,
+}
+
+/// Opens the group of `workload` in `ty`; `nodes` is the graph's node count.
 pub fn group<'c>(
     c: &'c mut Criterion,
     workload: &'static str,
     ty: &'static str,
     nodes: usize,
-) -> BenchmarkGroup<'c, WallTime> {
-    RAN.lock().unwrap().push((workload, ty, nodes));
-    c.benchmark_group(format!("{workload}_{ty}"))
+) -> Group<'c> {
+    Group {
+        inner: c.benchmark_group(format!("{workload}_{ty}")),
+        workload,
+        ty,
+        nodes,
+    }
+}
+
+impl Group<'_> {
+    /// Times `step` as the contender `name` (`hand`, `fresh` or `replay`).
+    pub fn run<O>(&mut self, name: &'static str, mut step: impl FnMut() -> O) {
+        let key = (self.workload, self.ty, name, self.nodes);
+        self.inner.bench_function(name, |b| {
+            RAN.lock().unwrap().push(key);
+            b.iter(&mut step)
+        });
+    }
+
+    pub fn finish(self) {
+        self.inner.finish();
+    }
 }
 
 pub fn rng(seed: u64) -> StdRng {
@@ -89,23 +117,25 @@ fn median_ns(group: &str, bench: &str) -> Option<f64> {
 /// One line per workload and contender: `ratio W2 replay/hand 0.93 f64`.
 pub fn print_ratios() {
     println!();
-    for &(workload, ty, nodes) in RAN.lock().unwrap().iter() {
+    let mut ran = RAN.lock().unwrap().clone();
+    ran.dedup();
+    let has = |w: &str, t: &str, c: &str| ran.iter().any(|r| (r.0, r.1, r.2) == (w, t, c));
+    for &(workload, ty, contender, nodes) in &ran {
+        if contender == "hand" || !has(workload, ty, "hand") {
+            continue;
+        }
         let group = format!("{workload}_{ty}");
-        let Some(hand) = median_ns(&group, "hand") else {
+        let (Some(hand), Some(time)) = (median_ns(&group, "hand"), median_ns(&group, contender))
+        else {
             continue;
         };
-        for contender in ["replay", "fresh"] {
-            let Some(time) = median_ns(&group, contender) else {
-                continue;
-            };
-            println!("ratio {workload} {contender}/hand {:.2} {ty}", time / hand);
-            if workload == "W4" {
-                println!(
-                    "  {workload} {contender}: {:.1} ns per node above hand-written \
-                     ({nodes} nodes; hand {hand:.1} ns, {contender} {time:.1} ns) {ty}",
-                    (time - hand) / nodes as f64
-                );
-            }
+        println!("ratio {workload} {contender}/hand {:.2} {ty}", time / hand);
+        if workload == "W4" {
+            println!(
+                "  {workload} {contender}: {:.1} ns per node above hand-written \
+                 ({nodes} nodes; hand {hand:.1} ns, {contender} {time:.1} ns) {ty}",
+                (time - hand) / nodes as f64
+            );
         }
     }
 }
