@@ -48,6 +48,7 @@ impl<'a, T: Real, const R: usize, const C: usize> GradSlot<'a, T, R, C> {
     /// shapegrad::GradSlot::new(&mut d, &mut written).add(&nalgebra::Matrix1::new(1.0));
     /// assert_eq!(d[0], 6.0);
     /// ```
+    #[inline]
     pub fn new(matrix: &'a mut SMatrix<T, R, C>, written: &'a mut bool) -> Self {
         GradSlot { matrix, written }
     }
@@ -63,6 +64,7 @@ impl<'a, T: Real, const R: usize, const C: usize> GradSlot<'a, T, R, C> {
     /// matrix.gemm(1.0, &Matrix2::identity(), &Matrix2::repeat(2.0), if add { 1.0 } else { 0.0 });
     /// assert_eq!(d, Matrix2::repeat(2.0));
     /// ```
+    #[inline]
     pub fn into_parts(self) -> (&'a mut SMatrix<T, R, C>, bool) {
         let add = std::mem::replace(self.written, true);
         (self.matrix, add)

@@ -96,6 +96,7 @@ fn add_into<T: Real, const R: usize, const C: usize>(
     add_some(slot_mut(slot), grad);
 }
 
+#[inline(always)]
 fn slot_mut<T: Real, const R: usize, const C: usize>(
     slot: &mut Option<GradBuffer<T>>,
 ) -> Option<GradSlot<'_, T, R, C>> {
@@ -115,6 +116,7 @@ fn add_some<T: Real, const R: usize, const C: usize>(
     }
 }
 
+#[inline(always)]
 fn value_ref<T: Real, const R: usize, const C: usize>(
     values: &Slots<T>,
     id: usize,
@@ -143,9 +145,11 @@ impl<T: Real, const R: usize, const C: usize> Inputs<T> for (SMatrix<T, R, C>,) 
     fn accumulate(grads: Self, into: Self::GradsMut<'_>) {
         add_some(into.0, &grads.0);
     }
+    #[inline(always)]
     fn refs<'a>(ids: &[usize; 1], values: &'a Slots<T>) -> Self::Refs<'a> {
         (value_ref(values, ids[0]),)
     }
+    #[inline(always)]
     fn grads_mut<'a>(ids: &[usize; 1], grads: &'a mut GradSlots<T>) -> Option<Self::GradsMut<'a>> {
         Some((slot_mut(&mut grads[ids[0]]),))
     }
@@ -184,9 +188,11 @@ impl<T: Real, const R1: usize, const C1: usize, const R2: usize, const C2: usize
         add_some(into.0, &grads.0);
         add_some(into.1, &grads.1);
     }
+    #[inline(always)]
     fn refs<'a>(ids: &[usize; 2], values: &'a Slots<T>) -> Self::Refs<'a> {
         (value_ref(values, ids[0]), value_ref(values, ids[1]))
     }
+    #[inline(always)]
     fn grads_mut<'a>(ids: &[usize; 2], grads: &'a mut GradSlots<T>) -> Option<Self::GradsMut<'a>> {
         let [a, b] = grads.get_disjoint_mut(*ids).ok()?;
         Some((slot_mut(a), slot_mut(b)))
@@ -253,6 +259,7 @@ impl<
         add_some(into.1, &grads.1);
         add_some(into.2, &grads.2);
     }
+    #[inline(always)]
     fn refs<'a>(ids: &[usize; 3], values: &'a Slots<T>) -> Self::Refs<'a> {
         (
             value_ref(values, ids[0]),
@@ -260,6 +267,7 @@ impl<
             value_ref(values, ids[2]),
         )
     }
+    #[inline(always)]
     fn grads_mut<'a>(ids: &[usize; 3], grads: &'a mut GradSlots<T>) -> Option<Self::GradsMut<'a>> {
         let [a, b, c] = grads.get_disjoint_mut(*ids).ok()?;
         Some((slot_mut(a), slot_mut(b), slot_mut(c)))

@@ -74,11 +74,13 @@ impl<T: Real, const R: usize, const C: usize> Value<T> for SMatrix<T, R, C> {
 const WRONG_SLOT: &str = "shapegrad internal error: a tape slot holds a matrix of another shape";
 
 /// The typed matrix behind a tape slot.
+#[inline(always)]
 pub(crate) fn downcast<T: Real, M: Value<T>>(value: &dyn Value<T>) -> &M {
     (value as &dyn Any).downcast_ref::<M>().expect(WRONG_SLOT)
 }
 
 /// The typed matrix behind a tape slot, mutably.
+#[inline(always)]
 pub(crate) fn downcast_mut<T: Real, M: Value<T>>(value: &mut dyn Value<T>) -> &mut M {
     (value as &mut dyn Any)
         .downcast_mut::<M>()

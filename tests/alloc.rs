@@ -157,8 +157,12 @@ fn fresh_spiral(scale: f64) -> (usize, f64, SMatrix<f64, 2, 100>, SMatrix<f64, 1
             scale * (((r * 7 + c * 3) % 11) as f64 / 11.0 - 0.5)
         }));
         let labels = Labels::<N, 3>::new(std::array::from_fn(|r| r % 3)).unwrap();
-        let w1 = graph.var(SMatrix::<f64, 2, 100>::from_fn(|r, c| 0.01 * (r + c) as f64));
-        let w2 = graph.var(SMatrix::<f64, 100, 3>::from_fn(|r, c| 0.01 * (r as f64 - c as f64)));
+        let w1 = graph.var(SMatrix::<f64, 2, 100>::from_fn(|r, c| {
+            0.01 * (r + c) as f64
+        }));
+        let w2 = graph.var(SMatrix::<f64, 100, 3>::from_fn(|r, c| {
+            0.01 * (r as f64 - c as f64)
+        }));
         let loss = ((x * w1).relu() * w2).softmax_cross_entropy(&labels);
         let grads = loss.backward();
         out = Some((loss.value()[0], *grads.wrt(w1), *grads.wrt(w2)));
