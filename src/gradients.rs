@@ -42,6 +42,8 @@ impl<T: Real> GradStore<T> {
     /// so its backward is skipped, and at the end its buffer is zeroed.
     pub(crate) fn run(&mut self, tape: &Tape<T>, root: usize, seed: &dyn Value<T>) {
         // Buffers for nodes recorded since the last pass: the only allocation here.
+        self.slots
+            .reserve_exact(tape.nodes.len() - self.slots.len());
         for node in self.slots.len()..tape.nodes.len() {
             let slot = tape.nodes[node].needs_grad.then(|| GradBuffer {
                 value: tape.values[node].boxed_scratch(),

@@ -44,6 +44,9 @@ pub struct Graph<T: Real> {
     pub(crate) grads: RefCell<GradStore<T>>,
 }
 
+/// The node capacity a new graph reserves.
+const INITIAL_NODES: usize = 16;
+
 /// What a node is: a differentiable leaf, a constant leaf, or the output of an op.
 pub(crate) enum NodeKind<T: Real> {
     Var,
@@ -156,9 +159,10 @@ impl<T: Real> Graph<T> {
     /// An empty graph.
     pub fn new() -> Self {
         Graph {
+            // Room for a small graph: a fresh graph per step then grows no vector.
             tape: RefCell::new(Tape {
-                nodes: Vec::new(),
-                values: Vec::new(),
+                nodes: Vec::with_capacity(INITIAL_NODES),
+                values: Vec::with_capacity(INITIAL_NODES),
                 stale_from: 0,
             }),
             grads: RefCell::new(GradStore::default()),
