@@ -39,6 +39,35 @@ use crate::{Inputs, Op, Real, Value, Var, VarTuple};
 /// w.set_value(Matrix2x3::repeat(-1.0));
 /// assert_eq!(loss.value()[0], 0.0);
 /// ```
+///
+/// # Replay: build once, run many steps
+///
+/// For a static shape run millions of times (a control loop, a model trained for hours),
+/// build the graph once; then each step gives the leaves new values — the next batch with
+/// [`Var::set_value`], parameters stepped in place with [`Var::update_value`] — calls
+/// [`Var::backward`] and reads the gradients. The same nodes are recomputed in place and the
+/// step makes no heap allocation (`tests/alloc.rs` counts them with a counting allocator).
+///
+/// ```
+/// use nalgebra::{SMatrix, Vector2};
+/// use shapegrad::Graph;
+///
+/// let g = Graph::<f64>::new();
+/// let x = g.constant(SMatrix::<f64, 4, 2>::zeros()); // a batch of 4 samples
+/// let y = g.constant(SMatrix::<f64, 4, 1>::zeros()); // their targets
+/// let w = g.var(Vector2::zeros());
+/// let loss = (x * w - y).norm_squared(); // built once
+///
+/// let truth = Vector2::new(2.0, -1.0);
+/// for step in 0..300 {
+///     let batch = SMatrix::<f64, 4, 2>::from_fn(|r, c| ((r + 2 * c + step) % 5) as f64 - 2.0);
+///     x.set_value(batch);
+///     y.set_value(batch * truth);
+///     let d_w = *loss.backward().wrt(w); // forward and backward on the same nodes
+///     w.update_value(|w| *w -= d_w * 0.02);
+/// }
+/// assert!((w.value() - truth).amax() < 1e-6);
+/// ```
 pub struct Graph<T: Real> {
     pub(crate) tape: RefCell<Tape<T>>,
     pub(crate) grads: RefCell<GradStore<T>>,
