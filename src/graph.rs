@@ -6,9 +6,8 @@ use std::marker::PhantomData;
 use nalgebra::SMatrix;
 
 use crate::gradients::{GradStore, Gradients};
-use crate::inputs::{GradSlots, Slots};
-use crate::value::downcast_mut;
-use crate::{Inputs, Op, Real, Value, Var, VarTuple};
+use crate::op_node::{ErasedOp, OpNode};
+use crate::{Op, Real, Value, Var, VarTuple};
 
 /// A graph (a tape) of matrix operations, recorded as they are built.
 ///
@@ -95,64 +94,6 @@ pub(crate) struct Tape<T: Real> {
     pub(crate) values: Vec<Box<dyn Value<T>>>,
     /// Values from this index on may be out of date (a leaf before them was set).
     stale_from: usize,
-}
-
-/// An op together with its input ids, with the types erased so the tape can hold any op.
-pub(crate) trait ErasedOp<T: Real> {
-    fn name(&self) -> &'static str;
-    fn inputs(&self) -> &[usize];
-    /// Recomputes the output from `before`, the values of the nodes created before it.
-    fn forward(&self, before: &Slots<T>, out: &mut dyn Value<T>);
-    /// Adds this node's input gradients into `grads_before` given `d_out`.
-    fn backward(
-        &self,
-        values: &Slots<T>,
-        own: usize,
-        d_out: &dyn Value<T>,
-        grads_before: &mut GradSlots<T>,
-    );
-}
-
-struct OpNode<T: Real, I: Inputs<T>, O> {
-    op: O,
-    ids: I::Ids,
-    /// Whether one node feeds two inputs (as in `x ∘ x`).
-    repeats_input: bool,
-    _types: PhantomData<fn() -> (T, I)>,
-}
-
-impl<T: Real, I: Inputs<T>, O: Op<T, I>> ErasedOp<T> for OpNode<T, I, O> {
-    fn name(&self) -> &'static str {
-        self.op.name()
-    }
-    fn inputs(&self) -> &[usize] {
-        self.ids.as_ref()
-    }
-    fn forward(&self, before: &Slots<T>, out: &mut dyn Value<T>) {
-        let inputs = I::refs(&self.ids, before);
-        self.op
-            .forward_into(inputs, downcast_mut::<T, O::Output>(out));
-    }
-    fn backward(
-        &self,
-        values: &Slots<T>,
-        own: usize,
-        d_out: &dyn Value<T>,
-        grads_before: &mut GradSlots<T>,
-    ) {
-        let inputs = I::refs(&self.ids, values);
-        let output = crate::value::downcast::<T, O::Output>(&*values[own]);
-        let d_out = crate::value::downcast::<T, O::Output>(d_out);
-        if self.repeats_input {
-            // The same node feeds two inputs (x ∘ x): add one gradient at a time.
-            let grads = self.op.backward(inputs, output, d_out);
-            I::accumulate_each(grads, &self.ids, grads_before);
-        } else {
-            let d_inputs = I::grads_mut(&self.ids, grads_before)
-                .expect("distinct inputs have disjoint gradient slots");
-            self.op.backward_into(inputs, output, d_out, d_inputs);
-        }
-    }
 }
 
 impl<T: Real> Drop for Graph<T> {

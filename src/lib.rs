@@ -48,6 +48,7 @@ pub mod jacobian;
 mod kernels;
 mod labels;
 mod op;
+mod op_node;
 pub mod ops;
 mod pool;
 #[cfg(test)]
