@@ -7,12 +7,19 @@ use nalgebra::SMatrix;
 use crate::graph::{NodeKind, Tape};
 use crate::{Graph, Real, Value, Var};
 
+/// One node's gradient buffer.
+#[doc(hidden)]
+pub struct GradBuffer<T: Real> {
+    pub(crate) value: Box<dyn Value<T>>,
+    /// Whether the buffer holds a contribution of the current pass; if not, its contents are
+    /// stale and the first contribution overwrites them.
+    pub(crate) written: bool,
+}
+
 /// The gradient buffers of a graph, reused by every backward pass.
 pub(crate) struct GradStore<T: Real> {
-    /// One slot per node; `None` where the node needs no gradient.
-    slots: Vec<Option<Box<dyn Value<T>>>>,
-    /// Whether a gradient reached the node in the current pass.
-    reached: Vec<bool>,
+    /// One buffer per node; `None` where the node needs no gradient.
+    slots: Vec<Option<GradBuffer<T>>>,
     /// The node the last pass started from; `None` before the first pass.
     root: Option<usize>,
 }
@@ -21,51 +28,66 @@ impl<T: Real> Default for GradStore<T> {
     fn default() -> Self {
         GradStore {
             slots: Vec::new(),
-            reached: Vec::new(),
             root: None,
         }
     }
 }
 
 impl<T: Real> GradStore<T> {
-    /// Zeroes every gradient, seeds `root` and runs the tape backward from it.
+    /// Seeds `root` and runs the tape backward from it.
+    ///
+    /// The buffers are not zeroed first: each holds the last pass's gradient until the first
+    /// contribution of this pass overwrites it ([`GradSlot`](crate::GradSlot)). A node whose
+    /// buffer nothing wrote is not reached from `root` (or only through zero contributions),
+    /// so its backward is skipped, and at the end its buffer is zeroed.
     pub(crate) fn run(&mut self, tape: &Tape<T>, root: usize, seed: &dyn Value<T>) {
-        // Slots for nodes recorded since the last pass: the only allocation here.
+        // Buffers for nodes recorded since the last pass: the only allocation here.
+        self.slots
+            .reserve_exact(tape.nodes.len() - self.slots.len());
         for node in self.slots.len()..tape.nodes.len() {
-            let slot = tape.nodes[node]
-                .needs_grad
-                .then(|| tape.values[node].boxed_zeros());
+            let slot = tape.nodes[node].needs_grad.then(|| GradBuffer {
+                value: tape.values[node].boxed_scratch(),
+                written: false,
+            });
             self.slots.push(slot);
         }
-        self.reached.resize(tape.nodes.len(), false);
         for slot in self.slots.iter_mut().flatten() {
-            slot.as_mut_slice().fill(T::zero());
+            slot.written = false;
         }
-        self.reached.fill(false);
         self.root = Some(root);
 
-        let Some(root_grad) = self.slots[root].as_deref_mut() else {
-            // The root depends on constants only: every gradient is zero.
-            return;
-        };
-        root_grad.as_mut_slice().copy_from_slice(seed.as_slice());
-        self.reached[root] = true;
+        if let Some(root_grad) = &mut self.slots[root] {
+            root_grad
+                .value
+                .as_mut_slice()
+                .copy_from_slice(seed.as_slice());
+            root_grad.written = true;
+            for i in (0..=root).rev() {
+                let (before, rest) = self.slots.split_at_mut(i);
+                let Some(GradBuffer {
+                    value: d_out,
+                    written: true,
+                }) = &rest[0]
+                else {
+                    continue;
+                };
+                if let NodeKind::Op(op) = &tape.nodes[i].kind {
+                    op.backward(&tape.values, i, &**d_out, before);
+                }
+            }
+        }
+        // Else the root depends on constants only: every gradient is zero.
+        for slot in self.slots.iter_mut().flatten() {
+            if !slot.written {
+                slot.value.as_mut_slice().fill(T::zero());
+            }
+        }
+    }
 
-        for i in (0..=root).rev() {
-            if !self.reached[i] {
-                continue;
-            }
-            let NodeKind::Op(op) = &tape.nodes[i].kind else {
-                continue;
-            };
-            let (before, rest) = self.slots.split_at_mut(i);
-            let d_out = rest[0]
-                .as_deref()
-                .expect("a reached node always needs a gradient");
-            op.backward(&tape.values, i, d_out, before);
-            for &input in op.inputs() {
-                self.reached[input] |= tape.nodes[input].needs_grad;
-            }
+    /// Hands every buffer to `keep` (the per-thread cache), emptying the store.
+    pub(crate) fn release(&mut self, keep: impl Fn(Box<dyn std::any::Any>)) {
+        for buffer in self.slots.drain(..).flatten() {
+            keep(buffer.value);
         }
     }
 
@@ -76,7 +98,7 @@ impl<T: Real> GradStore<T> {
 
     /// Node `id`'s gradient from the last pass (column-major), or `None` if it has no slot.
     pub(crate) fn slot(&self, id: usize) -> Option<&[T]> {
-        Some(self.slots.get(id)?.as_deref()?.as_slice())
+        Some(self.slots.get(id)?.as_ref()?.value.as_slice())
     }
 }
 
@@ -162,8 +184,8 @@ impl<'g, T: Real> Gradients<'g, T> {
             std::ptr::eq(v.graph(), self.graph),
             "shapegrad: Gradients::wrt was given a Var of another Graph"
         );
-        let slot = self.store.slots.get(v.id())?.as_deref()?;
-        Some(crate::value::downcast::<T, SMatrix<T, R, C>>(slot))
+        let slot = self.store.slots.get(v.id())?.as_ref()?;
+        Some(crate::value::downcast::<T, SMatrix<T, R, C>>(&*slot.value))
     }
 
     /// The gradient of node `id` as a column-major slice, for shape-erased tools.

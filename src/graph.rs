@@ -6,9 +6,8 @@ use std::marker::PhantomData;
 use nalgebra::SMatrix;
 
 use crate::gradients::{GradStore, Gradients};
-use crate::inputs::{GradSlots, Slots};
-use crate::value::downcast_mut;
-use crate::{Inputs, Op, Real, Value, Var, VarTuple};
+use crate::op_node::{ErasedOp, OpNode};
+use crate::{Op, Real, Value, Var, VarTuple};
 
 /// A graph (a tape) of matrix operations, recorded as they are built.
 ///
@@ -39,10 +38,42 @@ use crate::{Inputs, Op, Real, Value, Var, VarTuple};
 /// w.set_value(Matrix2x3::repeat(-1.0));
 /// assert_eq!(loss.value()[0], 0.0);
 /// ```
+///
+/// # Replay: build once, run many steps
+///
+/// For a static shape run millions of times (a control loop, a model trained for hours),
+/// build the graph once; then each step gives the leaves new values — the next batch with
+/// [`Var::set_value`], parameters stepped in place with [`Var::update_value`] — calls
+/// [`Var::backward`] and reads the gradients. The same nodes are recomputed in place and the
+/// step makes no heap allocation (`tests/alloc.rs` counts them with a counting allocator).
+///
+/// ```
+/// use nalgebra::{SMatrix, Vector2};
+/// use shapegrad::Graph;
+///
+/// let g = Graph::<f64>::new();
+/// let x = g.constant(SMatrix::<f64, 4, 2>::zeros()); // a batch of 4 samples
+/// let y = g.constant(SMatrix::<f64, 4, 1>::zeros()); // their targets
+/// let w = g.var(Vector2::zeros());
+/// let loss = (x * w - y).norm_squared(); // built once
+///
+/// let truth = Vector2::new(2.0, -1.0);
+/// for step in 0..300 {
+///     let batch = SMatrix::<f64, 4, 2>::from_fn(|r, c| ((r + 2 * c + step) % 5) as f64 - 2.0);
+///     x.set_value(batch);
+///     y.set_value(batch * truth);
+///     let d_w = *loss.backward().wrt(w); // forward and backward on the same nodes
+///     w.update_value(|w| *w -= d_w * 0.02);
+/// }
+/// assert!((w.value() - truth).amax() < 1e-6);
+/// ```
 pub struct Graph<T: Real> {
     pub(crate) tape: RefCell<Tape<T>>,
     pub(crate) grads: RefCell<GradStore<T>>,
 }
+
+/// The node capacity a new graph reserves.
+const INITIAL_NODES: usize = 16;
 
 /// What a node is: a differentiable leaf, a constant leaf, or the output of an op.
 pub(crate) enum NodeKind<T: Real> {
@@ -65,61 +96,14 @@ pub(crate) struct Tape<T: Real> {
     stale_from: usize,
 }
 
-/// An op together with its input ids, with the types erased so the tape can hold any op.
-pub(crate) trait ErasedOp<T: Real> {
-    fn name(&self) -> &'static str;
-    fn inputs(&self) -> &[usize];
-    /// Recomputes the output from `before`, the values of the nodes created before it.
-    fn forward(&self, before: &Slots<T>, out: &mut dyn Value<T>);
-    /// Adds this node's input gradients into `grads_before` given `d_out`.
-    fn backward(
-        &self,
-        values: &Slots<T>,
-        own: usize,
-        d_out: &dyn Value<T>,
-        grads_before: &mut GradSlots<T>,
-    );
-}
-
-struct OpNode<T: Real, I: Inputs<T>, O> {
-    op: O,
-    ids: I::Ids,
-    /// Whether one node feeds two inputs (as in `x ∘ x`).
-    repeats_input: bool,
-    _types: PhantomData<fn() -> (T, I)>,
-}
-
-impl<T: Real, I: Inputs<T>, O: Op<T, I>> ErasedOp<T> for OpNode<T, I, O> {
-    fn name(&self) -> &'static str {
-        self.op.name()
-    }
-    fn inputs(&self) -> &[usize] {
-        self.ids.as_ref()
-    }
-    fn forward(&self, before: &Slots<T>, out: &mut dyn Value<T>) {
-        let inputs = I::refs(&self.ids, before);
-        self.op
-            .forward_into(inputs, downcast_mut::<T, O::Output>(out));
-    }
-    fn backward(
-        &self,
-        values: &Slots<T>,
-        own: usize,
-        d_out: &dyn Value<T>,
-        grads_before: &mut GradSlots<T>,
-    ) {
-        let inputs = I::refs(&self.ids, values);
-        let output = crate::value::downcast::<T, O::Output>(&*values[own]);
-        let d_out = crate::value::downcast::<T, O::Output>(d_out);
-        if self.repeats_input {
-            // The same node feeds two inputs (x ∘ x): add one gradient at a time.
-            let grads = self.op.backward(inputs, output, d_out);
-            I::accumulate_each(grads, &self.ids, grads_before);
-        } else {
-            let d_inputs = I::grads_mut(&self.ids, grads_before)
-                .expect("distinct inputs have disjoint gradient slots");
-            self.op.backward_into(inputs, output, d_out, d_inputs);
+impl<T: Real> Drop for Graph<T> {
+    /// Hands the large value and gradient buffers to the per-thread cache (`src/pool.rs`),
+    /// for the next graph built on this thread.
+    fn drop(&mut self) {
+        for value in self.tape.get_mut().values.drain(..) {
+            crate::pool::give(value);
         }
+        self.grads.get_mut().release(crate::pool::give);
     }
 }
 
@@ -145,9 +129,10 @@ impl<T: Real> Graph<T> {
     /// An empty graph.
     pub fn new() -> Self {
         Graph {
+            // Room for a small graph: a fresh graph per step then grows no vector.
             tape: RefCell::new(Tape {
-                nodes: Vec::new(),
-                values: Vec::new(),
+                nodes: Vec::with_capacity(INITIAL_NODES),
+                values: Vec::with_capacity(INITIAL_NODES),
                 stale_from: 0,
             }),
             grads: RefCell::new(GradStore::default()),
@@ -255,7 +240,9 @@ impl<T: Real> Graph<T> {
             repeats_input,
             _types: PhantomData,
         };
-        let mut out: Box<SMatrix<T, R, C>> = Box::new(SMatrix::zeros());
+        // The output is overwritten: a cached buffer's stale entries do not matter.
+        let mut out: Box<SMatrix<T, R, C>> =
+            crate::pool::take().unwrap_or_else(|| Box::new(SMatrix::zeros()));
         node.forward(&tape.values, &mut *out);
         let id = tape.push(NodeKind::Op(Box::new(node)), None, needs_grad, out);
         drop(tape);
@@ -290,9 +277,14 @@ impl<T: Real> Graph<T> {
         value: SMatrix<T, R, C>,
     ) -> Var<'_, T, R, C> {
         let needs_grad = matches!(kind, NodeKind::Var);
-        let id = self
-            .tape_mut()
-            .push(kind, name, needs_grad, Box::new(value));
+        let boxed = match crate::pool::take::<SMatrix<T, R, C>>() {
+            Some(mut cached) => {
+                *cached = value;
+                cached
+            }
+            None => Box::new(value),
+        };
+        let id = self.tape_mut().push(kind, name, needs_grad, boxed);
         Var::new(self, id)
     }
 

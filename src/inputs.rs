@@ -8,16 +8,17 @@
 
 use nalgebra::SMatrix;
 
+use crate::gradients::GradBuffer;
 use crate::value::{downcast, downcast_mut};
-use crate::{Graph, Real, Value, Var};
+use crate::{GradSlot, Graph, Real, Value, Var};
 
 /// The tape's value slots, in node order.
 #[doc(hidden)]
 pub type Slots<T> = [Box<dyn Value<T>>];
 
-/// The tape's gradient slots, in node order: `None` for a node that needs no gradient.
+/// The tape's gradient buffers, in node order: `None` for a node that needs no gradient.
 #[doc(hidden)]
-pub type GradSlots<T> = [Option<Box<dyn Value<T>>>];
+pub type GradSlots<T> = [Option<GradBuffer<T>>];
 
 /// A tuple of matrices that an [`Op`](crate::Op) takes as inputs, and returns as their
 /// gradients.
@@ -39,23 +40,25 @@ pub trait Inputs<T: Real>: Sized + 'static + crate::sealed::Sealed {
     /// The inputs as `forward` and `backward` see them: a tuple of references,
     /// e.g. `(&SMatrix<T, R, K>, &SMatrix<T, K, C>)`.
     type Refs<'a>: Copy;
-    /// Where [`Op::backward_into`](crate::Op::backward_into) adds the input gradients:
-    /// a tuple of `Option<&mut SMatrix<..>>`, `None` where the input needs no gradient
-    /// (a constant, or a value computed from constants only).
+    /// Where [`Op::backward_into`](crate::Op::backward_into) writes the input gradients:
+    /// a tuple of `Option<`[`GradSlot`]`<'a, T, R, C>>`, `None` where the input needs no
+    /// gradient (a constant, or a value computed from constants only).
     type GradsMut<'a>;
     /// The inputs' node ids, `[usize; N]`.
     #[doc(hidden)]
     type Ids: Copy + AsRef<[usize]> + 'static;
 
-    /// Adds each gradient in `grads` to its place in `into`, skipping the `None`s.
+    /// Adds each gradient in `grads` to its slot in `into` ([`GradSlot::add`]), skipping the
+    /// `None`s.
     ///
     /// ```
     /// use nalgebra::SMatrix;
-    /// use shapegrad::Inputs;
+    /// use shapegrad::{GradSlot, Inputs};
     ///
-    /// let mut d_a = SMatrix::<f64, 1, 2>::repeat(1.0);
+    /// let (mut d_a, mut written) = (SMatrix::<f64, 1, 2>::repeat(1.0), true);
     /// let grads = (SMatrix::<f64, 1, 2>::repeat(2.0), SMatrix::<f64, 2, 1>::repeat(5.0));
-    /// <(SMatrix<f64, 1, 2>, SMatrix<f64, 2, 1>)>::accumulate(grads, (Some(&mut d_a), None));
+    /// let slots = (Some(GradSlot::new(&mut d_a, &mut written)), None);
+    /// <(SMatrix<f64, 1, 2>, SMatrix<f64, 2, 1>)>::accumulate(grads, slots);
     /// assert_eq!(d_a, SMatrix::<f64, 1, 2>::repeat(3.0));
     /// ```
     fn accumulate(grads: Self, into: Self::GradsMut<'_>);
@@ -87,20 +90,33 @@ pub trait VarTuple<'g, T: Real>: Copy + crate::sealed::Sealed {
 }
 
 fn add_into<T: Real, const R: usize, const C: usize>(
-    slot: &mut Option<Box<dyn Value<T>>>,
+    slot: &mut Option<GradBuffer<T>>,
+    grad: &SMatrix<T, R, C>,
+) {
+    add_some(slot_mut(slot), grad);
+}
+
+#[inline(always)]
+fn slot_mut<T: Real, const R: usize, const C: usize>(
+    slot: &mut Option<GradBuffer<T>>,
+) -> Option<GradSlot<'_, T, R, C>> {
+    let buffer = slot.as_mut()?;
+    Some(GradSlot::new(
+        downcast_mut::<T, SMatrix<T, R, C>>(&mut *buffer.value),
+        &mut buffer.written,
+    ))
+}
+
+fn add_some<T: Real, const R: usize, const C: usize>(
+    slot: Option<GradSlot<'_, T, R, C>>,
     grad: &SMatrix<T, R, C>,
 ) {
     if let Some(slot) = slot {
-        *downcast_mut::<T, SMatrix<T, R, C>>(&mut **slot) += grad;
+        slot.add(grad);
     }
 }
 
-fn slot_mut<T: Real, const R: usize, const C: usize>(
-    slot: &mut Option<Box<dyn Value<T>>>,
-) -> Option<&mut SMatrix<T, R, C>> {
-    slot.as_deref_mut().map(downcast_mut::<T, SMatrix<T, R, C>>)
-}
-
+#[inline(always)]
 fn value_ref<T: Real, const R: usize, const C: usize>(
     values: &Slots<T>,
     id: usize,
@@ -123,17 +139,17 @@ impl<T: Real, const R: usize, const C: usize> crate::sealed::Sealed for (SMatrix
 
 impl<T: Real, const R: usize, const C: usize> Inputs<T> for (SMatrix<T, R, C>,) {
     type Refs<'a> = (&'a SMatrix<T, R, C>,);
-    type GradsMut<'a> = (Option<&'a mut SMatrix<T, R, C>>,);
+    type GradsMut<'a> = (Option<GradSlot<'a, T, R, C>>,);
     type Ids = [usize; 1];
 
     fn accumulate(grads: Self, into: Self::GradsMut<'_>) {
-        if let Some(d) = into.0 {
-            *d += grads.0;
-        }
+        add_some(into.0, &grads.0);
     }
+    #[inline(always)]
     fn refs<'a>(ids: &[usize; 1], values: &'a Slots<T>) -> Self::Refs<'a> {
         (value_ref(values, ids[0]),)
     }
+    #[inline(always)]
     fn grads_mut<'a>(ids: &[usize; 1], grads: &'a mut GradSlots<T>) -> Option<Self::GradsMut<'a>> {
         Some((slot_mut(&mut grads[ids[0]]),))
     }
@@ -163,22 +179,20 @@ impl<T: Real, const R1: usize, const C1: usize, const R2: usize, const C2: usize
 {
     type Refs<'a> = (&'a SMatrix<T, R1, C1>, &'a SMatrix<T, R2, C2>);
     type GradsMut<'a> = (
-        Option<&'a mut SMatrix<T, R1, C1>>,
-        Option<&'a mut SMatrix<T, R2, C2>>,
+        Option<GradSlot<'a, T, R1, C1>>,
+        Option<GradSlot<'a, T, R2, C2>>,
     );
     type Ids = [usize; 2];
 
     fn accumulate(grads: Self, into: Self::GradsMut<'_>) {
-        if let Some(d) = into.0 {
-            *d += grads.0;
-        }
-        if let Some(d) = into.1 {
-            *d += grads.1;
-        }
+        add_some(into.0, &grads.0);
+        add_some(into.1, &grads.1);
     }
+    #[inline(always)]
     fn refs<'a>(ids: &[usize; 2], values: &'a Slots<T>) -> Self::Refs<'a> {
         (value_ref(values, ids[0]), value_ref(values, ids[1]))
     }
+    #[inline(always)]
     fn grads_mut<'a>(ids: &[usize; 2], grads: &'a mut GradSlots<T>) -> Option<Self::GradsMut<'a>> {
         let [a, b] = grads.get_disjoint_mut(*ids).ok()?;
         Some((slot_mut(a), slot_mut(b)))
@@ -234,23 +248,18 @@ impl<
         &'a SMatrix<T, R3, C3>,
     );
     type GradsMut<'a> = (
-        Option<&'a mut SMatrix<T, R1, C1>>,
-        Option<&'a mut SMatrix<T, R2, C2>>,
-        Option<&'a mut SMatrix<T, R3, C3>>,
+        Option<GradSlot<'a, T, R1, C1>>,
+        Option<GradSlot<'a, T, R2, C2>>,
+        Option<GradSlot<'a, T, R3, C3>>,
     );
     type Ids = [usize; 3];
 
     fn accumulate(grads: Self, into: Self::GradsMut<'_>) {
-        if let Some(d) = into.0 {
-            *d += grads.0;
-        }
-        if let Some(d) = into.1 {
-            *d += grads.1;
-        }
-        if let Some(d) = into.2 {
-            *d += grads.2;
-        }
+        add_some(into.0, &grads.0);
+        add_some(into.1, &grads.1);
+        add_some(into.2, &grads.2);
     }
+    #[inline(always)]
     fn refs<'a>(ids: &[usize; 3], values: &'a Slots<T>) -> Self::Refs<'a> {
         (
             value_ref(values, ids[0]),
@@ -258,6 +267,7 @@ impl<
             value_ref(values, ids[2]),
         )
     }
+    #[inline(always)]
     fn grads_mut<'a>(ids: &[usize; 3], grads: &'a mut GradSlots<T>) -> Option<Self::GradsMut<'a>> {
         let [a, b, c] = grads.get_disjoint_mut(*ids).ok()?;
         Some((slot_mut(a), slot_mut(b), slot_mut(c)))

@@ -47,21 +47,27 @@
 pub mod check;
 pub mod datasets;
 pub mod dot;
+mod gemm;
+mod grad_slot;
 mod gradients;
 mod graph;
 mod inputs;
 pub mod jacobian;
+mod kernels;
 mod labels;
 pub mod nn;
 mod op;
+mod op_node;
 pub mod ops;
 pub mod optim;
+mod pool;
 pub mod shape;
 #[cfg(test)]
 mod testing;
 mod value;
 mod var;
 
+pub use grad_slot::GradSlot;
 pub use gradients::Gradients;
 pub use graph::Graph;
 pub use inputs::{Inputs, VarTuple};

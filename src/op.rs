@@ -1,5 +1,7 @@
 //! The typed op contract.
 
+#[cfg(doc)]
+use crate::GradSlot;
 use crate::{Inputs, Real, Value};
 
 /// One differentiable operation: a typed `forward` and, directly under it, a typed `backward`.
@@ -73,9 +75,63 @@ use crate::{Inputs, Real, Value};
 /// # Fast paths
 ///
 /// [`Op::forward_into`] and [`Op::backward_into`] have default implementations in terms of
-/// `forward` and `backward`. Override them to write the output in place and to add gradients
-/// into the graph's buffers without temporaries, or to skip the gradient of an input that needs
-/// none (its slot is `None`). Overrides must compute the same values.
+/// `forward` and `backward`, so an op needs neither. Override them to write the output in
+/// place and the input gradients straight into the graph's buffers, without temporaries
+/// (large matrices then never pass through the stack), or to skip the gradient of an input
+/// that needs none (its slot is `None`). Overrides must compute the same values as
+/// `forward` and `backward`; the built-in ops' tests check that theirs do.
+///
+/// Each input's gradient slot is a [`GradSlot`]: the graph does not zero its buffers before a
+/// backward pass, so the first contribution to a buffer overwrites it and later ones (where
+/// the input is used again) add to it. `GradSlot`'s methods do the right one:
+///
+/// ```
+/// use nalgebra::SMatrix;
+/// use shapegrad::{GradSlot, Graph, Op, Real};
+///
+/// /// `y = x³` element-wise. Gradient: dX = dOut ∘ 3x².
+/// struct Cube;
+///
+/// impl<T: Real, const R: usize, const C: usize> Op<T, (SMatrix<T, R, C>,)> for Cube {
+///     type Output = SMatrix<T, R, C>;
+///
+///     fn forward(&self, (x,): (&SMatrix<T, R, C>,)) -> SMatrix<T, R, C> {
+///         x.map(|v| v * v * v)
+///     }
+///
+///     fn backward(
+///         &self,
+///         (x,): (&SMatrix<T, R, C>,),
+///         _y: &SMatrix<T, R, C>,
+///         d_out: &SMatrix<T, R, C>,
+///     ) -> (SMatrix<T, R, C>,) {
+///         let three: T = nalgebra::convert(3.0);
+///         (d_out.zip_map(x, |d, v| d * three * v * v),)
+///     }
+///
+///     fn forward_into(&self, (x,): (&SMatrix<T, R, C>,), out: &mut SMatrix<T, R, C>) {
+///         out.zip_apply(x, |y, v| *y = v * v * v);
+///     }
+///
+///     fn backward_into(
+///         &self,
+///         (x,): (&SMatrix<T, R, C>,),
+///         _y: &SMatrix<T, R, C>,
+///         d_out: &SMatrix<T, R, C>,
+///         (d_x,): (Option<GradSlot<'_, T, R, C>>,),
+///     ) {
+///         if let Some(d_x) = d_x {
+///             let three: T = nalgebra::convert(3.0);
+///             d_x.add_zip_map(d_out, x, |d, v| d * three * v * v);
+///         }
+///     }
+/// }
+///
+/// let g = Graph::<f64>::new();
+/// let x = g.var(SMatrix::<f64, 1, 2>::new(1.0, -2.0));
+/// let y = g.apply(Cube, (x,)) + g.apply(Cube, (x,)); // x feeds Cube twice: the uses add
+/// assert_eq!(*y.sum().backward().wrt(x), SMatrix::<f64, 1, 2>::new(6.0, 24.0));
+/// ```
 pub trait Op<T: Real, I: Inputs<T>>: 'static {
     /// The output matrix, e.g. `SMatrix<T, R, C>`.
     type Output: Value<T>;
@@ -100,8 +156,10 @@ pub trait Op<T: Real, I: Inputs<T>>: 'static {
         *out = self.forward(inputs);
     }
 
-    /// Adds each input's gradient into its slot of `d_inputs` (`None`: not needed). Defaults to
-    /// calling [`Op::backward`] and adding its result.
+    /// Writes each input's gradient into its [`GradSlot`] in `d_inputs` (`None`: not needed),
+    /// with the slot's methods, which overwrite the first contribution of a pass and add later
+    /// ones. A slot left untouched counts as a zero gradient. Defaults to calling
+    /// [`Op::backward`] and adding its result ([`Inputs::accumulate`]).
     fn backward_into(
         &self,
         inputs: I::Refs<'_>,

@@ -47,7 +47,10 @@ fn assert_close<const R: usize, const C: usize>(
 
 /// The checks every unary op passes:
 /// 1. f64: gradcheck of `sum(op(x) ∘ G)` (G a random upstream gradient) on the graph;
-/// 2. f64: the graph's gradient equals `Op::backward` called directly;
+/// 2. f64: the graph's value (`Op::forward_into`) equals `Op::forward` and its gradient
+///    (`Op::backward_into`) equals `Op::backward` called directly,
+///    in a second pass too (the buffers are overwritten, not added to), and twice it where x
+///    feeds the op twice (the first-created use adds to the other's gradient);
 /// 3. f32: forward value and gradient agree with f64 to f32 precision.
 pub(crate) fn check_unary<
     O64,
@@ -75,7 +78,26 @@ pub(crate) fn check_unary<
 
     let grads = y.backward_with(upstream);
     let (direct,) = op64.backward((&x,), &y.value(), &upstream);
+    assert_close(
+        "graph vs Op::forward",
+        &y.value(),
+        &op64.forward((&x,)),
+        1e-12,
+    );
     assert_close("graph vs Op::backward", grads.wrt(xv), &direct, 1e-12);
+    drop(grads);
+    assert_close(
+        "second pass",
+        y.backward_with(upstream).wrt(xv),
+        &direct,
+        1e-12,
+    );
+
+    // A fork: x feeds the op twice, so the first-created use adds to the second's gradient.
+    let twice = g.apply(op64.clone(), (xv,)) + g.apply(op64.clone(), (xv,));
+    let grads = twice.backward_with(upstream);
+    assert_close("fork", grads.wrt(xv), &(direct * 2.0), 1e-12);
+    drop(grads);
 
     let g32 = Graph::<f32>::new();
     let x32 = g32.var(x.cast::<f32>());
@@ -90,7 +112,8 @@ pub(crate) fn check_unary<
     );
 }
 
-/// [`check_unary`] for ops of two inputs.
+/// [`check_unary`] for ops of two inputs, plus: with one input a constant, the other's gradient
+/// is unchanged and the constant gets none.
 pub(crate) fn check_binary<
     O64,
     O32,
@@ -121,8 +144,36 @@ pub(crate) fn check_binary<
 
     let grads = y.backward_with(upstream);
     let (d_a, d_b) = op64.backward((&a, &b), &y.value(), &upstream);
+    assert_close(
+        "graph vs Op::forward",
+        &y.value(),
+        &op64.forward((&a, &b)),
+        1e-12,
+    );
     assert_close("graph vs Op::backward (a)", grads.wrt(av), &d_a, 1e-12);
     assert_close("graph vs Op::backward (b)", grads.wrt(bv), &d_b, 1e-12);
+    drop(grads);
+
+    // A fork: each input feeds the op twice, so the first-created use adds to the second's.
+    let twice = g.apply(op64.clone(), (av, bv)) + g.apply(op64.clone(), (av, bv));
+    let grads = twice.backward_with(upstream);
+    assert_close("fork (a)", grads.wrt(av), &(d_a * 2.0), 1e-12);
+    assert_close("fork (b)", grads.wrt(bv), &(d_b * 2.0), 1e-12);
+    drop(grads);
+
+    // A constant input gets no gradient; the other input's is unchanged.
+    let (a_only, b_const) = (g.var(a), g.constant(b));
+    let grads = g
+        .apply(op64.clone(), (a_only, b_const))
+        .backward_with(upstream);
+    assert_close("constant b (a)", grads.wrt(a_only), &d_a, 1e-12);
+    assert!(grads.get(b_const).is_none());
+    drop(grads);
+    let (a_const, b_only) = (g.constant(a), g.var(b));
+    let grads = g
+        .apply(op64.clone(), (a_const, b_only))
+        .backward_with(upstream);
+    assert_close("constant a (b)", grads.wrt(b_only), &d_b, 1e-12);
 
     let g32 = Graph::<f32>::new();
     let (a32, b32) = (g32.var(a.cast::<f32>()), g32.var(b.cast::<f32>()));

@@ -44,6 +44,11 @@ pub trait Value<T: Real>: Any + Debug + crate::sealed::Sealed {
     fn as_mut_slice(&mut self) -> &mut [T];
     /// A new zero matrix of the same shape, on the heap.
     fn boxed_zeros(&self) -> Box<dyn Value<T>>;
+    /// A matrix of the same shape on the heap, with stale entries if it comes from the
+    /// per-thread cache of large buffers (zeros otherwise): for buffers that are written
+    /// before they are read.
+    #[doc(hidden)]
+    fn boxed_scratch(&self) -> Box<dyn Value<T>>;
 }
 
 impl<T: Real, const R: usize, const C: usize> crate::sealed::Sealed for SMatrix<T, R, C> {}
@@ -61,16 +66,21 @@ impl<T: Real, const R: usize, const C: usize> Value<T> for SMatrix<T, R, C> {
     fn boxed_zeros(&self) -> Box<dyn Value<T>> {
         Box::new(Self::zeros())
     }
+    fn boxed_scratch(&self) -> Box<dyn Value<T>> {
+        crate::pool::take::<Self>().unwrap_or_else(|| Box::new(Self::zeros()))
+    }
 }
 
 const WRONG_SLOT: &str = "shapegrad internal error: a tape slot holds a matrix of another shape";
 
 /// The typed matrix behind a tape slot.
+#[inline(always)]
 pub(crate) fn downcast<T: Real, M: Value<T>>(value: &dyn Value<T>) -> &M {
     (value as &dyn Any).downcast_ref::<M>().expect(WRONG_SLOT)
 }
 
 /// The typed matrix behind a tape slot, mutably.
+#[inline(always)]
 pub(crate) fn downcast_mut<T: Real, M: Value<T>>(value: &mut dyn Value<T>) -> &mut M {
     (value as &mut dyn Any)
         .downcast_mut::<M>()

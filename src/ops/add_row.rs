@@ -1,6 +1,7 @@
 use nalgebra::SMatrix;
 
-use crate::{Op, Real, Var};
+use crate::kernels::{columns, sum};
+use crate::{GradSlot, Op, Real, Var};
 
 /// Adds a 1×C row to every row of an R×C matrix — a dense layer's bias.
 ///
@@ -50,6 +51,39 @@ impl<T: Real, const R: usize, const C: usize> Op<T, (SMatrix<T, R, C>, SMatrix<T
         d_out: &SMatrix<T, R, C>,
     ) -> (SMatrix<T, R, C>, SMatrix<T, 1, C>) {
         (*d_out, d_out.row_sum())
+    }
+
+    fn forward_into(
+        &self,
+        (a, b): (&SMatrix<T, R, C>, &SMatrix<T, 1, C>),
+        out: &mut SMatrix<T, R, C>,
+    ) {
+        let out_columns = out.as_mut_slice().chunks_exact_mut(R.max(1));
+        for ((out, a), &b) in out_columns.zip(columns(a)).zip(b.iter()) {
+            for (y, &x) in out.iter_mut().zip(a) {
+                *y = x + b;
+            }
+        }
+    }
+
+    /// `dB` sums each column of `dOut` with several accumulators.
+    fn backward_into(
+        &self,
+        _inputs: (&SMatrix<T, R, C>, &SMatrix<T, 1, C>),
+        _out: &SMatrix<T, R, C>,
+        d_out: &SMatrix<T, R, C>,
+        (d_a, d_b): (Option<GradSlot<'_, T, R, C>>, Option<GradSlot<'_, T, 1, C>>),
+    ) {
+        if let Some(d_a) = d_a {
+            d_a.add(d_out);
+        }
+        if let Some(d_b) = d_b {
+            let (d_b, add) = d_b.into_parts();
+            for (d_b, column) in d_b.iter_mut().zip(columns(d_out)) {
+                let total = sum(column);
+                *d_b = if add { *d_b + total } else { total };
+            }
+        }
     }
 }
 

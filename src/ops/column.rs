@@ -1,6 +1,6 @@
 use nalgebra::SMatrix;
 
-use crate::{Op, Real, Var};
+use crate::{GradSlot, Op, Real, Var};
 
 /// Column `j` of a matrix, with `j` chosen at run time (like nalgebra's `column(j)`).
 ///
@@ -60,15 +60,20 @@ impl<T: Real, const R: usize, const C: usize> Op<T, (SMatrix<T, R, C>,)> for Col
         (d_a,)
     }
 
-    /// Adds `d_out` into column `j` of the input's gradient, without an R×C temporary.
+    /// Adds `d_out` into column `j` of the input's gradient, without an R×C temporary
+    /// (on the pass's first contribution, the rest of dA is zeroed in place).
     fn backward_into(
         &self,
         _inputs: (&SMatrix<T, R, C>,),
         _out: &SMatrix<T, R, 1>,
         d_out: &SMatrix<T, R, 1>,
-        (d_a,): (Option<&mut SMatrix<T, R, C>>,),
+        (d_a,): (Option<GradSlot<'_, T, R, C>>,),
     ) {
         if let Some(d_a) = d_a {
+            let (d_a, add) = d_a.into_parts();
+            if !add {
+                d_a.fill(T::zero()); // the pass's first contribution: the rest of dA is zero
+            }
             let mut column = d_a.column_mut(self.0);
             column += d_out;
         }

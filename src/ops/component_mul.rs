@@ -1,6 +1,6 @@
 use nalgebra::SMatrix;
 
-use crate::{Op, Real, Var};
+use crate::{GradSlot, Op, Real, Var};
 
 /// Element-wise (Hadamard) product — the multiply gate.
 ///
@@ -48,6 +48,29 @@ impl<T: Real, const R: usize, const C: usize> Op<T, (SMatrix<T, R, C>, SMatrix<T
         d_out: &SMatrix<T, R, C>,
     ) -> (SMatrix<T, R, C>, SMatrix<T, R, C>) {
         (d_out.component_mul(b), d_out.component_mul(a))
+    }
+
+    fn forward_into(
+        &self,
+        (a, b): (&SMatrix<T, R, C>, &SMatrix<T, R, C>),
+        out: &mut SMatrix<T, R, C>,
+    ) {
+        out.zip_zip_apply(a, b, |y, a, b| *y = a * b);
+    }
+
+    fn backward_into(
+        &self,
+        (a, b): (&SMatrix<T, R, C>, &SMatrix<T, R, C>),
+        _out: &SMatrix<T, R, C>,
+        d_out: &SMatrix<T, R, C>,
+        (d_a, d_b): (Option<GradSlot<'_, T, R, C>>, Option<GradSlot<'_, T, R, C>>),
+    ) {
+        if let Some(d_a) = d_a {
+            d_a.add_zip_map(d_out, b, |d, b| d * b);
+        }
+        if let Some(d_b) = d_b {
+            d_b.add_zip_map(d_out, a, |d, a| d * a);
+        }
     }
 }
 

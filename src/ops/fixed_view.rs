@@ -1,6 +1,6 @@
 use nalgebra::SMatrix;
 
-use crate::{Op, Real, Var};
+use crate::{GradSlot, Op, Real, Var};
 
 /// The R2×C2 block whose top-left entry is at the compile-time offset (I, J).
 ///
@@ -63,15 +63,20 @@ impl<
         (d_a,)
     }
 
-    /// Adds `d_out` into the block of the input's gradient, without an R×C temporary.
+    /// Adds `d_out` into the block of the input's gradient, without an R×C temporary
+    /// (on the pass's first contribution, the rest of dA is zeroed in place).
     fn backward_into(
         &self,
         _inputs: (&SMatrix<T, R, C>,),
         _out: &SMatrix<T, R2, C2>,
         d_out: &SMatrix<T, R2, C2>,
-        (d_a,): (Option<&mut SMatrix<T, R, C>>,),
+        (d_a,): (Option<GradSlot<'_, T, R, C>>,),
     ) {
         if let Some(d_a) = d_a {
+            let (d_a, add) = d_a.into_parts();
+            if !add {
+                d_a.fill(T::zero()); // the pass's first contribution: the rest of dA is zero
+            }
             let mut block = d_a.fixed_view_mut::<R2, C2>(I, J);
             block += d_out;
         }

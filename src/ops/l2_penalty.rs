@@ -1,6 +1,6 @@
 use nalgebra::{Matrix1, SMatrix};
 
-use crate::{Op, Real, Var};
+use crate::{GradSlot, Op, Real, Var};
 
 /// L2 regularization (weight decay) with strength `λ`: `½·λ·‖W‖²`, the squared Frobenius norm.
 ///
@@ -36,7 +36,7 @@ impl<T: Real, const R: usize, const C: usize> Op<T, (SMatrix<T, R, C>,)> for L2P
 
     fn forward(&self, (w,): (&SMatrix<T, R, C>,)) -> Matrix1<T> {
         let half: T = nalgebra::convert(0.5);
-        Matrix1::new(half * self.0 * w.norm_squared())
+        Matrix1::new(half * self.0 * crate::kernels::dot(w.as_slice(), w.as_slice()))
     }
 
     fn backward(
@@ -46,6 +46,19 @@ impl<T: Real, const R: usize, const C: usize> Op<T, (SMatrix<T, R, C>,)> for L2P
         d_out: &Matrix1<T>,
     ) -> (SMatrix<T, R, C>,) {
         (w * (d_out[0] * self.0),)
+    }
+
+    fn backward_into(
+        &self,
+        (w,): (&SMatrix<T, R, C>,),
+        _out: &Matrix1<T>,
+        d_out: &Matrix1<T>,
+        (d_w,): (Option<GradSlot<'_, T, R, C>>,),
+    ) {
+        if let Some(d_w) = d_w {
+            let scale = d_out[0] * self.0;
+            d_w.add_map(w, |x| x * scale);
+        }
     }
 }
 

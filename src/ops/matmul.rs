@@ -1,6 +1,7 @@
 use nalgebra::SMatrix;
 
-use crate::{Op, Real, Var};
+use crate::gemm::{mul_nn, mul_nt, mul_tn};
+use crate::{GradSlot, Op, Real, Var};
 
 /// Matrix product.
 ///
@@ -11,6 +12,10 @@ use crate::{Op, Real, Var};
 ///
 /// The shape rule is a typed equality: the left factor's `K` is the right factor's `K`, so
 /// `(2×3)·(2×4)` does not compile. Sugar: `a * b` (nalgebra's `*` is the matrix product).
+///
+/// On the graph the products are written in place; from 16 per side (32 for `f32`, see
+/// `src/gemm.rs`) they use a blocked GEMM, the transposes are strides (none is materialised),
+/// and a constant factor's gradient is not computed.
 ///
 /// ```
 /// use nalgebra::{SMatrix, Matrix2x3};
@@ -50,6 +55,31 @@ impl<T: Real, const R: usize, const K: usize, const C: usize>
         let d_a = d_out * b.transpose();
         let d_b = a.tr_mul(d_out);
         (d_a, d_b)
+    }
+
+    fn forward_into(
+        &self,
+        (a, b): (&SMatrix<T, R, K>, &SMatrix<T, K, C>),
+        out: &mut SMatrix<T, R, C>,
+    ) {
+        mul_nn(out, a, b, false);
+    }
+
+    fn backward_into(
+        &self,
+        (a, b): (&SMatrix<T, R, K>, &SMatrix<T, K, C>),
+        _out: &SMatrix<T, R, C>,
+        d_out: &SMatrix<T, R, C>,
+        (d_a, d_b): (Option<GradSlot<'_, T, R, K>>, Option<GradSlot<'_, T, K, C>>),
+    ) {
+        if let Some(d_a) = d_a {
+            let (d_a, add) = d_a.into_parts();
+            mul_nt(d_a, d_out, b, add);
+        }
+        if let Some(d_b) = d_b {
+            let (d_b, add) = d_b.into_parts();
+            mul_tn(d_b, a, d_out, add);
+        }
     }
 }
 

@@ -1,6 +1,6 @@
 use nalgebra::{Matrix1, SMatrix};
 
-use crate::{Op, Real, Var};
+use crate::{GradSlot, Op, Real, Var};
 
 /// The squared Frobenius norm: `‖A‖² = Σ a[r, c]²`, like nalgebra's `norm_squared`.
 ///
@@ -33,7 +33,7 @@ impl<T: Real, const R: usize, const C: usize> Op<T, (SMatrix<T, R, C>,)> for Nor
     }
 
     fn forward(&self, (a,): (&SMatrix<T, R, C>,)) -> Matrix1<T> {
-        Matrix1::new(a.norm_squared())
+        Matrix1::new(crate::kernels::dot(a.as_slice(), a.as_slice()))
     }
 
     fn backward(
@@ -43,6 +43,19 @@ impl<T: Real, const R: usize, const C: usize> Op<T, (SMatrix<T, R, C>,)> for Nor
         d_out: &Matrix1<T>,
     ) -> (SMatrix<T, R, C>,) {
         (a * (d_out[0] + d_out[0]),)
+    }
+
+    fn backward_into(
+        &self,
+        (a,): (&SMatrix<T, R, C>,),
+        _out: &Matrix1<T>,
+        d_out: &Matrix1<T>,
+        (d_a,): (Option<GradSlot<'_, T, R, C>>,),
+    ) {
+        if let Some(d_a) = d_a {
+            let twice = d_out[0] + d_out[0];
+            d_a.add_map(a, |x| x * twice);
+        }
     }
 }
 

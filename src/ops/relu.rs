@@ -1,6 +1,6 @@
 use nalgebra::SMatrix;
 
-use crate::{Op, Real, Var};
+use crate::{GradSlot, Op, Real, Var};
 
 /// Rectified linear unit, element-wise: `max(x, 0)`.
 ///
@@ -43,6 +43,23 @@ impl<T: Real, const R: usize, const C: usize> Op<T, (SMatrix<T, R, C>,)> for Rel
         d_out: &SMatrix<T, R, C>,
     ) -> (SMatrix<T, R, C>,) {
         (d_out.zip_map(a, |d, x| if x > T::zero() { d } else { T::zero() }),)
+    }
+
+    fn forward_into(&self, (a,): (&SMatrix<T, R, C>,), out: &mut SMatrix<T, R, C>) {
+        out.zip_apply(a, |y, x| *y = x.max(T::zero()));
+    }
+
+    /// Branch-free: a select of `dOut` or 0 per entry, written in place.
+    fn backward_into(
+        &self,
+        (a,): (&SMatrix<T, R, C>,),
+        _out: &SMatrix<T, R, C>,
+        d_out: &SMatrix<T, R, C>,
+        (d_a,): (Option<GradSlot<'_, T, R, C>>,),
+    ) {
+        if let Some(d_a) = d_a {
+            d_a.add_zip_map(d_out, a, |d, x| if x > T::zero() { d } else { T::zero() });
+        }
     }
 }
 

@@ -1,6 +1,6 @@
 use nalgebra::SMatrix;
 
-use crate::{Op, Real, Var};
+use crate::{GradSlot, Op, Real, Var};
 
 /// Row `i` of a matrix, with `i` chosen at run time (like nalgebra's `row(i)`).
 ///
@@ -60,15 +60,20 @@ impl<T: Real, const R: usize, const C: usize> Op<T, (SMatrix<T, R, C>,)> for Row
         (d_a,)
     }
 
-    /// Adds `d_out` into row `i` of the input's gradient, without an R×C temporary.
+    /// Adds `d_out` into row `i` of the input's gradient, without an R×C temporary
+    /// (on the pass's first contribution, the rest of dA is zeroed in place).
     fn backward_into(
         &self,
         _inputs: (&SMatrix<T, R, C>,),
         _out: &SMatrix<T, 1, C>,
         d_out: &SMatrix<T, 1, C>,
-        (d_a,): (Option<&mut SMatrix<T, R, C>>,),
+        (d_a,): (Option<GradSlot<'_, T, R, C>>,),
     ) {
         if let Some(d_a) = d_a {
+            let (d_a, add) = d_a.into_parts();
+            if !add {
+                d_a.fill(T::zero()); // the pass's first contribution: the rest of dA is zero
+            }
             let mut row = d_a.row_mut(self.0);
             row += d_out;
         }

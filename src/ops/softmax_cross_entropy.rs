@@ -1,7 +1,8 @@
 use nalgebra::{Matrix1, SMatrix};
 
 use super::softmax::{shift_rows, softmax_rows};
-use crate::{Labels, Op, Real, Var};
+use crate::kernels::{cross_entropy_sum, softmax_minus_one_hot};
+use crate::{GradSlot, Labels, Op, Real, Var};
 
 /// Softmax cross-entropy with class labels, averaged over the rows (samples): the mean over
 /// `r` of `−log softmax(x)[r, labelᵣ]`, fused into one op.
@@ -47,18 +48,12 @@ impl<T: Real, const R: usize, const C: usize> Op<T, (SMatrix<T, R, C>,)>
     }
 
     fn forward(&self, (a,): (&SMatrix<T, R, C>,)) -> Matrix1<T> {
-        const {
-            assert!(
-                R > 0,
-                "shapegrad: softmax_cross_entropy averages over the rows and needs R ≥ 1 rows"
-            )
-        };
         let shifted = shift_rows(a);
         let mut total = T::zero();
         for (row, &label) in shifted.row_iter().zip(self.0.as_array()) {
             total += row.map(T::exp).sum().ln() - row[label];
         }
-        Matrix1::new(total / nalgebra::convert(R as f64))
+        Matrix1::new(total / rows::<T, R>())
     }
 
     fn backward(
@@ -67,13 +62,42 @@ impl<T: Real, const R: usize, const C: usize> Op<T, (SMatrix<T, R, C>,)>
         _out: &Matrix1<T>,
         d_out: &Matrix1<T>,
     ) -> (SMatrix<T, R, C>,) {
-        let scale = d_out[0] / nalgebra::convert(R as f64);
+        let scale = d_out[0] / rows::<T, R>();
         let mut d_a = softmax_rows(a);
         for (r, &label) in self.0.as_array().iter().enumerate() {
             d_a[(r, label)] -= T::one();
         }
         (d_a * scale,)
     }
+
+    /// The same, walking the column-major storage column by column, without temporaries.
+    fn forward_into(&self, (a,): (&SMatrix<T, R, C>,), out: &mut Matrix1<T>) {
+        out[0] = cross_entropy_sum(a, self.0.as_array()) / rows::<T, R>();
+    }
+
+    fn backward_into(
+        &self,
+        (a,): (&SMatrix<T, R, C>,),
+        _out: &Matrix1<T>,
+        d_out: &Matrix1<T>,
+        (d_a,): (Option<GradSlot<'_, T, R, C>>,),
+    ) {
+        if let Some(d_a) = d_a {
+            let scale = d_out[0] / rows::<T, R>();
+            softmax_minus_one_hot(a, self.0.as_array(), scale, d_a);
+        }
+    }
+}
+
+/// R as a `T`; R = 0 is rejected when the op is built (a mean over no rows).
+fn rows<T: Real, const R: usize>() -> T {
+    const {
+        assert!(
+            R > 0,
+            "shapegrad: softmax_cross_entropy averages over the rows and needs R ≥ 1 rows"
+        )
+    };
+    nalgebra::convert(R as f64)
 }
 
 impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {

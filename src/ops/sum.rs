@@ -1,6 +1,6 @@
 use nalgebra::{Matrix1, SMatrix};
 
-use crate::{Op, Real, Var};
+use crate::{GradSlot, Op, Real, Var};
 
 /// Sum of all entries.
 ///
@@ -32,7 +32,7 @@ impl<T: Real, const R: usize, const C: usize> Op<T, (SMatrix<T, R, C>,)> for Sum
     }
 
     fn forward(&self, (a,): (&SMatrix<T, R, C>,)) -> Matrix1<T> {
-        Matrix1::new(a.sum())
+        Matrix1::new(crate::kernels::sum(a.as_slice()))
     }
 
     fn backward(
@@ -42,6 +42,21 @@ impl<T: Real, const R: usize, const C: usize> Op<T, (SMatrix<T, R, C>,)> for Sum
         d_out: &Matrix1<T>,
     ) -> (SMatrix<T, R, C>,) {
         (SMatrix::repeat(d_out[0]),)
+    }
+
+    fn backward_into(
+        &self,
+        _inputs: (&SMatrix<T, R, C>,),
+        _out: &Matrix1<T>,
+        d_out: &Matrix1<T>,
+        (d_a,): (Option<GradSlot<'_, T, R, C>>,),
+    ) {
+        if let Some(d_a) = d_a {
+            match d_a.into_parts() {
+                (d_a, true) => d_a.add_scalar_mut(d_out[0]),
+                (d_a, false) => d_a.fill(d_out[0]),
+            }
+        }
     }
 }
 

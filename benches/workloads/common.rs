@@ -1,0 +1,141 @@
+//! Shared pieces: criterion settings, random matrices, gradient comparison, ratio lines.
+
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use criterion::{BenchmarkGroup, Criterion, measurement::WallTime};
+use nalgebra::SMatrix;
+use rand::rngs::StdRng;
+use rand::{RngExt, SeedableRng};
+use shapegrad::Real;
+
+/// The benchmarks that ran in this process: (workload, type, contender, node count).
+static RAN: Mutex<Vec<(&'static str, &'static str, &'static str, usize)>> = Mutex::new(Vec::new());
+
+fn output_directory() -> PathBuf {
+    match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(dir) => PathBuf::from(dir).join("criterion"),
+        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/criterion"),
+    }
+}
+
+pub fn criterion() -> Criterion {
+    Criterion::default()
+        .output_directory(&output_directory())
+        .sample_size(30)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(2))
+        .nresamples(10_000)
+}
+
+/// A workload's benchmark group, `W1_f64`, which records the contenders that ran (criterion
+/// skips those a command-line filter excludes).
+pub struct Group<'c> {
+    inner: BenchmarkGroup<'c, WallTime>,
+    workload: &'static str,
+    ty: &'static str,
+    nodes: usize,
+}
+
+/// Opens the group of `workload` in `ty`; `nodes` is the graph's node count.
+pub fn group<'c>(
+    c: &'c mut Criterion,
+    workload: &'static str,
+    ty: &'static str,
+    nodes: usize,
+) -> Group<'c> {
+    Group {
+        inner: c.benchmark_group(format!("{workload}_{ty}")),
+        workload,
+        ty,
+        nodes,
+    }
+}
+
+impl Group<'_> {
+    /// Times `step` as the contender `name` (`hand`, `fresh` or `replay`).
+    pub fn run<O>(&mut self, name: &'static str, mut step: impl FnMut() -> O) {
+        let key = (self.workload, self.ty, name, self.nodes);
+        self.inner.bench_function(name, |b| {
+            RAN.lock().unwrap().push(key);
+            b.iter(&mut step)
+        });
+    }
+
+    pub fn finish(self) {
+        self.inner.finish();
+    }
+}
+
+pub fn rng(seed: u64) -> StdRng {
+    StdRng::seed_from_u64(seed)
+}
+
+pub fn t<T: Real>(x: f64) -> T {
+    nalgebra::convert(x)
+}
+
+/// Entries uniform in [-scale, scale).
+pub fn random<T: Real, const R: usize, const C: usize>(
+    rng: &mut StdRng,
+    scale: f64,
+) -> SMatrix<T, R, C> {
+    SMatrix::from_fn(|_, _| t(rng.random_range(-scale..scale)))
+}
+
+/// Asserts `got` equals `want` to `1e-10` (f64) or `1e-4` (f32) relative to `want`'s largest
+/// entry.
+pub fn assert_close<T: Real, const R: usize, const C: usize>(
+    what: &str,
+    got: &SMatrix<T, R, C>,
+    want: &SMatrix<T, R, C>,
+) {
+    let tol: T = if std::mem::size_of::<T>() == 8 {
+        t(1e-10)
+    } else {
+        t(1e-4)
+    };
+    let err = (got - want).amax();
+    let scale = want.amax().max(t(1e-300));
+    assert!(
+        err <= tol * scale,
+        "{what}: the contender's gradient differs from the hand-written one by {err} (scale {scale})"
+    );
+}
+
+fn median_ns(group: &str, bench: &str) -> Option<f64> {
+    let path = output_directory()
+        .join(group)
+        .join(bench)
+        .join("new/estimates.json");
+    let text = std::fs::read_to_string(path).ok()?;
+    let json: serde_json::Value = serde_json::from_str(&text).ok()?;
+    json["median"]["point_estimate"].as_f64()
+}
+
+/// One line per workload and contender: `ratio W2 replay/hand 0.93 f64`.
+pub fn print_ratios() {
+    println!();
+    let mut ran = RAN.lock().unwrap().clone();
+    ran.dedup();
+    let has = |w: &str, t: &str, c: &str| ran.iter().any(|r| (r.0, r.1, r.2) == (w, t, c));
+    for &(workload, ty, contender, nodes) in &ran {
+        if contender == "hand" || !has(workload, ty, "hand") {
+            continue;
+        }
+        let group = format!("{workload}_{ty}");
+        let (Some(hand), Some(time)) = (median_ns(&group, "hand"), median_ns(&group, contender))
+        else {
+            continue;
+        };
+        println!("ratio {workload} {contender}/hand {:.2} {ty}", time / hand);
+        if workload == "W4" {
+            println!(
+                "  {workload} {contender}: {:.1} ns per node above hand-written \
+                 ({nodes} nodes; hand {hand:.1} ns, {contender} {time:.1} ns) {ty}",
+                (time - hand) / nodes as f64
+            );
+        }
+    }
+}

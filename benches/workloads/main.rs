@@ -1,0 +1,33 @@
+//! `cargo bench --bench workloads`: four workloads, each timed three ways in the same run —
+//! hand-written nalgebra (`hand`), a graph built afresh every step (`fresh`) and one graph
+//! built once and replayed (`replay`) — in f64 and f32. Before timing, each contender's
+//! gradients are checked against the hand-written ones (1e-10 relative in f64, 1e-4 in f32),
+//! so the times compare equal work. The run ends with one line per workload and contender,
+//! `ratio W2 replay/hand 0.93 f64`: the contender's median time over the hand-written median.
+//!
+//! W1: W (5×10)·x (10×3), loss = sum(D ∘ G); gradients of W and x.
+//! W2: the spiral net, N = 300, 2 → 100 ReLU → 3, softmax cross-entropy + L2 1e-3.
+//! W3: 8 dense 64×64 layers with tanh, batch 64, sum-of-squares loss.
+//! W4: the circuit (x + y)·z on 1×1 matrices.
+
+mod common;
+mod w1;
+mod w2;
+mod w3;
+mod w4;
+
+use criterion::Criterion;
+
+fn main() {
+    let mut c = common::criterion().configure_from_args();
+    w1::bench::<f64>(&mut c, "f64");
+    w1::bench::<f32>(&mut c, "f32");
+    w2::bench::<f64>(&mut c, "f64");
+    w2::bench::<f32>(&mut c, "f32");
+    w3::bench::<f64>(&mut c, "f64");
+    w3::bench::<f32>(&mut c, "f32");
+    w4::bench::<f64>(&mut c, "f64");
+    w4::bench::<f32>(&mut c, "f32");
+    Criterion::final_summary(&c);
+    common::print_ratios();
+}

@@ -1,0 +1,186 @@
+//! A replayed step (set leaves, forward, backward, read gradients and values) makes no heap
+//! allocation: counted by a counting global allocator in this test binary of its own.
+//!
+//! The counter is per thread, so the test harness's own threads do not disturb it.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::hint::black_box;
+
+use nalgebra::{Matrix1, SMatrix};
+use shapegrad::{Graph, Labels};
+
+/// Forwards every call to the system allocator and counts, per thread, the calls that
+/// allocate (`alloc`, `alloc_zeroed`, `realloc`).
+struct Counting;
+
+thread_local! {
+    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
+}
+
+fn count() {
+    // `try_with`: the thread-local may be gone while a thread shuts down.
+    let _ = ALLOCATIONS.try_with(|n| n.set(n.get() + 1));
+}
+
+// SAFETY: every method forwards its arguments unchanged to `System`, which upholds the
+// `GlobalAlloc` contract; counting touches only a const-initialised thread-local `Cell` (no
+// allocation, no destructor), so it cannot recurse into the allocator.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        count();
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        count();
+        unsafe { System.alloc_zeroed(layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        count();
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// The number of allocations `f` makes on this thread.
+fn allocations(f: impl FnOnce()) -> usize {
+    let before = ALLOCATIONS.with(Cell::get);
+    f();
+    ALLOCATIONS.with(Cell::get) - before
+}
+
+const STEPS: usize = 10;
+
+#[test]
+fn the_counter_sees_an_allocation() {
+    assert_eq!(
+        allocations(|| drop(black_box(Vec::<u8>::with_capacity(1)))),
+        1
+    );
+    assert_eq!(allocations(|| drop(black_box(Box::new([1u64; 4])))), 1);
+    assert_eq!(allocations(|| _ = black_box(Matrix1::new(1.0))), 0);
+}
+
+#[test]
+fn replaying_w_times_x_allocates_nothing() {
+    // The notes' W (5×10)·x (10×3), loss = sum(D ∘ G).
+    let graph = Graph::<f64>::new();
+    let w = graph.var(SMatrix::<f64, 5, 10>::from_fn(|r, c| (r + c) as f64 * 0.1));
+    let x = graph.var(SMatrix::<f64, 10, 3>::from_fn(|r, c| r as f64 - c as f64));
+    let g = graph.constant(SMatrix::<f64, 5, 3>::repeat(0.5));
+    let loss = (w * x).component_mul(g).sum();
+    drop(loss.backward()); // the first pass allocates the gradient buffers
+    let n = allocations(|| {
+        for step in 0..STEPS {
+            w.set_value(SMatrix::repeat(step as f64));
+            x.update_value(|x| *x *= 0.5);
+            let grads = loss.backward();
+            black_box((grads.wrt(w), grads.wrt(x)));
+            drop(grads);
+            black_box(loss.value());
+        }
+    });
+    assert_eq!(n, 0, "{n} allocations in {STEPS} replayed steps");
+}
+
+#[test]
+fn replaying_the_spiral_network_allocates_nothing() {
+    const N: usize = 300;
+    let graph = Graph::<f64>::new();
+    let x = graph.constant(SMatrix::<f64, N, 2>::from_fn(|r, c| {
+        ((r * 7 + c * 3) % 11) as f64 / 11.0 - 0.5
+    }));
+    let labels = Labels::<N, 3>::new(std::array::from_fn(|r| r % 3)).unwrap();
+    let w1 = graph.var(SMatrix::<f64, 2, 100>::from_fn(|r, c| {
+        0.01 * (r + c) as f64
+    }));
+    let b1 = graph.var(SMatrix::<f64, 1, 100>::zeros());
+    let w2 = graph.var(SMatrix::<f64, 100, 3>::from_fn(|r, c| {
+        0.01 * (r as f64 - c as f64)
+    }));
+    let b2 = graph.var(SMatrix::<f64, 1, 3>::zeros());
+    let scores = ((x * w1).add_row(b1).relu() * w2).add_row(b2);
+    let loss = scores.softmax_cross_entropy(&labels) + w1.l2_penalty(1e-3) + w2.l2_penalty(1e-3);
+    drop(loss.backward());
+    let n = allocations(|| {
+        for _ in 0..STEPS {
+            w1.update_value(|w| *w *= 0.9);
+            b1.set_value(SMatrix::repeat(0.01));
+            w2.update_value(|w| *w *= 1.1);
+            b2.set_value(SMatrix::repeat(-0.01));
+            let grads = loss.backward();
+            black_box((grads.wrt(w1), grads.wrt(b1), grads.wrt(w2), grads.wrt(b2)));
+            drop(grads);
+            black_box(loss.value());
+        }
+    });
+    assert_eq!(n, 0, "{n} allocations in {STEPS} replayed steps");
+}
+
+#[test]
+fn replaying_the_circuit_allocates_nothing() {
+    // The notes' circuit f = (x + y)·z.
+    let graph = Graph::<f64>::new();
+    let (x, y, z) = (
+        graph.var(Matrix1::new(-2.0)),
+        graph.var(Matrix1::new(5.0)),
+        graph.var(Matrix1::new(-4.0)),
+    );
+    let f = (x + y).component_mul(z);
+    drop(f.backward());
+    let n = allocations(|| {
+        for step in 0..STEPS {
+            x.set_value(Matrix1::new(step as f64));
+            y.set_value(Matrix1::new(1.0));
+            z.set_value(Matrix1::new(2.0));
+            let grads = f.backward();
+            black_box((grads.wrt(x), grads.wrt(y), grads.wrt(z)));
+            drop(grads);
+            black_box(f.value());
+        }
+    });
+    assert_eq!(n, 0, "{n} allocations in {STEPS} replayed steps");
+}
+
+/// The spiral net's loss and gradients, on a fresh graph: (allocations, loss, dW1, dW2).
+fn fresh_spiral(scale: f64) -> (usize, f64, SMatrix<f64, 2, 100>, SMatrix<f64, 100, 3>) {
+    const N: usize = 300;
+    let mut out = None;
+    let n = allocations(|| {
+        let graph = Graph::<f64>::new();
+        let x = graph.constant(SMatrix::<f64, N, 2>::from_fn(|r, c| {
+            scale * (((r * 7 + c * 3) % 11) as f64 / 11.0 - 0.5)
+        }));
+        let labels = Labels::<N, 3>::new(std::array::from_fn(|r| r % 3)).unwrap();
+        let w1 = graph.var(SMatrix::<f64, 2, 100>::from_fn(|r, c| {
+            0.01 * (r + c) as f64
+        }));
+        let w2 = graph.var(SMatrix::<f64, 100, 3>::from_fn(|r, c| {
+            0.01 * (r as f64 - c as f64)
+        }));
+        let loss = ((x * w1).relu() * w2).softmax_cross_entropy(&labels);
+        let grads = loss.backward();
+        out = Some((loss.value()[0], *grads.wrt(w1), *grads.wrt(w2)));
+    });
+    let (loss, d_w1, d_w2) = out.unwrap();
+    (n, loss, d_w1, d_w2)
+}
+
+#[test]
+fn a_fresh_graph_reuses_the_large_buffers_of_a_dropped_one_without_stale_values() {
+    // 300×100 f64 buffers (240 KB): two values and two gradients per build.
+    let (first, ..) = fresh_spiral(3.0);
+    let (second, loss, d_w1, d_w2) = fresh_spiral(1.0);
+    assert!(
+        second + 4 <= first,
+        "the second build made {second} allocations, the first {first}"
+    );
+    // The same build on a new thread (an empty cache) gives the same numbers.
+    let (_, want_loss, want_w1, want_w2) = std::thread::spawn(|| fresh_spiral(1.0)).join().unwrap();
+    assert_eq!((loss, d_w1, d_w2), (want_loss, want_w1, want_w2));
+}
