@@ -9,10 +9,12 @@
 //!
 //! `cargo test` runs 500 compositions; set `SHAPEGRAD_PROPTEST_CASES` to run more.
 
-use nalgebra::SMatrix;
+mod common;
+use common::random_from;
+
 use proptest::prelude::*;
+use rand::SeedableRng;
 use rand::rngs::StdRng;
-use rand::{RngExt, SeedableRng};
 use shapegrad::check::{GradcheckOptions, gradcheck};
 use shapegrad::{Graph, Labels, Var};
 
@@ -151,10 +153,6 @@ fn reduction() -> impl Strategy<Value = Reduction> {
     ]
 }
 
-fn random<const RR: usize, const CC: usize>(rng: &mut StdRng) -> SMatrix<f64, RR, CC> {
-    SMatrix::from_fn(|_, _| rng.random_range(-1.0..1.0))
-}
-
 /// Builds one composition and returns its loss and whether it stays clear of kinks.
 struct Builder<'g> {
     g: &'g Graph<f64>,
@@ -169,8 +167,8 @@ struct Builder<'g> {
 impl<'g> Builder<'g> {
     fn operand(&mut self, other: &Other) -> Var<'g, f64, R, C> {
         match other {
-            Other::FreshVar => self.g.var(random(&mut self.rng)),
-            Other::FreshConstant => self.g.constant(random(&mut self.rng)),
+            Other::FreshVar => self.g.var(random_from(&mut self.rng)),
+            Other::FreshConstant => self.g.constant(random_from(&mut self.rng)),
             Other::Earlier(i) => self.earlier[i % self.earlier.len()],
         }
     }
@@ -207,10 +205,10 @@ impl<'g> Builder<'g> {
             Step::Softmax => x.softmax(),
             Step::LogSoftmax => x.log_softmax(),
             Step::TransposeTwice => x.transpose().transpose(),
-            Step::MatMulRight => x * self.g.var(random::<C, C>(&mut self.rng)),
-            Step::MatMulLeft => self.g.var(random::<R, R>(&mut self.rng)) * x,
-            Step::AddRow => x.add_row(self.g.var(random(&mut self.rng))),
-            Step::AddColumn => x.add_column(self.g.var(random(&mut self.rng))),
+            Step::MatMulRight => x * self.g.var(random_from::<C, C>(&mut self.rng)),
+            Step::MatMulLeft => self.g.var(random_from::<R, R>(&mut self.rng)) * x,
+            Step::AddRow => x.add_row(self.g.var(random_from(&mut self.rng))),
+            Step::AddColumn => x.add_column(self.g.var(random_from(&mut self.rng))),
             Step::Add(o) => x + self.operand(o),
             Step::Sub(o) => x - self.operand(o),
             Step::ComponentMul(o) => x.component_mul(self.operand(o)),
@@ -251,13 +249,13 @@ impl<'g> Builder<'g> {
             Reduction::Sum => x.sum(),
             Reduction::Mean => x.mean(),
             Reduction::NormSquared => x.norm_squared(),
-            Reduction::Dot => x.dot(self.g.var(random(&mut self.rng))),
-            Reduction::Mse => x.mse(self.g.constant(random(&mut self.rng))),
+            Reduction::Dot => x.dot(self.g.var(random_from(&mut self.rng))),
+            Reduction::Mse => x.mse(self.g.constant(random_from(&mut self.rng))),
             Reduction::SoftmaxCrossEntropy(labels) => {
                 x.softmax_cross_entropy(&Labels::new(*labels).expect("labels are < C"))
             }
             Reduction::SoftTargets => {
-                let weights = random::<R, C>(&mut self.rng).map(f64::abs);
+                let weights = random_from::<R, C>(&mut self.rng).map(f64::abs);
                 x.softmax_cross_entropy_targets(self.g.var(weights))
             }
             Reduction::RowwiseMaxSum => {
@@ -320,7 +318,7 @@ proptest! {
             away_from_zero: Vec::new(),
             row_maxed: Vec::new(),
         };
-        let mut x = g.var_named("x0", random(&mut b.rng));
+        let mut x = g.var_named("x0", random_from(&mut b.rng));
         b.earlier.push(x);
         for step in &steps {
             x = b.apply(x, step);

@@ -1,35 +1,16 @@
 //! Jacobians of vector functions, Jacobian products and Hessians, each against closed forms and
 //! against central differences. Matrix → matrix Jacobians are in tests/matrix_jacobian.rs.
 
+mod common;
+use common::{assert_close, random};
+
 use nalgebra::{Matrix1, Matrix3, RowVector4, SMatrix, Vector3, Vector4};
-use rand::rngs::StdRng;
-use rand::{RngExt, SeedableRng};
 use shapegrad::check::GradcheckOptions;
 use shapegrad::jacobian::{
     hessian, jacobian, jacobian_check, jacobian_of, jvp, jvp_central_difference,
     numerical_jacobian, vjp,
 };
 use shapegrad::{Graph, Op, Real, Var};
-
-/// A matrix with entries uniform in [-1, 1).
-fn random<const R: usize, const C: usize>(seed: u64) -> SMatrix<f64, R, C> {
-    let mut rng = StdRng::seed_from_u64(seed);
-    SMatrix::from_fn(|_, _| rng.random_range(-1.0..1.0))
-}
-
-/// |a − b| ≤ tol entry by entry (column-major index in the message).
-fn assert_close<const R: usize, const C: usize>(
-    a: &SMatrix<f64, R, C>,
-    b: &SMatrix<f64, R, C>,
-    tol: f64,
-) {
-    for (k, (x, y)) in a.iter().zip(b.iter()).enumerate() {
-        assert!(
-            (x - y).abs() <= tol,
-            "entry {k}: {x} vs {y} (tolerance {tol})"
-        );
-    }
-}
 
 /// tanh, element-wise, as a user-defined op (dX = dOut ∘ (1 − y²)); `BROKEN` forgets the
 /// square (dX = dOut ∘ (1 − y)), the kind of bug a Jacobian check must catch.

@@ -1,34 +1,16 @@
 //! Jacobians of matrix → matrix functions: the four-index object, its column-major flattening,
 //! closed forms (Kronecker products, the commutation matrix) and central differences.
 
+mod common;
+use common::{assert_close, random};
+
 use nalgebra::{Matrix2, Matrix2x3, Matrix3x2, SMatrix};
-use rand::rngs::StdRng;
-use rand::{RngExt, SeedableRng};
 use shapegrad::Graph;
 use shapegrad::check::GradcheckOptions;
 use shapegrad::jacobian::{
     MatrixJacobian, compare, jacobian, jacobian_check, jvp, jvp_central_difference,
     matrix_jacobian, numerical_matrix_jacobian, vjp,
 };
-
-/// A matrix with entries uniform in [-1, 1).
-fn random<const R: usize, const C: usize>(seed: u64) -> SMatrix<f64, R, C> {
-    let mut rng = StdRng::seed_from_u64(seed);
-    SMatrix::from_fn(|_, _| rng.random_range(-1.0..1.0))
-}
-
-fn assert_close<const R: usize, const C: usize>(
-    a: &SMatrix<f64, R, C>,
-    b: &SMatrix<f64, R, C>,
-    tol: f64,
-) {
-    for (k, (x, y)) in a.iter().zip(b.iter()).enumerate() {
-        assert!(
-            (x - y).abs() <= tol,
-            "entry {k}: {x} vs {y} (tolerance {tol})"
-        );
-    }
-}
 
 fn delta(a: usize, b: usize) -> f64 {
     if a == b { 1.0 } else { 0.0 }
