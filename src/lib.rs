@@ -34,6 +34,20 @@
 //!
 //! See [`ops`] for the table of ops with their shape and gradient rules.
 //!
+//! # Replay
+//!
+//! A built graph is replayed by giving its leaves new values ([`Var::set_value`],
+//! [`Var::update_value`]): values downstream are recomputed in place when next read, and a
+//! replayed step (set leaves, backward, read gradients) makes no heap allocation. See
+//! [`Graph`] for an example.
+//!
+//! # Checking gradients, Jacobians, drawings
+//!
+//! [`check::gradcheck`] compares every analytic gradient of a graph with central differences
+//! and reports the worst entry; [`jacobian`] gives Jacobians with their dimensions in the types
+//! (M×N for f: Rᴺ → Rᴹ, and the four-index ∂Y\[i,j\]/∂X\[k,l\] of a matrix function), Jacobian
+//! products and Hessians; [`Graph::to_dot`] draws the graph with its values and gradients.
+//!
 //! # Training
 //!
 //! [`nn::Dense`] layers with typed sizes and the optimizers of [`optim`] (SGD, momentum and
