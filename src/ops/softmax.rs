@@ -1,6 +1,5 @@
 use nalgebra::SMatrix;
 
-use super::rowwise_max::row_argmax;
 use crate::{Op, Real, Var};
 
 /// Row-wise softmax: each row (one sample's logits over C classes) becomes probabilities,
@@ -59,7 +58,7 @@ impl<T: Real, const R: usize, const C: usize> Op<T, (SMatrix<T, R, C>,)> for Sof
 pub(crate) fn shift_rows<T: Real, const R: usize, const C: usize>(
     x: &SMatrix<T, R, C>,
 ) -> SMatrix<T, R, C> {
-    let max = SMatrix::<T, R, 1>::from_fn(|r, _| x[(r, row_argmax(x, r))]);
+    let max = crate::kernels::row_max(x);
     SMatrix::from_fn(|r, c| x[(r, c)] - max[r])
 }
 

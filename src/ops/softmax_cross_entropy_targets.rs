@@ -1,6 +1,6 @@
 use nalgebra::{Matrix1, SMatrix};
 
-use super::softmax::{shift_rows, softmax_rows};
+use crate::kernels::{exp_shifted_into, exp_shifted_sums, row_max};
 use crate::{Op, Real, Var};
 
 /// Softmax cross-entropy against target distributions given as a matrix, averaged over the
@@ -70,10 +70,16 @@ impl<T: Real, const R: usize, const C: usize> Op<T, (SMatrix<T, R, C>, SMatrix<T
         d_out: &Matrix1<T>,
     ) -> (SMatrix<T, R, C>, SMatrix<T, R, C>) {
         let scale = d_out[0] / nalgebra::convert(R as f64);
-        let p = softmax_rows(x);
+        // One exponential per entry serves both gradients: e = exp(x − m), P = e / Σe,
+        // −log P = log Σe − (x − m).
+        let max = row_max(x);
+        let mut e = SMatrix::<T, R, C>::zeros();
+        let totals = exp_shifted_into(x, &max, &mut e);
         let target_mass = t.column_sum();
-        let d_x = SMatrix::from_fn(|r, c| (p[(r, c)] * target_mass[r] - t[(r, c)]) * scale);
-        (d_x, negative_log_softmax(x) * scale)
+        let d_x =
+            SMatrix::from_fn(|r, c| (e[(r, c)] / totals[r] * target_mass[r] - t[(r, c)]) * scale);
+        let d_t = SMatrix::from_fn(|r, c| (totals[r].ln() - (x[(r, c)] - max[r])) * scale);
+        (d_x, d_t)
     }
 }
 
@@ -81,9 +87,9 @@ impl<T: Real, const R: usize, const C: usize> Op<T, (SMatrix<T, R, C>, SMatrix<T
 fn negative_log_softmax<T: Real, const R: usize, const C: usize>(
     x: &SMatrix<T, R, C>,
 ) -> SMatrix<T, R, C> {
-    let shifted = shift_rows(x);
-    let log_totals = shifted.map(T::exp).column_sum().map(T::ln);
-    SMatrix::from_fn(|r, c| log_totals[r] - shifted[(r, c)])
+    let max = row_max(x);
+    let log_totals = exp_shifted_sums(x, &max).map(T::ln);
+    SMatrix::from_fn(|r, c| log_totals[r] - (x[(r, c)] - max[r]))
 }
 
 impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
