@@ -7,7 +7,9 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::hint::black_box;
 
-use nalgebra::{Matrix1, SMatrix};
+use nalgebra::{Matrix1, Matrix2x3, SMatrix};
+use shapegrad::nn::Dense;
+use shapegrad::optim::{Adam, Optimizer};
 use shapegrad::{Graph, Labels};
 
 /// Forwards every call to the system allocator and counts, per thread, the calls that
@@ -183,4 +185,25 @@ fn a_fresh_graph_reuses_the_large_buffers_of_a_dropped_one_without_stale_values(
     // The same build on a new thread (an empty cache) gives the same numbers.
     let (_, want_loss, want_w1, want_w2) = std::thread::spawn(|| fresh_spiral(1.0)).join().unwrap();
     assert_eq!((loss, d_w1, d_w2), (want_loss, want_w1, want_w2));
+}
+
+#[test]
+fn after_the_first_step_training_allocates_nothing() {
+    let g = Graph::<f64>::new();
+    let layer = Dense::<f64, 3, 2>::new(&g, "layer", 3);
+    let x = g.constant(Matrix2x3::new(1.0, 0.0, -1.0, 0.5, 2.0, 1.0));
+    let loss = layer.forward(x).relu().sum() + layer.weight.l2_penalty(1e-3);
+    let mut optimizer = Optimizer::new(Adam::<f64>::default());
+    let mut step = || {
+        let grads = loss.backward();
+        optimizer.step(&layer, &grads);
+    };
+    // The first step creates the gradient slots and the optimizer states.
+    assert!(allocations(&mut step) > 0);
+    let n = allocations(|| {
+        for _ in 0..STEPS {
+            step();
+        }
+    });
+    assert_eq!(n, 0, "{n} allocations in {STEPS} training steps");
 }
