@@ -7,6 +7,9 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::hint::black_box;
 
+mod common;
+
+use common::{SpiralNet, spiral_net};
 use nalgebra::{Matrix1, Matrix2x3, SMatrix};
 use shapegrad::nn::Dense;
 use shapegrad::optim::{Adam, Optimizer};
@@ -92,22 +95,14 @@ fn replaying_w_times_x_allocates_nothing() {
 
 #[test]
 fn replaying_the_spiral_network_allocates_nothing() {
-    const N: usize = 300;
     let graph = Graph::<f64>::new();
-    let x = graph.constant(SMatrix::<f64, N, 2>::from_fn(|r, c| {
-        ((r * 7 + c * 3) % 11) as f64 / 11.0 - 0.5
-    }));
-    let labels = Labels::<N, 3>::new(std::array::from_fn(|r| r % 3)).unwrap();
-    let w1 = graph.var(SMatrix::<f64, 2, 100>::from_fn(|r, c| {
-        0.01 * (r + c) as f64
-    }));
-    let b1 = graph.var(SMatrix::<f64, 1, 100>::zeros());
-    let w2 = graph.var(SMatrix::<f64, 100, 3>::from_fn(|r, c| {
-        0.01 * (r as f64 - c as f64)
-    }));
-    let b2 = graph.var(SMatrix::<f64, 1, 3>::zeros());
-    let scores = ((x * w1).add_row(b1).relu() * w2).add_row(b2);
-    let loss = scores.softmax_cross_entropy(&labels) + w1.l2_penalty(1e-3) + w2.l2_penalty(1e-3);
+    let SpiralNet {
+        loss,
+        w1,
+        b1,
+        w2,
+        b2,
+    } = spiral_net(&graph);
     drop(loss.backward());
     let n = allocations(|| {
         for _ in 0..STEPS {

@@ -4,6 +4,7 @@
 use nalgebra::SMatrix;
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
+use shapegrad::{Graph, Labels, Var};
 
 /// A matrix with entries uniform in [-1, 1), drawn from `rng`.
 pub fn random_from<const R: usize, const C: usize>(rng: &mut StdRng) -> SMatrix<f64, R, C> {
@@ -26,5 +27,37 @@ pub fn assert_close<const R: usize, const C: usize>(
             (x - y).abs() <= tol,
             "entry {k}: {x} vs {y} (tolerance {tol})"
         );
+    }
+}
+
+/// The course notes' spiral network at full size (300 samples, 2 → 100 ReLU → 3, softmax
+/// cross-entropy + L2 1e-3) on fixed, deterministic data, built on `g`.
+pub struct SpiralNet<'g> {
+    pub loss: Var<'g, f64, 1, 1>,
+    pub w1: Var<'g, f64, 2, 100>,
+    pub b1: Var<'g, f64, 1, 100>,
+    pub w2: Var<'g, f64, 100, 3>,
+    pub b2: Var<'g, f64, 1, 3>,
+}
+
+pub fn spiral_net(g: &Graph<f64>) -> SpiralNet<'_> {
+    // Boxed: in a debug build a 300×2 temporary plus the graph's frames must fit 2 MiB.
+    let x = Box::new(SMatrix::<f64, 300, 2>::from_fn(|r, c| {
+        ((r * 7 + c * 3) % 11) as f64 / 11.0 - 0.5
+    }));
+    let labels = Labels::<300, 3>::new(std::array::from_fn(|r| r % 3)).unwrap();
+    let x = g.constant(*x);
+    let w1 = g.var(SMatrix::from_fn(|r, c| 0.01 * (r + c) as f64));
+    let b1 = g.var(SMatrix::zeros());
+    let w2 = g.var(SMatrix::from_fn(|r, c| 0.01 * (r as f64 - c as f64)));
+    let b2 = g.var(SMatrix::zeros());
+    let scores = ((x * w1).add_row(b1).relu() * w2).add_row(b2);
+    let loss = scores.softmax_cross_entropy(&labels) + w1.l2_penalty(1e-3) + w2.l2_penalty(1e-3);
+    SpiralNet {
+        loss,
+        w1,
+        b1,
+        w2,
+        b2,
     }
 }
