@@ -316,12 +316,18 @@ pub fn gradcheck<T: Real>(
     let analytic: Vec<Vec<T>> = {
         let grads = loss.backward();
         vars.iter()
-            .map(|&id| grads.slice_of(id).map(<[T]>::to_vec).unwrap_or_default())
+            .map(|&id| {
+                let (rows, cols) = graph.shape_of(id);
+                grads
+                    .slice_of(id, rows * cols)
+                    .map(<[T]>::to_vec)
+                    .unwrap_or_default()
+            })
             .collect()
     };
     let loss_at = |id: usize, k: usize, x: T| {
-        graph.leaf_mut(id).as_mut_slice()[k] = x;
-        graph.value_ref(loss.id()).as_slice()[0]
+        graph.set_leaf_entry(id, k, x);
+        graph.entry(loss.id(), 0)
     };
 
     let mut report = GradcheckReport {
@@ -331,12 +337,12 @@ pub fn gradcheck<T: Real>(
         options: *options,
     };
     for (&id, analytic) in vars.iter().zip(&analytic) {
-        let (rows, cols) = graph.value_ref(id).shape();
+        let (rows, cols) = graph.shape_of(id);
         for (k, &a) in analytic.iter().enumerate() {
-            let original = graph.value_ref(id).as_slice()[k];
+            let original = graph.entry(id, k);
             let f_plus = loss_at(id, k, original + options.h);
             let f_minus = loss_at(id, k, original - options.h);
-            graph.leaf_mut(id).as_mut_slice()[k] = original;
+            graph.set_leaf_entry(id, k, original);
             let numeric = (f_plus - f_minus) / (options.h + options.h);
             let d = Discrepancy::new(a, numeric, rounding_noise(f_plus, f_minus, options.h));
             let entry = GradcheckEntry {

@@ -5,7 +5,7 @@
 
 use std::fmt::Write;
 
-use crate::graph::NodeKind;
+use crate::tape::node::Kind;
 use crate::{Graph, Real};
 
 /// Options for [`Graph::to_dot_with`]: a title, and how large a matrix may be to be printed in
@@ -135,8 +135,7 @@ impl<T: Real> Graph<T> {
     /// The graph's label (title and legend) and its node and edge statements, with node ids
     /// `{prefix}n{id}` and every line starting with `indent`.
     fn dot_parts(&self, options: &DotOptions, prefix: &str, indent: &str) -> (String, String) {
-        self.tape_mut().refresh();
-        let tape = self.tape.borrow();
+        let tape = self.all_fresh();
         let grads = self.grads.borrow();
         let root = grads.last_root();
 
@@ -158,28 +157,28 @@ impl<T: Real> Graph<T> {
         let mut out = String::new();
         for (id, node) in tape.nodes.iter().enumerate() {
             let (kind, attrs) = match &node.kind {
-                NodeKind::Var => ("var", LEAF),
-                NodeKind::Constant => ("const", CONSTANT),
-                NodeKind::Op(_) => ("", "shape=box, style=rounded"),
+                Kind::Var => ("var", LEAF),
+                Kind::Constant => ("const", CONSTANT),
+                Kind::Op(_) => ("", "shape=box, style=rounded"),
             };
             let heading = match (&node.name, &node.kind) {
-                (Some(name), _) => name.as_str(),
-                (None, NodeKind::Op(op)) => op.name(),
+                (Some(name), _) => &**name,
+                (None, Kind::Op(op)) => op.name(),
                 (None, _) => kind,
             };
-            let value = &*tape.values[id];
-            let (rows, cols) = value.shape();
+            let (rows, cols) = (node.rows, node.cols);
+            let value = tape.value(id);
             let sub = match (&node.name, &node.kind) {
-                (Some(_), NodeKind::Var | NodeKind::Constant) => format!("{kind} {rows}×{cols}"),
+                (Some(_), Kind::Var | Kind::Constant) => format!("{kind} {rows}×{cols}"),
                 _ => format!("{rows}×{cols}"),
             };
             let mut text = format!(
                 "<b>{}</b><br/><font point-size=\"10\">{sub}</font><br/>\
                  <font color=\"#1a7f37\">{}</font>",
                 escape(heading),
-                matrix_text("value", value.as_slice(), rows, options.max_entries),
+                matrix_text("value", value, rows, options.max_entries),
             );
-            if let Some(grad) = root.and_then(|_| grads.slot(id)) {
+            if let Some(grad) = root.and_then(|_| grads.gradient(id, rows * cols)) {
                 let grad = matrix_text("grad", grad, rows, options.max_entries);
                 write!(text, "<br/><font color=\"#cf222e\">{grad}</font>").unwrap();
             }
@@ -196,10 +195,10 @@ impl<T: Real> Graph<T> {
         }
 
         for (id, node) in tape.nodes.iter().enumerate() {
-            let NodeKind::Op(op) = &node.kind else {
+            if node.is_leaf() {
                 continue;
-            };
-            let inputs = op.inputs();
+            }
+            let inputs = node.inputs();
             for (k, input) in inputs.iter().enumerate() {
                 write!(out, "{indent}{prefix}n{input} -> {prefix}n{id}").unwrap();
                 if inputs.len() > 1 {

@@ -4,103 +4,9 @@ use std::cell::Ref;
 
 use nalgebra::SMatrix;
 
-use crate::graph::{NodeKind, Tape};
-use crate::{Graph, Real, Value, Var};
-
-/// One node's gradient buffer.
-#[doc(hidden)]
-pub struct GradBuffer<T: Real> {
-    pub(crate) value: Box<dyn Value<T>>,
-    /// Whether the buffer holds a contribution of the current pass; if not, its contents are
-    /// stale and the first contribution overwrites them.
-    pub(crate) written: bool,
-}
-
-/// The gradient buffers of a graph, reused by every backward pass.
-pub(crate) struct GradStore<T: Real> {
-    /// One buffer per node; `None` where the node needs no gradient.
-    slots: Vec<Option<GradBuffer<T>>>,
-    /// The node the last pass started from; `None` before the first pass.
-    root: Option<usize>,
-}
-
-impl<T: Real> Default for GradStore<T> {
-    fn default() -> Self {
-        GradStore {
-            slots: Vec::new(),
-            root: None,
-        }
-    }
-}
-
-impl<T: Real> GradStore<T> {
-    /// Seeds `root` and runs the tape backward from it.
-    ///
-    /// The buffers are not zeroed first: each holds the last pass's gradient until the first
-    /// contribution of this pass overwrites it ([`GradSlot`](crate::GradSlot)). A node whose
-    /// buffer nothing wrote is not reached from `root` (or only through zero contributions),
-    /// so its backward is skipped, and at the end its buffer is zeroed.
-    pub(crate) fn run(&mut self, tape: &Tape<T>, root: usize, seed: &dyn Value<T>) {
-        // Buffers for nodes recorded since the last pass: the only allocation here.
-        self.slots
-            .reserve_exact(tape.nodes.len() - self.slots.len());
-        for node in self.slots.len()..tape.nodes.len() {
-            let slot = tape.nodes[node].needs_grad.then(|| GradBuffer {
-                value: tape.values[node].boxed_scratch(),
-                written: false,
-            });
-            self.slots.push(slot);
-        }
-        for slot in self.slots.iter_mut().flatten() {
-            slot.written = false;
-        }
-        self.root = Some(root);
-
-        if let Some(root_grad) = &mut self.slots[root] {
-            root_grad
-                .value
-                .as_mut_slice()
-                .copy_from_slice(seed.as_slice());
-            root_grad.written = true;
-            for i in (0..=root).rev() {
-                let (before, rest) = self.slots.split_at_mut(i);
-                let Some(GradBuffer {
-                    value: d_out,
-                    written: true,
-                }) = &rest[0]
-                else {
-                    continue;
-                };
-                if let NodeKind::Op(op) = &tape.nodes[i].kind {
-                    op.backward(&tape.values, i, &**d_out, before);
-                }
-            }
-        }
-        // Else the root depends on constants only: every gradient is zero.
-        for slot in self.slots.iter_mut().flatten() {
-            if !slot.written {
-                slot.value.as_mut_slice().fill(T::zero());
-            }
-        }
-    }
-
-    /// Hands every buffer to `keep` (the per-thread cache), emptying the store.
-    pub(crate) fn release(&mut self, keep: impl Fn(Box<dyn std::any::Any>)) {
-        for buffer in self.slots.drain(..).flatten() {
-            keep(buffer.value);
-        }
-    }
-
-    /// The node the last backward pass started from, or `None` if none has run.
-    pub(crate) fn last_root(&self) -> Option<usize> {
-        self.root
-    }
-
-    /// Node `id`'s gradient from the last pass (column-major), or `None` if it has no slot.
-    pub(crate) fn slot(&self, id: usize) -> Option<&[T]> {
-        Some(self.slots.get(id)?.as_ref()?.value.as_slice())
-    }
-}
+use crate::tape::grads::GradStore;
+use crate::tape::node::Kind;
+use crate::{Graph, Real, Var};
 
 /// The result of a backward pass: the gradient of every node that needs one, each typed as its
 /// node.
@@ -129,10 +35,10 @@ pub struct Gradients<'g, T: Real> {
 
 impl<T: Real> std::fmt::Debug for Gradients<'_, T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let with_grad = self.store.slots.iter().filter(|s| s.is_some()).count();
         f.debug_struct("Gradients")
-            .field("nodes", &self.store.slots.len())
-            .field("with_gradient", &with_grad)
+            .field("graph", &self.graph.id())
+            .field("root", &self.store.last_root())
+            .field("with_gradient", &self.store.with_gradient())
             .finish()
     }
 }
@@ -156,6 +62,7 @@ impl<'g, T: Real> Gradients<'g, T> {
     /// If `v` is a constant (or computed from constants only), was created after this
     /// backward pass, or belongs to another graph. Use [`Gradients::get`] to get `None` instead
     /// in the first two cases.
+    #[track_caller]
     pub fn wrt<const R: usize, const C: usize>(&self, v: Var<'g, T, R, C>) -> &SMatrix<T, R, C> {
         match self.get(v) {
             Some(grad) => grad,
@@ -176,38 +83,36 @@ impl<'g, T: Real> Gradients<'g, T> {
     ///
     /// # Panics
     /// If `v` belongs to another graph.
+    #[track_caller]
     pub fn get<const R: usize, const C: usize>(
         &self,
         v: Var<'g, T, R, C>,
     ) -> Option<&SMatrix<T, R, C>> {
-        assert!(
-            std::ptr::eq(v.graph(), self.graph),
-            "shapegrad: Gradients::wrt was given a Var of another Graph"
-        );
-        let slot = self.store.slots.get(v.id())?.as_ref()?;
-        Some(crate::value::downcast::<T, SMatrix<T, R, C>>(&*slot.value))
+        if !std::ptr::eq(v.graph(), self.graph) {
+            panic!(
+                "shapegrad: Gradients::wrt was given {}, which belongs to another graph",
+                v.label()
+            );
+        }
+        let grad = self.store.gradient(v.id(), R * C)?;
+        Some(crate::layout::matrix(grad))
     }
 
     /// The gradient of node `id` as a column-major slice, for shape-erased tools.
-    pub(crate) fn slice_of(&self, id: usize) -> Option<&[T]> {
-        self.store.slot(id)
+    pub(crate) fn slice_of(&self, id: usize, len: usize) -> Option<&[T]> {
+        self.store.gradient(id, len)
     }
 
     fn why_none(&self, id: usize) -> String {
-        let tape = self.graph.tape.borrow();
-        let node = &tape.nodes[id];
-        let label = match &node.name {
-            Some(name) => format!("`{name}` (node {id})"),
-            None => format!("node {id}"),
-        };
-        if id >= self.store.slots.len() {
+        let label = self.graph.label_of(id);
+        if !self.store.knows(id) {
             return format!(
                 "shapegrad: {label} was created after this backward pass, so it has no gradient \
                  in it; call backward again"
             );
         }
-        match node.kind {
-            NodeKind::Constant => format!(
+        match self.graph.tape.borrow().nodes[id].kind {
+            Kind::Constant => format!(
                 "shapegrad: {label} is a constant and has no gradient; create it with \
                  Graph::var to differentiate with respect to it"
             ),

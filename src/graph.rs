@@ -1,24 +1,21 @@
-//! The graph builder: a tape of nodes in creation order.
+//! The graph builder: the tape behind `Var` handles.
 
 use std::cell::{Ref, RefCell, RefMut};
-use std::marker::PhantomData;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use nalgebra::SMatrix;
 
-use crate::gradients::{GradStore, Gradients};
-use crate::op_node::{ErasedOp, OpNode};
-use crate::{Op, Real, Value, Var, VarTuple};
+use crate::tape::Tape;
+use crate::tape::grads::GradStore;
+use crate::tape::node::Kind;
+use crate::{Gradients, Handle, Op, Real, Var, VarTuple};
 
 /// A graph (a tape) of matrix operations, recorded as they are built.
 ///
 /// Leaves are created with [`Graph::var`] (differentiable) and [`Graph::constant`]; ops on the
 /// returned [`Var`] handles (`a * b`, `a + b`, `a.relu()`, …, or [`Graph::apply`] for your own
 /// [`Op`]) compute their value at once and record a node. Nodes are recorded in creation order,
-/// which is a topological order, so [`Var::backward`] simply walks the tape in reverse.
-///
-/// A built graph can be replayed: [`Var::set_value`] gives a leaf a new value, and every value
-/// that depends on it is recomputed, in place, the next time it is read (by [`Var::value`],
-/// [`Var::backward`] or a new op). Replaying does not allocate.
+/// which is a topological order, so [`Var::backward`] walks the tape in reverse.
 ///
 /// ```
 /// use nalgebra::{Matrix2x3, Matrix3x2};
@@ -44,8 +41,8 @@ use crate::{Op, Real, Value, Var, VarTuple};
 /// For a static shape run millions of times (a control loop, a model trained for hours),
 /// build the graph once; then each step gives the leaves new values — the next batch with
 /// [`Var::set_value`], parameters stepped in place with [`Var::update_value`] — calls
-/// [`Var::backward`] and reads the gradients. The same nodes are recomputed in place and the
-/// step makes no heap allocation (`tests/alloc.rs` counts them with a counting allocator).
+/// [`Var::backward`] and reads the gradients. The step makes no heap allocation
+/// (`tests/alloc.rs` counts them with a counting allocator).
 ///
 /// ```
 /// use nalgebra::{SMatrix, Vector2};
@@ -67,45 +64,73 @@ use crate::{Op, Real, Value, Var, VarTuple};
 /// }
 /// assert!((w.value() - truth).amax() < 1e-6);
 /// ```
+///
+/// # What a step costs
+///
+/// A replayed step costs what changed and what is read, not the whole tape:
+///
+/// * setting a leaf marks stale only the nodes that depend on it (once: a stale node is not
+///   visited again until it is recomputed);
+/// * reading a value ([`Var::value`], or a backward pass from it) recomputes only its stale
+///   ancestors, each once, inputs first;
+/// * a backward pass from a root visits only the root's ancestors that lead to a
+///   [`var`](Graph::var) (its *plan*, found on the first pass from that root and cached) and
+///   writes no other gradient buffer; a var the root does not reach reads as zeros.
+///
+/// So several outputs on one graph (a training loss, a one-row prediction, a held-out
+/// evaluation) do not slow each other down: an output that is not read costs nothing.
+///
+/// # Owning a graph
+///
+/// A `Graph` is [`Send`]: a struct can own it together with [`Handle`]s (lifetime-free,
+/// `Copy` and `Send` names of its nodes, with their shapes in their types) and move to another
+/// thread. [`Graph::at`] turns a handle back into a [`Var`]:
+///
+/// ```
+/// use nalgebra::{Matrix1, Vector2};
+/// use shapegrad::{Graph, Handle};
+///
+/// /// A controller built at start-up: its cost and the gradient with respect to the command.
+/// struct Controller {
+///     graph: Graph<f64>,
+///     state: Handle<f64, 2, 1>,
+///     command: Handle<f64, 1, 1>,
+///     cost: Handle<f64, 1, 1>,
+/// }
+///
+/// impl Controller {
+///     fn new() -> Self {
+///         let graph = Graph::new();
+///         let state = graph.constant_named("state", Vector2::zeros());
+///         let command = graph.var_named("command", Matrix1::new(0.0));
+///         let gain = graph.constant(Vector2::new(1.0, 0.5).transpose());
+///         let error = gain * state + command;
+///         let cost = error.component_mul(error);
+///         let (state, command, cost) = (state.handle(), command.handle(), cost.handle());
+///         Controller { graph, state, command, cost }
+///     }
+///
+///     /// d cost / d command at this state.
+///     fn gradient(&self, state: Vector2<f64>) -> f64 {
+///         self.graph.at(self.state).set_value(state);
+///         let grads = self.graph.at(self.cost).backward();
+///         grads.wrt(self.graph.at(self.command))[0]
+///     }
+/// }
+///
+/// let controller = Controller::new();
+/// let worker = std::thread::spawn(move || controller.gradient(Vector2::new(2.0, 2.0)));
+/// assert_eq!(worker.join().unwrap(), 6.0); // 2·(1·2 + 0.5·2 + 0)
+/// ```
 pub struct Graph<T: Real> {
+    /// This graph's identity, unique in the process.
+    id: u64,
     pub(crate) tape: RefCell<Tape<T>>,
     pub(crate) grads: RefCell<GradStore<T>>,
 }
 
-/// The node capacity a new graph reserves.
-const INITIAL_NODES: usize = 16;
-
-/// What a node is: a differentiable leaf, a constant leaf, or the output of an op.
-pub(crate) enum NodeKind<T: Real> {
-    Var,
-    Constant,
-    Op(Box<dyn ErasedOp<T>>),
-}
-
-pub(crate) struct Node<T: Real> {
-    pub(crate) kind: NodeKind<T>,
-    pub(crate) name: Option<String>,
-    /// A var, or an op with an input that needs a gradient.
-    pub(crate) needs_grad: bool,
-}
-
-pub(crate) struct Tape<T: Real> {
-    pub(crate) nodes: Vec<Node<T>>,
-    pub(crate) values: Vec<Box<dyn Value<T>>>,
-    /// Values from this index on may be out of date (a leaf before them was set).
-    stale_from: usize,
-}
-
-impl<T: Real> Drop for Graph<T> {
-    /// Hands the large value and gradient buffers to the per-thread cache (`src/pool.rs`),
-    /// for the next graph built on this thread.
-    fn drop(&mut self) {
-        for value in self.tape.get_mut().values.drain(..) {
-            crate::pool::give(value);
-        }
-        self.grads.get_mut().release(crate::pool::give);
-    }
-}
+/// The next graph's identity.
+static NEXT_GRAPH: AtomicU64 = AtomicU64::new(1);
 
 impl<T: Real> Default for Graph<T> {
     fn default() -> Self {
@@ -118,6 +143,7 @@ impl<T: Real> std::fmt::Debug for Graph<T> {
         match self.tape.try_borrow() {
             Ok(tape) => f
                 .debug_struct("Graph")
+                .field("id", &self.id)
                 .field("nodes", &tape.nodes.len())
                 .finish(),
             Err(_) => f.write_str("Graph { <being modified> }"),
@@ -125,18 +151,33 @@ impl<T: Real> std::fmt::Debug for Graph<T> {
     }
 }
 
+impl<T: Real> Drop for Graph<T> {
+    /// Hands the tape's buffers to a per-thread cache for the next graph built on this thread
+    /// (`src/pool.rs`).
+    fn drop(&mut self) {
+        crate::pool::give_parts(self.tape.get_mut(), self.grads.get_mut());
+    }
+}
+
 impl<T: Real> Graph<T> {
     /// An empty graph.
     pub fn new() -> Self {
+        let (tape, grads) = crate::pool::take_parts();
         Graph {
-            // Room for a small graph: a fresh graph per step then grows no vector.
-            tape: RefCell::new(Tape {
-                nodes: Vec::with_capacity(INITIAL_NODES),
-                values: Vec::with_capacity(INITIAL_NODES),
-                stale_from: 0,
-            }),
-            grads: RefCell::new(GradStore::default()),
+            id: NEXT_GRAPH.fetch_add(1, Ordering::Relaxed),
+            tape: RefCell::new(tape),
+            grads: RefCell::new(grads),
         }
+    }
+
+    /// This graph's identity: a number no other graph of this process has.
+    ///
+    /// ```
+    /// let (a, b) = (shapegrad::Graph::<f64>::new(), shapegrad::Graph::<f64>::new());
+    /// assert_ne!(a.id(), b.id());
+    /// ```
+    pub fn id(&self) -> u64 {
+        self.id
     }
 
     /// A differentiable leaf holding `value`: [`Var::backward`] computes its gradient.
@@ -147,7 +188,7 @@ impl<T: Real> Graph<T> {
     /// assert_eq!(w.value(), nalgebra::Matrix2::identity());
     /// ```
     pub fn var<const R: usize, const C: usize>(&self, value: SMatrix<T, R, C>) -> Var<'_, T, R, C> {
-        self.push_leaf(NodeKind::Var, None, value)
+        self.push_leaf(Kind::Var, None, &value)
     }
 
     /// [`Graph::var`] with a name, shown in messages and drawings.
@@ -162,7 +203,7 @@ impl<T: Real> Graph<T> {
         name: impl Into<String>,
         value: SMatrix<T, R, C>,
     ) -> Var<'_, T, R, C> {
-        self.push_leaf(NodeKind::Var, Some(name.into()), value)
+        self.push_leaf(Kind::Var, Some(name.into().into()), &value)
     }
 
     /// A constant leaf: it takes part in the computation but gets no gradient.
@@ -179,7 +220,7 @@ impl<T: Real> Graph<T> {
         &self,
         value: SMatrix<T, R, C>,
     ) -> Var<'_, T, R, C> {
-        self.push_leaf(NodeKind::Constant, None, value)
+        self.push_leaf(Kind::Constant, None, &value)
     }
 
     /// [`Graph::constant`] with a name, shown in messages and drawings.
@@ -194,7 +235,7 @@ impl<T: Real> Graph<T> {
         name: impl Into<String>,
         value: SMatrix<T, R, C>,
     ) -> Var<'_, T, R, C> {
-        self.push_leaf(NodeKind::Constant, Some(name.into()), value)
+        self.push_leaf(Kind::Constant, Some(name.into().into()), &value)
     }
 
     /// Applies an op to a tuple of inputs and returns its output, computed at once.
@@ -214,7 +255,9 @@ impl<T: Real> Graph<T> {
     /// ```
     ///
     /// # Panics
-    /// If the inputs come from another graph.
+    /// If an input comes from another graph; the message names the input and the op, and
+    /// points at the caller's line.
+    #[track_caller]
     pub fn apply<'g, V, O, const R: usize, const C: usize>(
         &'g self,
         op: O,
@@ -224,29 +267,38 @@ impl<T: Real> Graph<T> {
         V: VarTuple<'g, T>,
         O: Op<T, V::Values, Output = SMatrix<T, R, C>>,
     {
-        let (graph, ids) = inputs.graph_and_ids();
-        assert!(
-            std::ptr::eq(graph, self),
-            "shapegrad: Graph::apply was given Vars from another Graph"
-        );
+        inputs.assert_graph(self, op.name());
+        let ids = inputs.ids();
         let mut tape = self.tape_mut();
-        tape.refresh();
-        let needs_grad = ids.as_ref().iter().any(|&i| tape.nodes[i].needs_grad);
-        let id_list = ids.as_ref();
-        let repeats_input = (1..id_list.len()).any(|i| id_list[..i].contains(&id_list[i]));
-        let node = OpNode::<T, V::Values, O> {
-            op,
-            ids,
-            repeats_input,
-            _types: PhantomData,
-        };
-        // The output is overwritten: a cached buffer's stale entries do not matter.
-        let mut out: Box<SMatrix<T, R, C>> =
-            crate::pool::take().unwrap_or_else(|| Box::new(SMatrix::zeros()));
-        node.forward(&tape.values, &mut *out);
-        let id = tape.push(NodeKind::Op(Box::new(node)), None, needs_grad, out);
-        drop(tape);
+        for &input in &ids.0[..ids.1] {
+            tape.refresh(input);
+        }
+        let id = tape.push_op::<V::Values, O>(op, None, ids);
         Var::new(self, id)
+    }
+
+    /// The var a [`Handle`] names.
+    ///
+    /// ```
+    /// let g = shapegrad::Graph::<f64>::new();
+    /// let handle = g.var(nalgebra::Matrix1::new(4.0)).handle();
+    /// assert_eq!(g.at(handle).value()[0], 4.0);
+    /// ```
+    ///
+    /// # Panics
+    /// If the handle names a node of another graph.
+    #[track_caller]
+    pub fn at<const R: usize, const C: usize>(&self, handle: Handle<T, R, C>) -> Var<'_, T, R, C> {
+        if handle.graph() != self.id {
+            panic!(
+                "shapegrad: Graph::at was given a handle to node {} ({R}×{C}) of graph #{}, but \
+                 this is graph #{}",
+                handle.id(),
+                handle.graph(),
+                self.id
+            );
+        }
+        Var::new(self, handle.id())
     }
 
     /// The number of nodes (leaves and ops) recorded so far.
@@ -272,110 +324,101 @@ impl<T: Real> Graph<T> {
 
     fn push_leaf<const R: usize, const C: usize>(
         &self,
-        kind: NodeKind<T>,
-        name: Option<String>,
-        value: SMatrix<T, R, C>,
+        kind: Kind<T>,
+        name: Option<Box<str>>,
+        value: &SMatrix<T, R, C>,
     ) -> Var<'_, T, R, C> {
-        let needs_grad = matches!(kind, NodeKind::Var);
-        let boxed = match crate::pool::take::<SMatrix<T, R, C>>() {
-            Some(mut cached) => {
-                *cached = value;
-                cached
-            }
-            None => Box::new(value),
-        };
-        let id = self.tape_mut().push(kind, name, needs_grad, boxed);
+        let id = self
+            .tape_mut()
+            .push_leaf(kind, name, (R, C), value.as_slice());
         Var::new(self, id)
     }
 
-    pub(crate) fn tape_mut(&self) -> std::cell::RefMut<'_, Tape<T>> {
-        self.tape.try_borrow_mut().unwrap_or_else(|_| {
-            panic!("shapegrad internal error: the graph's tape is already borrowed")
-        })
+    /// The tape, mutably. No borrow of the tape outlives a call into the library, and none is
+    /// held while user code runs, so this cannot fail.
+    pub(crate) fn tape_mut(&self) -> RefMut<'_, Tape<T>> {
+        self.tape
+            .try_borrow_mut()
+            .expect("shapegrad internal error: the graph's tape is already borrowed")
     }
 
-    /// The up-to-date value of node `id` (recomputed first if a leaf it depends on changed).
-    pub(crate) fn value_ref(&self, id: usize) -> Ref<'_, dyn Value<T>> {
-        self.tape_mut().refresh();
-        Ref::map(self.tape.borrow(), |tape| &*tape.values[id])
-    }
-
-    /// The value of leaf `id`, to be changed; what depends on it is marked stale.
-    ///
-    /// # Panics
-    /// If node `id` is the output of an op.
-    pub(crate) fn leaf_mut(&self, id: usize) -> RefMut<'_, dyn Value<T>> {
+    /// The tape with node `id` fresh.
+    pub(crate) fn fresh(&self, id: usize) -> RefMut<'_, Tape<T>> {
         let mut tape = self.tape_mut();
-        if let NodeKind::Op(op) = &tape.nodes[id].kind {
-            panic!(
-                "shapegrad: only leaves (Graph::var, Graph::constant) can be given a new value; \
-                 node {id} is the output of the op `{}`",
-                op.name()
-            );
-        }
-        tape.stale_from = tape.stale_from.min(id + 1);
-        RefMut::map(tape, |tape| &mut *tape.values[id])
+        tape.refresh(id);
+        tape
+    }
+
+    /// The tape with every node fresh, for the shape-erased tools (drawings).
+    pub(crate) fn all_fresh(&self) -> Ref<'_, Tape<T>> {
+        self.tape_mut().refresh_all();
+        self.tape.borrow()
+    }
+
+    /// Entry `k` (column-major) of node `id`'s up-to-date value.
+    pub(crate) fn entry(&self, id: usize, k: usize) -> T {
+        self.fresh(id).value(id)[k]
+    }
+
+    /// Sets entry `k` (column-major) of leaf `id`; what depends on it becomes stale.
+    pub(crate) fn set_leaf_entry(&self, id: usize, k: usize, x: T) {
+        self.tape_mut().leaf_mut(id)[k] = x;
+    }
+
+    /// Node `id`'s (rows, columns).
+    pub(crate) fn shape_of(&self, id: usize) -> (usize, usize) {
+        let tape = self.tape.borrow();
+        (tape.nodes[id].rows, tape.nodes[id].cols)
+    }
+
+    /// Whether node `id` is a leaf (a var or a constant).
+    pub(crate) fn is_leaf(&self, id: usize) -> bool {
+        self.tape.borrow().nodes[id].is_leaf()
     }
 
     /// The ids of the differentiable leaves (made by [`Graph::var`]), in creation order.
     pub(crate) fn var_ids(&self) -> Vec<usize> {
         let tape = self.tape.borrow();
         (0..tape.nodes.len())
-            .filter(|&i| matches!(tape.nodes[i].kind, NodeKind::Var))
+            .filter(|&i| matches!(tape.nodes[i].kind, Kind::Var))
             .collect()
     }
 
     /// The node's name, if it was created with one.
     pub(crate) fn name_of(&self, id: usize) -> Option<String> {
-        self.tape.borrow().nodes[id].name.clone()
+        self.tape.borrow().nodes[id]
+            .name
+            .as_deref()
+            .map(str::to_owned)
     }
 
-    /// Runs backward from node `root` with the seed gradient `seed` and returns the gradients.
-    pub(crate) fn backward_from(&self, root: usize, seed: &dyn Value<T>) -> Gradients<'_, T> {
-        self.tape_mut().refresh();
+    /// `` `W` (node 3, 5×10)`` or `node 3 (5×10)`: a node as messages name it.
+    pub(crate) fn label_of(&self, id: usize) -> String {
         let tape = self.tape.borrow();
-        {
-            let mut store = self.grads.try_borrow_mut().unwrap_or_else(|_| {
-                panic!(
-                    "shapegrad: backward was called while a `Gradients` from an earlier backward \
-                     of this graph is still alive; drop it (or copy out what you need) first"
-                )
-            });
-            store.run(&tape, root, seed);
-        }
+        let node = &tape.nodes[id];
+        let what = match (&node.kind, &node.name) {
+            (_, Some(name)) => return format!("`{name}` (node {id}, {}×{})", node.rows, node.cols),
+            (Kind::Var, None) => "var",
+            (Kind::Constant, None) => "constant",
+            (Kind::Op(op), None) => op.name(),
+        };
+        format!("node {id} ({what}, {}×{})", node.rows, node.cols)
+    }
+
+    /// Runs backward from node `root` with the seed gradient `seed` (root's entries) and
+    /// returns the gradients.
+    #[track_caller]
+    pub(crate) fn backward_from(&self, root: usize, seed: &[T]) -> Gradients<'_, T> {
+        let Ok(mut store) = self.grads.try_borrow_mut() else {
+            panic!(
+                "shapegrad: backward was called while a `Gradients` from an earlier backward \
+                 pass of this graph is still alive; drop it (or copy out what you need) first"
+            )
+        };
+        let mut tape = self.fresh(root);
+        let plan = tape.plan(root);
+        store.run(&tape, root, tape.plan_nodes(plan), seed);
+        drop((store, tape));
         Gradients::new(self, self.grads.borrow())
-    }
-}
-
-impl<T: Real> Tape<T> {
-    fn push(
-        &mut self,
-        kind: NodeKind<T>,
-        name: Option<String>,
-        needs_grad: bool,
-        value: Box<dyn Value<T>>,
-    ) -> usize {
-        let id = self.nodes.len();
-        if self.stale_from == id {
-            self.stale_from = id + 1;
-        }
-        self.nodes.push(Node {
-            kind,
-            name,
-            needs_grad,
-        });
-        self.values.push(value);
-        id
-    }
-
-    /// Recomputes, in order, every value that may depend on a leaf set since the last refresh.
-    pub(crate) fn refresh(&mut self) {
-        for i in self.stale_from..self.nodes.len() {
-            if let NodeKind::Op(op) = &self.nodes[i].kind {
-                let (before, rest) = self.values.split_at_mut(i);
-                op.forward(before, &mut *rest[0]);
-            }
-        }
-        self.stale_from = self.nodes.len();
     }
 }

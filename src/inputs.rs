@@ -5,20 +5,13 @@
 //! tuple type itself: one gradient per input, each of its input's shape. Tuples of one, two and
 //! three matrices are inputs; [`VarTuple`] is the matching tuple of graph handles that
 //! [`Graph::apply`](crate::Graph::apply) takes.
+//!
+//! How a graph finds the inputs in its flat buffers is the sealed supertrait `Layout`: plain
+//! slices and offsets, so this contract does not depend on the graph's internals.
 
 use nalgebra::SMatrix;
 
-use crate::gradients::GradBuffer;
-use crate::value::{downcast, downcast_mut};
-use crate::{GradSlot, Graph, Real, Value, Var};
-
-/// The tape's value slots, in node order.
-#[doc(hidden)]
-pub type Slots<T> = [Box<dyn Value<T>>];
-
-/// The tape's gradient buffers, in node order: `None` for a node that needs no gradient.
-#[doc(hidden)]
-pub type GradSlots<T> = [Option<GradBuffer<T>>];
+use crate::{GradSlot, Graph, Real, Var};
 
 /// A tuple of matrices that an [`Op`](crate::Op) takes as inputs, and returns as their
 /// gradients.
@@ -36,7 +29,7 @@ pub type GradSlots<T> = [Option<GradBuffer<T>>];
 /// let refs: <MatMulInputs as Inputs<f64>>::Refs<'_> = (&a, &b);
 /// assert_eq!(refs.0 * refs.1, SMatrix::<f64, 2, 4>::repeat(6.0));
 /// ```
-pub trait Inputs<T: Real>: Sized + 'static + crate::sealed::Sealed {
+pub trait Inputs<T: Real>: Sized + Send + 'static + crate::sealed::Sealed {
     /// The inputs as `forward` and `backward` see them: a tuple of references,
     /// e.g. `(&SMatrix<T, R, K>, &SMatrix<T, K, C>)`.
     type Refs<'a>: Copy;
@@ -44,9 +37,6 @@ pub trait Inputs<T: Real>: Sized + 'static + crate::sealed::Sealed {
     /// a tuple of `Option<`[`GradSlot`]`<'a, T, R, C>>`, `None` where the input needs no
     /// gradient (a constant, or a value computed from constants only).
     type GradsMut<'a>;
-    /// The inputs' node ids, `[usize; N]`.
-    #[doc(hidden)]
-    type Ids: Copy + AsRef<[usize]> + 'static;
 
     /// Adds each gradient in `grads` to its slot in `into` ([`GradSlot::add`]), skipping the
     /// `None`s.
@@ -62,49 +52,106 @@ pub trait Inputs<T: Real>: Sized + 'static + crate::sealed::Sealed {
     /// assert_eq!(d_a, SMatrix::<f64, 1, 2>::repeat(3.0));
     /// ```
     fn accumulate(grads: Self, into: Self::GradsMut<'_>);
+}
 
-    /// Typed references to the input values.
-    #[doc(hidden)]
-    fn refs<'a>(ids: &Self::Ids, values: &'a Slots<T>) -> Self::Refs<'a>;
+/// No input's gradient is wanted: the offset a graph gives for it.
+pub(crate) const NO_GRAD: usize = usize::MAX;
 
-    /// Typed, disjoint mutable references to the input gradients; `None` when two inputs are
-    /// the same node (then the caller adds one gradient at a time, [`Inputs::accumulate_each`]).
-    #[doc(hidden)]
-    fn grads_mut<'a>(ids: &Self::Ids, grads: &'a mut GradSlots<T>) -> Option<Self::GradsMut<'a>>;
+pub(crate) mod layout {
+    use crate::{Inputs, Real};
 
-    /// Adds each gradient to its input's slot in turn; correct when inputs repeat.
-    #[doc(hidden)]
-    fn accumulate_each(grads: Self, ids: &Self::Ids, slots: &mut GradSlots<T>);
+    /// Where a graph keeps an op's inputs: each input's matrix at an offset of one flat buffer
+    /// of values, its gradient at an offset of one flat buffer of gradients, and whether that
+    /// gradient holds a contribution of the current pass in a flag per node. Sealed.
+    pub trait Layout<T: Real>: Inputs<T> {
+        /// `[usize; N]`: one entry per input (a node id, or an offset).
+        type Ids: Copy + Default + AsRef<[usize]> + AsMut<[usize]> + Send + 'static;
+
+        /// The inputs, read from `values` at `offsets` (one per input).
+        fn refs<'a>(offsets: &Self::Ids, values: &'a [T]) -> Self::Refs<'a>;
+
+        /// The gradient slots of nodes `ids`, at `offsets` of `grads` ([`super::NO_GRAD`]: the
+        /// input needs none), with the nodes' written flags in `written`; `None` if two inputs
+        /// are the same node (their slots would alias).
+        fn slots<'a>(
+            ids: &Self::Ids,
+            offsets: &Self::Ids,
+            grads: &'a mut [T],
+            written: &'a mut [bool],
+        ) -> Option<Self::GradsMut<'a>>;
+
+        /// Adds each gradient to its input's slot in turn: correct when inputs repeat.
+        fn accumulate_each(
+            gradients: Self,
+            ids: &Self::Ids,
+            offsets: &Self::Ids,
+            grads: &mut [T],
+            written: &mut [bool],
+        );
+    }
 }
 
 /// A tuple of [`Var`]s from one graph, the inputs of [`Graph::apply`](crate::Graph::apply).
 ///
 /// `(Var<'g, T, R, C>,)`, `(Var<..>, Var<..>)` and three-`Var` tuples; each maps to the
 /// [`Inputs`] tuple of the same shapes.
-pub trait VarTuple<'g, T: Real>: Copy + crate::sealed::Sealed {
+pub trait VarTuple<'g, T: Real>: Copy + vars::Nodes<'g, T> {
     /// The matching tuple of matrices.
-    type Values: Inputs<T>;
-    /// The graph of the inputs (they must all share one) and their node ids.
-    #[doc(hidden)]
-    fn graph_and_ids(self) -> (&'g Graph<T>, <Self::Values as Inputs<T>>::Ids);
+    type Values: Inputs<T> + layout::Layout<T>;
 }
 
-fn add_into<T: Real, const R: usize, const C: usize>(
-    slot: &mut Option<GradBuffer<T>>,
-    grad: &SMatrix<T, R, C>,
-) {
-    add_some(slot_mut(slot), grad);
+pub(crate) mod vars {
+    use crate::{Graph, Real};
+
+    /// The graph nodes behind a tuple of vars (sealed).
+    pub trait Nodes<'g, T: Real> {
+        /// The node ids, in order, and how many there are (at most 3).
+        fn ids(&self) -> ([usize; 3], usize);
+        /// Panics, naming the first input of another graph, unless every input belongs to
+        /// `graph`.
+        #[track_caller]
+        fn assert_graph(&self, graph: &Graph<T>, op: &str);
+    }
+}
+
+/// One input's gradient slot, if it wants one.
+#[inline(always)]
+fn slot<'a, T: Real, const R: usize, const C: usize>(
+    offset: usize,
+    grads: &'a mut [T],
+    written: &'a mut bool,
+) -> Option<GradSlot<'a, T, R, C>> {
+    (offset != NO_GRAD).then(|| GradSlot::new(crate::layout::matrix_mut(grads), written))
+}
+
+/// The range of an input's gradient, or an empty one (which overlaps nothing).
+#[inline(always)]
+fn range(offset: usize, len: usize) -> std::ops::Range<usize> {
+    if offset == NO_GRAD {
+        0..0
+    } else {
+        offset..offset + len
+    }
 }
 
 #[inline(always)]
-fn slot_mut<T: Real, const R: usize, const C: usize>(
-    slot: &mut Option<GradBuffer<T>>,
-) -> Option<GradSlot<'_, T, R, C>> {
-    let buffer = slot.as_mut()?;
-    Some(GradSlot::new(
-        downcast_mut::<T, SMatrix<T, R, C>>(&mut *buffer.value),
-        &mut buffer.written,
-    ))
+fn matrix<T: Real, const R: usize, const C: usize>(
+    values: &[T],
+    offset: usize,
+) -> &SMatrix<T, R, C> {
+    crate::layout::matrix(&values[offset..])
+}
+
+fn add_at<T: Real, const R: usize, const C: usize>(
+    offset: usize,
+    grads: &mut [T],
+    written: &mut bool,
+    grad: &SMatrix<T, R, C>,
+) {
+    let start = offset.min(grads.len());
+    if let Some(slot) = slot::<T, R, C>(offset, &mut grads[start..], written) {
+        slot.add(grad);
+    }
 }
 
 fn add_some<T: Real, const R: usize, const C: usize>(
@@ -116,21 +163,19 @@ fn add_some<T: Real, const R: usize, const C: usize>(
     }
 }
 
-#[inline(always)]
-fn value_ref<T: Real, const R: usize, const C: usize>(
-    values: &Slots<T>,
-    id: usize,
-) -> &SMatrix<T, R, C> {
-    downcast::<T, SMatrix<T, R, C>>(&*values[id])
-}
-
-fn same_graph<'g, T: Real>(a: &'g Graph<T>, b: &Graph<T>) -> &'g Graph<T> {
-    assert!(
-        std::ptr::eq(a, b),
-        "shapegrad: an op was given Vars from two different Graphs; \
-         all inputs of an op must come from the same Graph"
-    );
-    a
+#[track_caller]
+fn assert_same<T: Real, const R: usize, const C: usize>(
+    var: &Var<'_, T, R, C>,
+    graph: &Graph<T>,
+    op: &str,
+) {
+    if !std::ptr::eq(var.graph(), graph) {
+        panic!(
+            "shapegrad: `{op}` was given {}, which belongs to another graph; every input of an op \
+             must come from the graph the op is recorded on",
+            var.label()
+        );
+    }
 }
 
 // ---- one input ----
@@ -140,30 +185,51 @@ impl<T: Real, const R: usize, const C: usize> crate::sealed::Sealed for (SMatrix
 impl<T: Real, const R: usize, const C: usize> Inputs<T> for (SMatrix<T, R, C>,) {
     type Refs<'a> = (&'a SMatrix<T, R, C>,);
     type GradsMut<'a> = (Option<GradSlot<'a, T, R, C>>,);
-    type Ids = [usize; 1];
 
     fn accumulate(grads: Self, into: Self::GradsMut<'_>) {
         add_some(into.0, &grads.0);
     }
+}
+
+impl<T: Real, const R: usize, const C: usize> layout::Layout<T> for (SMatrix<T, R, C>,) {
+    type Ids = [usize; 1];
+
     #[inline(always)]
-    fn refs<'a>(ids: &[usize; 1], values: &'a Slots<T>) -> Self::Refs<'a> {
-        (value_ref(values, ids[0]),)
+    fn refs<'a>(offsets: &[usize; 1], values: &'a [T]) -> Self::Refs<'a> {
+        (matrix(values, offsets[0]),)
     }
     #[inline(always)]
-    fn grads_mut<'a>(ids: &[usize; 1], grads: &'a mut GradSlots<T>) -> Option<Self::GradsMut<'a>> {
-        Some((slot_mut(&mut grads[ids[0]]),))
+    fn slots<'a>(
+        ids: &[usize; 1],
+        offsets: &[usize; 1],
+        grads: &'a mut [T],
+        written: &'a mut [bool],
+    ) -> Option<Self::GradsMut<'a>> {
+        let start = offsets[0].min(grads.len());
+        Some((slot(offsets[0], &mut grads[start..], &mut written[ids[0]]),))
     }
-    fn accumulate_each(grads: Self, ids: &[usize; 1], slots: &mut GradSlots<T>) {
-        add_into(&mut slots[ids[0]], &grads.0);
+    fn accumulate_each(
+        gradients: Self,
+        ids: &[usize; 1],
+        offsets: &[usize; 1],
+        grads: &mut [T],
+        written: &mut [bool],
+    ) {
+        add_at(offsets[0], grads, &mut written[ids[0]], &gradients.0);
     }
 }
 
-impl<T: Real, const R: usize, const C: usize> crate::sealed::Sealed for (Var<'_, T, R, C>,) {}
-
 impl<'g, T: Real, const R: usize, const C: usize> VarTuple<'g, T> for (Var<'g, T, R, C>,) {
     type Values = (SMatrix<T, R, C>,);
-    fn graph_and_ids(self) -> (&'g Graph<T>, [usize; 1]) {
-        (self.0.graph(), [self.0.id()])
+}
+
+impl<'g, T: Real, const R: usize, const C: usize> vars::Nodes<'g, T> for (Var<'g, T, R, C>,) {
+    fn ids(&self) -> ([usize; 3], usize) {
+        ([self.0.id(), 0, 0], 1)
+    }
+    #[track_caller]
+    fn assert_graph(&self, graph: &Graph<T>, op: &str) {
+        assert_same(&self.0, graph, op);
     }
 }
 
@@ -182,39 +248,62 @@ impl<T: Real, const R1: usize, const C1: usize, const R2: usize, const C2: usize
         Option<GradSlot<'a, T, R1, C1>>,
         Option<GradSlot<'a, T, R2, C2>>,
     );
-    type Ids = [usize; 2];
 
     fn accumulate(grads: Self, into: Self::GradsMut<'_>) {
         add_some(into.0, &grads.0);
         add_some(into.1, &grads.1);
     }
-    #[inline(always)]
-    fn refs<'a>(ids: &[usize; 2], values: &'a Slots<T>) -> Self::Refs<'a> {
-        (value_ref(values, ids[0]), value_ref(values, ids[1]))
-    }
-    #[inline(always)]
-    fn grads_mut<'a>(ids: &[usize; 2], grads: &'a mut GradSlots<T>) -> Option<Self::GradsMut<'a>> {
-        let [a, b] = grads.get_disjoint_mut(*ids).ok()?;
-        Some((slot_mut(a), slot_mut(b)))
-    }
-    fn accumulate_each(grads: Self, ids: &[usize; 2], slots: &mut GradSlots<T>) {
-        add_into(&mut slots[ids[0]], &grads.0);
-        add_into(&mut slots[ids[1]], &grads.1);
-    }
 }
 
-impl<T: Real, const R1: usize, const C1: usize, const R2: usize, const C2: usize>
-    crate::sealed::Sealed for (Var<'_, T, R1, C1>, Var<'_, T, R2, C2>)
+impl<T: Real, const R1: usize, const C1: usize, const R2: usize, const C2: usize> layout::Layout<T>
+    for (SMatrix<T, R1, C1>, SMatrix<T, R2, C2>)
 {
+    type Ids = [usize; 2];
+
+    #[inline(always)]
+    fn refs<'a>(offsets: &[usize; 2], values: &'a [T]) -> Self::Refs<'a> {
+        (matrix(values, offsets[0]), matrix(values, offsets[1]))
+    }
+    #[inline(always)]
+    fn slots<'a>(
+        ids: &[usize; 2],
+        offsets: &[usize; 2],
+        grads: &'a mut [T],
+        written: &'a mut [bool],
+    ) -> Option<Self::GradsMut<'a>> {
+        let [w0, w1] = written.get_disjoint_mut(*ids).ok()?;
+        let ranges = [range(offsets[0], R1 * C1), range(offsets[1], R2 * C2)];
+        let [g0, g1] = grads.get_disjoint_mut(ranges).ok()?;
+        Some((slot(offsets[0], g0, w0), slot(offsets[1], g1, w1)))
+    }
+    fn accumulate_each(
+        gradients: Self,
+        ids: &[usize; 2],
+        offsets: &[usize; 2],
+        grads: &mut [T],
+        written: &mut [bool],
+    ) {
+        add_at(offsets[0], grads, &mut written[ids[0]], &gradients.0);
+        add_at(offsets[1], grads, &mut written[ids[1]], &gradients.1);
+    }
 }
 
 impl<'g, T: Real, const R1: usize, const C1: usize, const R2: usize, const C2: usize>
     VarTuple<'g, T> for (Var<'g, T, R1, C1>, Var<'g, T, R2, C2>)
 {
     type Values = (SMatrix<T, R1, C1>, SMatrix<T, R2, C2>);
-    fn graph_and_ids(self) -> (&'g Graph<T>, [usize; 2]) {
-        let graph = same_graph(self.0.graph(), self.1.graph());
-        (graph, [self.0.id(), self.1.id()])
+}
+
+impl<'g, T: Real, const R1: usize, const C1: usize, const R2: usize, const C2: usize>
+    vars::Nodes<'g, T> for (Var<'g, T, R1, C1>, Var<'g, T, R2, C2>)
+{
+    fn ids(&self) -> ([usize; 3], usize) {
+        ([self.0.id(), self.1.id(), 0], 2)
+    }
+    #[track_caller]
+    fn assert_graph(&self, graph: &Graph<T>, op: &str) {
+        assert_same(&self.0, graph, op);
+        assert_same(&self.1, graph, op);
     }
 }
 
@@ -252,30 +341,11 @@ impl<
         Option<GradSlot<'a, T, R2, C2>>,
         Option<GradSlot<'a, T, R3, C3>>,
     );
-    type Ids = [usize; 3];
 
     fn accumulate(grads: Self, into: Self::GradsMut<'_>) {
         add_some(into.0, &grads.0);
         add_some(into.1, &grads.1);
         add_some(into.2, &grads.2);
-    }
-    #[inline(always)]
-    fn refs<'a>(ids: &[usize; 3], values: &'a Slots<T>) -> Self::Refs<'a> {
-        (
-            value_ref(values, ids[0]),
-            value_ref(values, ids[1]),
-            value_ref(values, ids[2]),
-        )
-    }
-    #[inline(always)]
-    fn grads_mut<'a>(ids: &[usize; 3], grads: &'a mut GradSlots<T>) -> Option<Self::GradsMut<'a>> {
-        let [a, b, c] = grads.get_disjoint_mut(*ids).ok()?;
-        Some((slot_mut(a), slot_mut(b), slot_mut(c)))
-    }
-    fn accumulate_each(grads: Self, ids: &[usize; 3], slots: &mut GradSlots<T>) {
-        add_into(&mut slots[ids[0]], &grads.0);
-        add_into(&mut slots[ids[1]], &grads.1);
-        add_into(&mut slots[ids[2]], &grads.2);
     }
 }
 
@@ -287,8 +357,49 @@ impl<
     const C2: usize,
     const R3: usize,
     const C3: usize,
-> crate::sealed::Sealed for (Var<'_, T, R1, C1>, Var<'_, T, R2, C2>, Var<'_, T, R3, C3>)
+> layout::Layout<T> for (SMatrix<T, R1, C1>, SMatrix<T, R2, C2>, SMatrix<T, R3, C3>)
 {
+    type Ids = [usize; 3];
+
+    #[inline(always)]
+    fn refs<'a>(offsets: &[usize; 3], values: &'a [T]) -> Self::Refs<'a> {
+        (
+            matrix(values, offsets[0]),
+            matrix(values, offsets[1]),
+            matrix(values, offsets[2]),
+        )
+    }
+    #[inline(always)]
+    fn slots<'a>(
+        ids: &[usize; 3],
+        offsets: &[usize; 3],
+        grads: &'a mut [T],
+        written: &'a mut [bool],
+    ) -> Option<Self::GradsMut<'a>> {
+        let [w0, w1, w2] = written.get_disjoint_mut(*ids).ok()?;
+        let ranges = [
+            range(offsets[0], R1 * C1),
+            range(offsets[1], R2 * C2),
+            range(offsets[2], R3 * C3),
+        ];
+        let [g0, g1, g2] = grads.get_disjoint_mut(ranges).ok()?;
+        Some((
+            slot(offsets[0], g0, w0),
+            slot(offsets[1], g1, w1),
+            slot(offsets[2], g2, w2),
+        ))
+    }
+    fn accumulate_each(
+        gradients: Self,
+        ids: &[usize; 3],
+        offsets: &[usize; 3],
+        grads: &mut [T],
+        written: &mut [bool],
+    ) {
+        add_at(offsets[0], grads, &mut written[ids[0]], &gradients.0);
+        add_at(offsets[1], grads, &mut written[ids[1]], &gradients.1);
+        add_at(offsets[2], grads, &mut written[ids[2]], &gradients.2);
+    }
 }
 
 impl<
@@ -303,9 +414,26 @@ impl<
 > VarTuple<'g, T> for (Var<'g, T, R1, C1>, Var<'g, T, R2, C2>, Var<'g, T, R3, C3>)
 {
     type Values = (SMatrix<T, R1, C1>, SMatrix<T, R2, C2>, SMatrix<T, R3, C3>);
-    fn graph_and_ids(self) -> (&'g Graph<T>, [usize; 3]) {
-        let graph = same_graph(self.0.graph(), self.1.graph());
-        let graph = same_graph(graph, self.2.graph());
-        (graph, [self.0.id(), self.1.id(), self.2.id()])
+}
+
+impl<
+    'g,
+    T: Real,
+    const R1: usize,
+    const C1: usize,
+    const R2: usize,
+    const C2: usize,
+    const R3: usize,
+    const C3: usize,
+> vars::Nodes<'g, T> for (Var<'g, T, R1, C1>, Var<'g, T, R2, C2>, Var<'g, T, R3, C3>)
+{
+    fn ids(&self) -> ([usize; 3], usize) {
+        ([self.0.id(), self.1.id(), self.2.id()], 3)
+    }
+    #[track_caller]
+    fn assert_graph(&self, graph: &Graph<T>, op: &str) {
+        assert_same(&self.0, graph, op);
+        assert_same(&self.1, graph, op);
+        assert_same(&self.2, graph, op);
     }
 }

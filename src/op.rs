@@ -132,7 +132,7 @@ use crate::{Inputs, Real, Value};
 /// let y = g.apply(Cube, (x,)) + g.apply(Cube, (x,)); // x feeds Cube twice: the uses add
 /// assert_eq!(*y.sum().backward().wrt(x), SMatrix::<f64, 1, 2>::new(6.0, 24.0));
 /// ```
-pub trait Op<T: Real, I: Inputs<T>>: 'static {
+pub trait Op<T: Real, I: Inputs<T>>: Send + 'static {
     /// The output matrix, e.g. `SMatrix<T, R, C>`.
     type Output: Value<T>;
 

@@ -1,81 +1,124 @@
-//! A per-thread cache of large matrix buffers, so that a graph built afresh every step reuses
-//! the buffers of the previous one instead of asking the system allocator again.
+//! Per-thread caches of memory, so that a graph built afresh every step, and a large leaf
+//! updated in place every step, reuse the memory of the last step instead of asking the
+//! system allocator again.
 //!
 //! Why: glibc serves blocks above its mmap threshold (128 KiB at first) by `mmap`, and returns
 //! a heap top larger than twice that threshold to the system when it is freed. A graph whose
-//! matrices are that large (the spiral net's 300×100 `f64` activations and gradients are
-//! 240 KB each) then page-faults on every buffer of every fresh build: measured, a fresh W2
-//! step took 737 µs instead of 123 µs. W3's 64×64 buffers (32 KB, about 60 per step, 2 MB
-//! freed at once) varied from 0.50 to 0.74 of the hand-written time between runs.
+//! buffers are that large (the spiral net's values and gradients are megabytes) then
+//! page-faults on every fresh build: measured on v0.1, a fresh W2 step took 737 µs instead of
+//! 123 µs.
 //!
-//! Buffers of at least [`MIN_BYTES`] go back to this cache when their graph is dropped (at
-//! most [`MAX_BUFFERS`] of them and [`MAX_BYTES`] in all per thread; the rest are freed), and
-//! the next graph's nodes and gradient buffers of the same type take them. Smaller buffers are
-//! left to the allocator, which recycles them well.
-//!
-//! A cached buffer holds stale entries: takers overwrite it (an op's output, a leaf's value)
-//! or treat it as unwritten (a gradient buffer, see `GradSlot`).
+//! * **Spare parts.** A dropped graph's tape and gradient store go back to a per-thread list
+//!   (emptied, capacity kept; at most [`MAX_SPARE`] per scalar type and [`MAX_BYTES`] each), and
+//!   [`Graph::new`](crate::Graph::new) takes them: a fresh graph of the same size as the last
+//!   one allocates nothing but the boxes of its ops that carry data.
+//! * **Scratch matrices.** [`with_scratch`] lends a matrix for a copy of a leaf's value
+//!   ([`Var::update_value`](crate::Var::update_value)): on the stack below [`MIN_BYTES`], else
+//!   a cached heap box (at most [`MAX_BUFFERS`] of them per thread).
 
 use std::any::{Any, TypeId};
 use std::cell::RefCell;
 
-/// Buffers smaller than this are not cached.
+use nalgebra::SMatrix;
+
+use crate::Real;
+use crate::tape::Tape;
+use crate::tape::grads::GradStore;
+
+/// Matrices smaller than this are lent on the stack.
 pub(crate) const MIN_BYTES: usize = 16 << 10;
-/// At most this many buffers are cached per thread.
-pub(crate) const MAX_BUFFERS: usize = 256;
-/// At most this many bytes are cached per thread.
+/// At most this many scratch matrices are cached per thread.
+pub(crate) const MAX_BUFFERS: usize = 64;
+/// At most this many spare tapes are kept per thread and scalar type.
+pub(crate) const MAX_SPARE: usize = 4;
+/// A spare tape holding more than this many bytes is freed instead of kept.
 pub(crate) const MAX_BYTES: usize = 64 << 20;
 
+#[derive(Default)]
 struct Cache {
-    /// The cached buffers, grouped by type.
-    by_type: Vec<(TypeId, Vec<Box<dyn Any>>)>,
-    buffers: usize,
-    bytes: usize,
+    /// Scratch matrices, each a `Box<SMatrix<..>>`, grouped by type.
+    scratch: Vec<(TypeId, Vec<Box<dyn Any>>)>,
+    scratch_count: usize,
+    /// Spare `(Tape<T>, GradStore<T>)`s, grouped by `T`.
+    spare: Vec<(TypeId, Vec<Box<dyn Any>>)>,
 }
 
 thread_local! {
-    static CACHE: RefCell<Cache> = const {
-        RefCell::new(Cache { by_type: Vec::new(), buffers: 0, bytes: 0 })
-    };
+    static CACHE: RefCell<Cache> = RefCell::default();
 }
 
-/// A cached buffer of type `M` with stale contents, if the cache holds one.
-pub(crate) fn take<M: Any>() -> Option<Box<M>> {
-    if size_of::<M>() < MIN_BYTES {
-        return None;
+fn group(groups: &mut Vec<(TypeId, Vec<Box<dyn Any>>)>, id: TypeId) -> &mut Vec<Box<dyn Any>> {
+    let at = match groups.iter().position(|(t, _)| *t == id) {
+        Some(at) => at,
+        None => {
+            groups.push((id, Vec::new()));
+            groups.len() - 1
+        }
+    };
+    &mut groups[at].1
+}
+
+/// Calls `f` with a scratch R×C matrix (stale contents), then keeps the matrix for the next
+/// call.
+pub(crate) fn with_scratch<T: Real, const R: usize, const C: usize>(
+    f: impl FnOnce(&mut SMatrix<T, R, C>),
+) {
+    if size_of::<SMatrix<T, R, C>>() < MIN_BYTES {
+        f(&mut SMatrix::zeros());
+        return;
     }
+    let id = TypeId::of::<SMatrix<T, R, C>>();
+    let cached = CACHE
+        .try_with(|cache| {
+            let mut cache = cache.try_borrow_mut().ok()?;
+            let buffer = group(&mut cache.scratch, id).pop()?;
+            cache.scratch_count -= 1;
+            buffer.downcast::<SMatrix<T, R, C>>().ok()
+        })
+        .ok()
+        .flatten();
+    let mut buffer = cached.unwrap_or_else(|| {
+        let zeros = vec![T::zero(); R * C];
+        Box::new(SMatrix::<T, R, C>::from_column_slice(&zeros))
+    });
+    f(&mut buffer);
+    let _ = CACHE.try_with(|cache| {
+        if let Ok(mut cache) = cache.try_borrow_mut()
+            && cache.scratch_count < MAX_BUFFERS
+        {
+            cache.scratch_count += 1;
+            group(&mut cache.scratch, id).push(buffer);
+        }
+    });
+}
+
+/// An empty tape and gradient store, with the capacity of a dropped graph's if one is cached.
+pub(crate) fn take_parts<T: Real>() -> (Tape<T>, GradStore<T>) {
     CACHE
         .try_with(|cache| {
             let mut cache = cache.try_borrow_mut().ok()?;
-            let id = TypeId::of::<M>();
-            let (_, same) = cache.by_type.iter_mut().find(|(t, _)| *t == id)?;
-            let buffer = same.pop()?.downcast::<M>().ok()?;
-            cache.buffers -= 1;
-            cache.bytes -= size_of::<M>();
-            Some(buffer)
+            let parts = group(&mut cache.spare, TypeId::of::<T>()).pop()?;
+            parts.downcast::<(Tape<T>, GradStore<T>)>().ok().map(|p| *p)
         })
         .ok()
         .flatten()
+        .unwrap_or_default()
 }
 
-/// Keeps `buffer` for a later [`take`] if it is large and the cache has room; frees it
-/// otherwise.
-pub(crate) fn give(buffer: Box<dyn Any>) {
-    let bytes = size_of_val(&*buffer);
-    if bytes < MIN_BYTES {
+/// Empties `tape` and `grads` and keeps their allocations for [`take_parts`], if they are not
+/// too large and the cache has room.
+pub(crate) fn give_parts<T: Real>(tape: &mut Tape<T>, grads: &mut GradStore<T>) {
+    if tape.bytes() + grads.bytes() > MAX_BYTES {
         return;
     }
+    let mut parts = (std::mem::take(tape), std::mem::take(grads));
+    parts.0.clear();
+    parts.1.clear();
     let _ = CACHE.try_with(|cache| {
-        if let Ok(mut cache) = cache.try_borrow_mut()
-            && cache.buffers < MAX_BUFFERS
-            && cache.bytes + bytes <= MAX_BYTES
-        {
-            cache.buffers += 1;
-            cache.bytes += bytes;
-            let id = (*buffer).type_id();
-            match cache.by_type.iter_mut().find(|(t, _)| *t == id) {
-                Some((_, same)) => same.push(buffer),
-                None => cache.by_type.push((id, vec![buffer])),
+        if let Ok(mut cache) = cache.try_borrow_mut() {
+            let spare = group(&mut cache.spare, TypeId::of::<T>());
+            if spare.len() < MAX_SPARE {
+                spare.push(Box::new(parts));
             }
         }
     });
@@ -83,36 +126,31 @@ pub(crate) fn give(buffer: Box<dyn Any>) {
 
 #[cfg(test)]
 mod tests {
-    use nalgebra::SMatrix;
+    use nalgebra::{Matrix1, SMatrix};
 
-    use super::{MAX_BUFFERS, give, take};
+    use super::{take_parts, with_scratch};
+    use crate::Graph;
 
     type Big = SMatrix<f64, 100, 100>; // 80 KB
-    type Other = SMatrix<f32, 80, 64>; // 20 KB
 
     #[test]
-    fn a_given_large_buffer_comes_back_once_and_only_as_its_own_type() {
-        assert!(take::<Big>().is_none());
-        let mut b = Box::new(Big::zeros());
-        b[(3, 4)] = 7.0;
-        give(b);
-        assert!(take::<Other>().is_none());
-        let back = take::<Big>().expect("cached");
-        assert_eq!(back[(3, 4)], 7.0);
-        assert!(take::<Big>().is_none());
+    fn a_large_scratch_matrix_comes_back_on_the_next_call_with_its_contents() {
+        with_scratch::<f64, 100, 100>(|m: &mut Big| m[(3, 4)] = 7.0);
+        with_scratch::<f64, 100, 100>(|m: &mut Big| assert_eq!(m[(3, 4)], 7.0));
     }
 
     #[test]
-    fn small_buffers_are_not_cached_and_the_count_is_bounded() {
-        give(Box::new(SMatrix::<f64, 40, 50>::zeros())); // 16 000 bytes
-        assert!(take::<SMatrix<f64, 40, 50>>().is_none());
-        for _ in 0..MAX_BUFFERS + 5 {
-            give(Box::new(Other::zeros()));
+    fn a_dropped_graph_leaves_its_capacity_to_the_next_one() {
+        drop(take_parts::<f32>()); // whatever was cached before
+        let g = Graph::<f32>::new();
+        let mut x = g.var(Matrix1::new(1.0_f32));
+        for _ in 0..100 {
+            x = x + x;
         }
-        let mut back = 0;
-        while take::<Other>().is_some() {
-            back += 1;
-        }
-        assert_eq!(back, MAX_BUFFERS);
+        drop(x.backward());
+        drop(g);
+        let (tape, grads) = take_parts::<f32>();
+        assert!(tape.nodes.is_empty() && tape.nodes.capacity() >= 101);
+        assert!(grads.bytes() >= 101 * size_of::<f32>());
     }
 }

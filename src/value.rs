@@ -1,12 +1,11 @@
-//! The scalar and matrix types the tape stores.
+//! The scalar and matrix types a graph stores.
 
-use std::any::Any;
 use std::fmt::Debug;
 
 use nalgebra::SMatrix;
 
 /// A scalar shapegrad differentiates over: `f32`, `f64`, or any other nalgebra
-/// [`RealField`](nalgebra::RealField) that is `Copy`.
+/// [`RealField`](nalgebra::RealField) that is `Copy` (dual numbers, for instance).
 ///
 /// It is implemented for every such type; you never implement it yourself.
 ///
@@ -19,7 +18,7 @@ pub trait Real: nalgebra::RealField + Copy {}
 
 impl<T: nalgebra::RealField + Copy> Real for T {}
 
-/// A matrix value the tape stores: implemented for every `SMatrix<T, R, C>` and nothing else.
+/// A matrix value a graph stores: implemented for every `SMatrix<T, R, C>` and nothing else.
 ///
 /// An [`Op`](crate::Op)'s output is a `Value`. The methods give a shape-erased view of the
 /// matrix (its entries in nalgebra's column-major order) for the generic parts of the library,
@@ -29,29 +28,50 @@ impl<T: nalgebra::RealField + Copy> Real for T {}
 /// use nalgebra::SMatrix;
 /// use shapegrad::Value;
 ///
+/// fn first_entries<V: Value<f64>>(v: &V) -> ((usize, usize), Vec<f64>) {
+///     (v.shape(), v.as_slice()[..3].to_vec())
+/// }
+///
 /// let m = SMatrix::<f64, 2, 3>::from_fn(|r, c| (10 * r + c) as f64);
-/// let v: &dyn Value<f64> = &m;
-/// assert_eq!(v.shape(), (2, 3));
 /// // Column-major: the first column (0, 10) comes first.
-/// assert_eq!(&v.as_slice()[..3], &[0.0, 10.0, 1.0]);
+/// assert_eq!(first_entries(&m), ((2, 3), vec![0.0, 10.0, 1.0]));
 /// ```
-pub trait Value<T: Real>: Any + Debug + crate::sealed::Sealed {
+pub trait Value<T: Real>: Debug + Send + Sync + 'static + flat::Flat<T> {
     /// `(R, C)`: the number of rows and columns.
     fn shape(&self) -> (usize, usize);
     /// The `R·C` entries in column-major order: entry `(r, c)` is at `r + c·R`.
     fn as_slice(&self) -> &[T];
     /// The entries in column-major order, mutably.
     fn as_mut_slice(&mut self) -> &mut [T];
-    /// A new zero matrix of the same shape, on the heap.
-    fn boxed_zeros(&self) -> Box<dyn Value<T>>;
-    /// A matrix of the same shape on the heap, with stale entries if it comes from the
-    /// per-thread cache of large buffers (zeros otherwise): for buffers that are written
-    /// before they are read.
-    #[doc(hidden)]
-    fn boxed_scratch(&self) -> Box<dyn Value<T>>;
 }
 
-impl<T: Real, const R: usize, const C: usize> crate::sealed::Sealed for SMatrix<T, R, C> {}
+pub(crate) mod flat {
+    /// How a graph finds a matrix in its flat buffer of scalars (sealed: shapegrad implements
+    /// it for `SMatrix` only).
+    pub trait Flat<T>: Sized {
+        /// Rows.
+        const ROWS: usize;
+        /// Columns.
+        const COLS: usize;
+        /// The matrix stored in the first `ROWS·COLS` entries of `flat`.
+        fn from_flat(flat: &[T]) -> &Self;
+        /// The same, mutably.
+        fn from_flat_mut(flat: &mut [T]) -> &mut Self;
+    }
+}
+
+impl<T: Real, const R: usize, const C: usize> flat::Flat<T> for SMatrix<T, R, C> {
+    const ROWS: usize = R;
+    const COLS: usize = C;
+    #[inline(always)]
+    fn from_flat(flat: &[T]) -> &Self {
+        crate::layout::matrix(flat)
+    }
+    #[inline(always)]
+    fn from_flat_mut(flat: &mut [T]) -> &mut Self {
+        crate::layout::matrix_mut(flat)
+    }
+}
 
 impl<T: Real, const R: usize, const C: usize> Value<T> for SMatrix<T, R, C> {
     fn shape(&self) -> (usize, usize) {
@@ -63,26 +83,4 @@ impl<T: Real, const R: usize, const C: usize> Value<T> for SMatrix<T, R, C> {
     fn as_mut_slice(&mut self) -> &mut [T] {
         nalgebra::Matrix::as_mut_slice(self)
     }
-    fn boxed_zeros(&self) -> Box<dyn Value<T>> {
-        Box::new(Self::zeros())
-    }
-    fn boxed_scratch(&self) -> Box<dyn Value<T>> {
-        crate::pool::take::<Self>().unwrap_or_else(|| Box::new(Self::zeros()))
-    }
-}
-
-const WRONG_SLOT: &str = "shapegrad internal error: a tape slot holds a matrix of another shape";
-
-/// The typed matrix behind a tape slot.
-#[inline(always)]
-pub(crate) fn downcast<T: Real, M: Value<T>>(value: &dyn Value<T>) -> &M {
-    (value as &dyn Any).downcast_ref::<M>().expect(WRONG_SLOT)
-}
-
-/// The typed matrix behind a tape slot, mutably.
-#[inline(always)]
-pub(crate) fn downcast_mut<T: Real, M: Value<T>>(value: &mut dyn Value<T>) -> &mut M {
-    (value as &mut dyn Any)
-        .downcast_mut::<M>()
-        .expect(WRONG_SLOT)
 }

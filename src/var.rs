@@ -2,14 +2,14 @@
 
 use nalgebra::SMatrix;
 
-use crate::value::{downcast, downcast_mut};
-use crate::{Gradients, Graph, Real};
+use crate::{Gradients, Graph, Handle, Real};
 
 /// A handle to an R×C node of a [`Graph`]: a leaf or the output of an op.
 ///
 /// `Var` is `Copy`; using one twice is a fork in the graph, and the gradients of the uses add
 /// up. Its shape is in its type, so `a * b` only compiles when `a`'s columns are `b`'s rows, and
-/// `a + b` only when the shapes are equal.
+/// `a + b` only when the shapes are equal. A `Var` borrows its graph; to keep a node in a
+/// struct next to the graph that owns it, keep its [`Handle`] ([`Var::handle`]).
 ///
 /// ```
 /// use nalgebra::{Matrix2x3, Matrix3x2};
@@ -68,6 +68,21 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
         self.id
     }
 
+    /// A lifetime-free name of this node (its graph and id, its shape in the type), to keep in
+    /// a struct next to the graph and turn back into a `Var` with [`Graph::at`].
+    ///
+    /// ```
+    /// use nalgebra::Matrix1;
+    /// use shapegrad::{Graph, Handle};
+    ///
+    /// let g = Graph::<f64>::new();
+    /// let x: Handle<f64, 1, 1> = g.var(Matrix1::new(3.0)).handle();
+    /// assert_eq!(g.at(x).value()[0], 3.0);
+    /// ```
+    pub fn handle(&self) -> Handle<T, R, C> {
+        Handle::new(self.graph.id(), self.id)
+    }
+
     /// The name given with [`Graph::var_named`] or [`Graph::constant_named`], if any.
     ///
     /// ```
@@ -78,8 +93,13 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
         self.graph.name_of(self.id)
     }
 
+    /// `` `W` (node 3, 5×10)`` or `node 3 (var, 5×10)`: this node as messages name it.
+    pub(crate) fn label(&self) -> String {
+        self.graph.label_of(self.id)
+    }
+
     /// A copy of the current value, recomputed first if a leaf it depends on was given a new
-    /// value.
+    /// value (only the stale ancestors are recomputed).
     ///
     /// ```
     /// use nalgebra::Matrix1;
@@ -91,10 +111,28 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
     /// assert_eq!(y.value()[0], 9.0);
     /// ```
     pub fn value(&self) -> SMatrix<T, R, C> {
-        *downcast::<T, SMatrix<T, R, C>>(&*self.graph.value_ref(self.id))
+        *crate::layout::matrix(self.graph.fresh(self.id).value(self.id))
     }
 
-    /// Gives a leaf a new value; everything computed from it is recomputed when next read.
+    /// Copies the current value into `out` (as [`Var::value`], without a matrix on the stack:
+    /// for large values).
+    ///
+    /// ```
+    /// use nalgebra::SMatrix;
+    /// let g = shapegrad::Graph::<f64>::new();
+    /// let x = g.var(SMatrix::<f64, 300, 100>::from_element(0.5));
+    /// let mut out = Box::new(SMatrix::<f64, 300, 100>::zeros());
+    /// x.sum().value(); // any read
+    /// x.copy_value_to(&mut out);
+    /// assert_eq!(out[(299, 99)], 0.5);
+    /// ```
+    pub fn copy_value_to(&self, out: &mut SMatrix<T, R, C>) {
+        out.copy_from(crate::layout::matrix::<T, R, C>(
+            self.graph.fresh(self.id).value(self.id),
+        ));
+    }
+
+    /// Gives a leaf a new value; what depends on it is recomputed when next read.
     ///
     /// ```
     /// use nalgebra::Matrix1;
@@ -108,12 +146,34 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
     ///
     /// # Panics
     /// If the var is the output of an op rather than a leaf.
+    #[track_caller]
     pub fn set_value(&self, value: SMatrix<T, R, C>) {
-        *downcast_mut::<T, SMatrix<T, R, C>>(&mut *self.graph.leaf_mut(self.id)) = value;
+        self.set_value_from(&value);
     }
 
-    /// Changes a leaf's value in place (no copy of the matrix), e.g. an optimizer step;
-    /// everything computed from it is recomputed when next read.
+    /// [`Var::set_value`] from a reference (no copy of the matrix on the stack).
+    ///
+    /// ```
+    /// use nalgebra::Matrix2;
+    /// let g = shapegrad::Graph::<f64>::new();
+    /// let x = g.var(Matrix2::zeros());
+    /// x.set_value_from(&Matrix2::identity());
+    /// assert_eq!(x.value(), Matrix2::identity());
+    /// ```
+    ///
+    /// # Panics
+    /// If the var is the output of an op rather than a leaf.
+    #[track_caller]
+    pub fn set_value_from(&self, value: &SMatrix<T, R, C>) {
+        self.leaf_entries().copy_from_slice(value.as_slice());
+    }
+
+    /// Changes a leaf's value in place, e.g. an optimizer step; what depends on it is
+    /// recomputed when next read.
+    ///
+    /// The closure gets a copy of the value and no borrow of the graph is held while it runs,
+    /// so it may read the graph (`x.value()`, another var's value); the result is written back
+    /// afterwards.
     ///
     /// ```
     /// use nalgebra::Matrix1;
@@ -124,19 +184,46 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
     /// w.update_value(|w| *w -= d_w * 0.25);
     /// assert_eq!(w.value()[0], 2.5);
     /// assert_eq!(loss.value()[0], 6.25);
+    /// w.update_value(|w| *w = loss.value()); // reading the graph inside is fine
+    /// assert_eq!(w.value()[0], 6.25);
     /// ```
     ///
     /// # Panics
     /// If the var is the output of an op rather than a leaf.
+    #[track_caller]
     pub fn update_value(&self, f: impl FnOnce(&mut SMatrix<T, R, C>)) {
-        f(downcast_mut::<T, SMatrix<T, R, C>>(
-            &mut *self.graph.leaf_mut(self.id),
-        ));
+        self.assert_leaf("update_value");
+        crate::pool::with_scratch::<T, R, C>(|scratch| {
+            self.copy_value_to(scratch);
+            f(scratch);
+            self.set_value_from(scratch);
+        });
+    }
+
+    /// The entries of this leaf, to be overwritten (what depends on it is marked stale).
+    #[track_caller]
+    fn leaf_entries(&self) -> std::cell::RefMut<'_, [T]> {
+        self.assert_leaf("set_value");
+        std::cell::RefMut::map(self.graph.tape_mut(), |tape| tape.leaf_mut(self.id))
+    }
+
+    #[track_caller]
+    fn assert_leaf(&self, method: &str) {
+        if !self.graph.is_leaf(self.id) {
+            panic!(
+                "shapegrad: {method} needs a leaf (Graph::var, Graph::constant), but {} is the \
+                 output of an op; give its leaves new values instead",
+                self.label()
+            );
+        }
     }
 
     /// Backward pass from this node, seeded with `seed` = ∂loss/∂self, a matrix of this node's
     /// own shape. Use it for a vector-Jacobian product, or when the loss is computed outside the
     /// graph (the notes' `dD = randn(D.shape)`).
+    ///
+    /// The pass visits only this node's ancestors that lead to a var, and writes only their
+    /// gradients; see [`Graph`] for the cost model.
     ///
     /// ```
     /// use nalgebra::{SMatrix, Matrix2x3};
@@ -154,8 +241,26 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
     ///
     /// # Panics
     /// If a [`Gradients`] of an earlier backward pass of this graph is still alive.
+    #[track_caller]
     pub fn backward_with(self, seed: SMatrix<T, R, C>) -> Gradients<'g, T> {
-        self.graph.backward_from(self.id, &seed)
+        self.graph.backward_from(self.id, seed.as_slice())
+    }
+
+    /// [`Var::backward_with`] with the seed by reference (for large seeds).
+    ///
+    /// ```
+    /// use nalgebra::Matrix2;
+    /// let g = shapegrad::Graph::<f64>::new();
+    /// let x = g.var(Matrix2::repeat(1.0));
+    /// let grads = x.scale(3.0).backward_with_ref(&Matrix2::identity());
+    /// assert_eq!(*grads.wrt(x), Matrix2::identity() * 3.0);
+    /// ```
+    ///
+    /// # Panics
+    /// As [`Var::backward_with`].
+    #[track_caller]
+    pub fn backward_with_ref(self, seed: &SMatrix<T, R, C>) -> Gradients<'g, T> {
+        self.graph.backward_from(self.id, seed.as_slice())
     }
 }
 
@@ -180,7 +285,8 @@ impl<'g, T: Real> Var<'g, T, 1, 1> {
     ///
     /// # Panics
     /// If a [`Gradients`] of an earlier backward pass of this graph is still alive.
+    #[track_caller]
     pub fn backward(self) -> Gradients<'g, T> {
-        self.backward_with(SMatrix::<T, 1, 1>::identity())
+        self.graph.backward_from(self.id, &[T::one()])
     }
 }

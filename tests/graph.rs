@@ -59,7 +59,7 @@ fn reading_the_gradient_of_a_constant_panics_with_a_reason() {
 }
 
 #[test]
-#[should_panic(expected = "Vars from two different Graphs")]
+#[should_panic(expected = "which belongs to another graph")]
 fn mixing_vars_of_two_graphs_panics() {
     let g1 = Graph::<f64>::new();
     let g2 = Graph::<f64>::new();
@@ -69,7 +69,9 @@ fn mixing_vars_of_two_graphs_panics() {
 }
 
 #[test]
-#[should_panic(expected = "Var of another Graph")]
+#[should_panic(
+    expected = "Gradients::wrt was given node 0 (var, 1×1), which belongs to another graph"
+)]
 fn reading_a_gradient_with_a_var_of_another_graph_panics() {
     let g1 = Graph::<f64>::new();
     let g2 = Graph::<f64>::new();
@@ -80,7 +82,7 @@ fn reading_a_gradient_with_a_var_of_another_graph_panics() {
 }
 
 #[test]
-#[should_panic(expected = "only leaves")]
+#[should_panic(expected = "set_value needs a leaf")]
 fn setting_the_value_of_an_op_output_panics() {
     let g = Graph::<f64>::new();
     let x = g.var(m1(1.0));

@@ -65,6 +65,7 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
     /// let x = g.var(nalgebra::Vector2::new(-1.5, 2.0));
     /// assert_eq!(x.abs().value(), nalgebra::Vector2::new(1.5, 2.0));
     /// ```
+    #[track_caller]
     pub fn abs(self) -> Var<'g, T, R, C> {
         self.graph().apply(Abs, (self,))
     }

@@ -74,6 +74,7 @@ impl<'g, T: Real, const R: usize, const C: usize> std::ops::Add for Var<'g, T, R
     type Output = Var<'g, T, R, C>;
 
     /// Element-wise sum, see [`Add`].
+    #[track_caller]
     fn add(self, rhs: Self) -> Self {
         self.graph().apply(Add, (self, rhs))
     }

@@ -62,6 +62,7 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
     /// let shift = g.var(Vector2::new(1.0, -1.0));
     /// assert_eq!(x.add_column(shift).value(), Matrix2x3::new(1.0, 1.0, 1.0, -1.0, -1.0, -1.0));
     /// ```
+    #[track_caller]
     pub fn add_column(self, column: Var<'g, T, R, 1>) -> Var<'g, T, R, C> {
         self.graph().apply(AddColumn, (self, column))
     }

@@ -97,6 +97,7 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
     /// let bias = g.var(Matrix1x2::new(1.0, -1.0));
     /// assert_eq!(x.add_row(bias).value(), Matrix3x2::new(1.0, -1.0, 1.0, -1.0, 1.0, -1.0));
     /// ```
+    #[track_caller]
     pub fn add_row(self, row: Var<'g, T, 1, C>) -> Var<'g, T, R, C> {
         self.graph().apply(AddRow, (self, row))
     }

@@ -55,6 +55,7 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
     /// let x = g.var(nalgebra::Vector2::new(1.0_f32, -2.0));
     /// assert_eq!(x.add_scalar(1.0).value(), nalgebra::Vector2::new(2.0, -1.0));
     /// ```
+    #[track_caller]
     pub fn add_scalar(self, s: T) -> Var<'g, T, R, C> {
         self.graph().apply(AddScalar(s), (self,))
     }

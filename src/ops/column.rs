@@ -92,6 +92,7 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
     ///
     /// # Panics
     /// If `j ≥ C`, with a message naming the index and the shape.
+    #[track_caller]
     pub fn column(self, j: usize) -> Var<'g, T, R, 1> {
         self.graph().apply(Column(j), (self,))
     }

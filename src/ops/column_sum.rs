@@ -57,6 +57,7 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
     /// let x = g.var(nalgebra::Matrix2::new(1.0, 2.0, 3.0, 4.0));
     /// assert_eq!(x.column_sum().value(), nalgebra::Vector2::new(3.0, 7.0));
     /// ```
+    #[track_caller]
     pub fn column_sum(self) -> Var<'g, T, R, 1> {
         self.graph().apply(ColumnSum, (self,))
     }

@@ -70,6 +70,7 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
     /// let b = g.var(nalgebra::Vector2::new(4.0, 3.0));
     /// assert_eq!(a.component_div(b).value(), nalgebra::Vector2::new(0.25, 3.0));
     /// ```
+    #[track_caller]
     pub fn component_div(self, rhs: Var<'g, T, R, C>) -> Var<'g, T, R, C> {
         self.graph().apply(ComponentDiv, (self, rhs))
     }

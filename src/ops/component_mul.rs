@@ -82,6 +82,7 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
     /// let x = g.var(nalgebra::Vector2::new(3.0, -1.0));
     /// assert_eq!(x.component_mul(x).value(), nalgebra::Vector2::new(9.0, 1.0));
     /// ```
+    #[track_caller]
     pub fn component_mul(self, rhs: Var<'g, T, R, C>) -> Var<'g, T, R, C> {
         self.graph().apply(ComponentMul, (self, rhs))
     }

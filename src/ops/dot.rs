@@ -59,6 +59,7 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
     /// let b = g.var(nalgebra::Vector3::new(4.0, -5.0, 6.0));
     /// assert_eq!(a.dot(b).value()[0], 12.0);
     /// ```
+    #[track_caller]
     pub fn dot(self, rhs: Var<'g, T, R, C>) -> Var<'g, T, 1, 1> {
         self.graph().apply(Dot, (self, rhs))
     }

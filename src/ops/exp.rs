@@ -58,6 +58,7 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
     /// let x = g.var(nalgebra::Vector2::new(0.0, 2.0_f64.ln()));
     /// assert_eq!(x.exp().value(), nalgebra::Vector2::new(1.0, 2.0));
     /// ```
+    #[track_caller]
     pub fn exp(self) -> Var<'g, T, R, C> {
         self.graph().apply(Exp, (self,))
     }

@@ -93,6 +93,7 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
     /// let a = g.var(Matrix2x3::new(1.0, 2.0, 3.0, 4.0, 5.0, 6.0));
     /// assert_eq!(a.fixed_view::<2, 1, 0, 2>().value(), Vector2::new(3.0, 6.0));
     /// ```
+    #[track_caller]
     pub fn fixed_view<const R2: usize, const C2: usize, const I: usize, const J: usize>(
         self,
     ) -> Var<'g, T, R2, C2> {

@@ -77,6 +77,7 @@ impl<'g, T: Real, const R: usize, const A: usize> Var<'g, T, R, A> {
     /// let right = g.var(Vector3::new(4.0, 5.0, 6.0));
     /// assert_eq!(left.hstack(right).value(), Matrix3x2::new(1.0, 4.0, 2.0, 5.0, 3.0, 6.0));
     /// ```
+    #[track_caller]
     pub fn hstack<const B: usize, const S: usize>(self, other: Var<'g, T, R, B>) -> Var<'g, T, R, S>
     where
         Const<A>: Plus<B, Output = Const<S>>,
@@ -95,6 +96,7 @@ impl<'g, T: Real, const R: usize, const A: usize> Var<'g, T, R, A> {
     /// let c = a.hstack_to::<150, _>(b);
     /// assert_eq!(c.value().column(120)[0], 2.0);
     /// ```
+    #[track_caller]
     pub fn hstack_to<const S: usize, const B: usize>(
         self,
         other: Var<'g, T, R, B>,

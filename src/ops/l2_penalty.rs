@@ -70,6 +70,7 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
     /// let w = g.var(nalgebra::Vector2::new(3.0, 4.0));
     /// assert_eq!(w.l2_penalty(2.0).value()[0], 25.0);
     /// ```
+    #[track_caller]
     pub fn l2_penalty(self, lambda: T) -> Var<'g, T, 1, 1> {
         self.graph().apply(L2Penalty(lambda), (self,))
     }

@@ -73,6 +73,7 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
     /// let x = g.var(nalgebra::Vector2::new(1.0, std::f64::consts::E));
     /// assert_eq!(x.ln().value(), nalgebra::Vector2::new(0.0, 1.0));
     /// ```
+    #[track_caller]
     pub fn ln(self) -> Var<'g, T, R, C> {
         self.graph().apply(Ln, (self,))
     }

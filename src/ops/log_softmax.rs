@@ -67,6 +67,7 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
     /// let x = g.var(nalgebra::Matrix1x2::new(-1000.0, 1000.0));
     /// assert_eq!(x.log_softmax().value(), nalgebra::Matrix1x2::new(-2000.0, 0.0));
     /// ```
+    #[track_caller]
     pub fn log_softmax(self) -> Var<'g, T, R, C> {
         self.graph().apply(LogSoftmax, (self,))
     }

@@ -89,6 +89,7 @@ impl<'g, T: Real, const R: usize, const K: usize, const C: usize> std::ops::Mul<
     type Output = Var<'g, T, R, C>;
 
     /// Matrix product, see [`MatMul`].
+    #[track_caller]
     fn mul(self, rhs: Var<'g, T, K, C>) -> Var<'g, T, R, C> {
         self.graph().apply(MatMul, (self, rhs))
     }

@@ -65,6 +65,7 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
     /// let b = g.var(nalgebra::Vector2::new(2.0, 3.0));
     /// assert_eq!(a.maximum(b).value(), nalgebra::Vector2::new(2.0, 4.0));
     /// ```
+    #[track_caller]
     pub fn maximum(self, rhs: Var<'g, T, R, C>) -> Var<'g, T, R, C> {
         self.graph().apply(Maximum, (self, rhs))
     }

@@ -54,6 +54,7 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
     /// let x = g.var(nalgebra::Vector4::new(1.0, 2.0, 3.0, 6.0));
     /// assert_eq!(x.mean().value()[0], 3.0);
     /// ```
+    #[track_caller]
     pub fn mean(self) -> Var<'g, T, 1, 1> {
         self.graph().apply(Mean, (self,))
     }

@@ -67,6 +67,7 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
     /// let t = g.constant(nalgebra::Vector2::new(0.0, 0.0));
     /// assert_eq!(y.mse(t).value()[0], 5.0);
     /// ```
+    #[track_caller]
     pub fn mse(self, target: Var<'g, T, R, C>) -> Var<'g, T, 1, 1> {
         self.graph().apply(Mse, (self, target))
     }

@@ -48,6 +48,7 @@ impl<'g, T: Real, const R: usize, const C: usize> std::ops::Neg for Var<'g, T, R
     type Output = Var<'g, T, R, C>;
 
     /// Negation, see [`Neg`].
+    #[track_caller]
     fn neg(self) -> Self {
         self.graph().apply(Neg, (self,))
     }

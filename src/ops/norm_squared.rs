@@ -67,6 +67,7 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
     /// let x = g.var(nalgebra::Vector2::new(3.0, 4.0));
     /// assert_eq!(x.norm_squared().value()[0], 25.0);
     /// ```
+    #[track_caller]
     pub fn norm_squared(self) -> Var<'g, T, 1, 1> {
         self.graph().apply(NormSquared, (self,))
     }

@@ -69,6 +69,7 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
     /// let x = g.var(nalgebra::Vector2::new(4.0, 0.25));
     /// assert_eq!(x.powf(0.5).value(), nalgebra::Vector2::new(2.0, 0.5));
     /// ```
+    #[track_caller]
     pub fn powf(self, p: T) -> Var<'g, T, R, C> {
         self.graph().apply(Powf(p), (self,))
     }

@@ -72,6 +72,7 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
     /// let x = g.var(nalgebra::Vector2::new(2.0, 4.0));
     /// assert_eq!(x.powi(-1).value(), nalgebra::Vector2::new(0.5, 0.25));
     /// ```
+    #[track_caller]
     pub fn powi(self, n: i32) -> Var<'g, T, R, C> {
         self.graph().apply(Powi(n), (self,))
     }

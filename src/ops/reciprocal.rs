@@ -59,6 +59,7 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
     /// let x = g.var(nalgebra::Vector2::new(4.0, -0.25));
     /// assert_eq!(x.reciprocal().value(), nalgebra::Vector2::new(0.25, -4.0));
     /// ```
+    #[track_caller]
     pub fn reciprocal(self) -> Var<'g, T, R, C> {
         self.graph().apply(Reciprocal, (self,))
     }

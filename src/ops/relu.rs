@@ -71,6 +71,7 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
     /// let x = g.var(nalgebra::Vector2::new(-3.0, 3.0));
     /// assert_eq!(x.relu().value(), nalgebra::Vector2::new(0.0, 3.0));
     /// ```
+    #[track_caller]
     pub fn relu(self) -> Var<'g, T, R, C> {
         self.graph().apply(Relu, (self,))
     }

@@ -72,6 +72,7 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
     /// // Filled column by column: first column (1, 2), second (3, 4).
     /// assert_eq!(v.reshape::<2, 2>().value(), Matrix2::new(1.0, 3.0, 2.0, 4.0));
     /// ```
+    #[track_caller]
     pub fn reshape<const R2: usize, const C2: usize>(self) -> Var<'g, T, R2, C2> {
         let () = SameElementCount::<R, C, R2, C2>::ASSERT;
         self.graph().apply(Reshape::<R2, C2>, (self,))

@@ -92,6 +92,7 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
     ///
     /// # Panics
     /// If `i ≥ R`, with a message naming the index and the shape.
+    #[track_caller]
     pub fn row(self, i: usize) -> Var<'g, T, 1, C> {
         self.graph().apply(Row(i), (self,))
     }

@@ -57,6 +57,7 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
     /// let x = g.var(nalgebra::Matrix2::new(1.0, 2.0, 3.0, 4.0));
     /// assert_eq!(x.row_sum().value(), nalgebra::Matrix1x2::new(4.0, 6.0));
     /// ```
+    #[track_caller]
     pub fn row_sum(self) -> Var<'g, T, 1, C> {
         self.graph().apply(RowSum, (self,))
     }

@@ -88,6 +88,7 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
     /// let x = g.var(nalgebra::Matrix2::new(1.0, -2.0, 3.0, 4.0));
     /// assert_eq!(x.rowwise_max().value(), nalgebra::Vector2::new(1.0, 4.0));
     /// ```
+    #[track_caller]
     pub fn rowwise_max(self) -> Var<'g, T, R, 1> {
         self.graph().apply(RowwiseMax, (self,))
     }

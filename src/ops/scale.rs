@@ -54,6 +54,7 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
     /// let x = g.var(nalgebra::Vector2::new(1.0_f32, 2.0));
     /// assert_eq!(x.scale(0.5).value(), nalgebra::Vector2::new(0.5, 1.0));
     /// ```
+    #[track_caller]
     pub fn scale(self, factor: T) -> Var<'g, T, R, C> {
         self.graph().apply(Scale(factor), (self,))
     }

@@ -68,6 +68,7 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
     /// let x = g.var(nalgebra::Vector2::new(0.0_f32, 1000.0));
     /// assert_eq!(x.sigmoid().value(), nalgebra::Vector2::new(0.5, 1.0));
     /// ```
+    #[track_caller]
     pub fn sigmoid(self) -> Var<'g, T, R, C> {
         self.graph().apply(Sigmoid, (self,))
     }

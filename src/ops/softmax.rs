@@ -82,6 +82,7 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
     /// let x = g.var(nalgebra::Matrix1x2::new(3.0, 3.0));
     /// assert_eq!(x.softmax().value(), nalgebra::Matrix1x2::new(0.5, 0.5));
     /// ```
+    #[track_caller]
     pub fn softmax(self) -> Var<'g, T, R, C> {
         self.graph().apply(Softmax, (self,))
     }

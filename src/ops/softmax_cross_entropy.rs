@@ -111,6 +111,7 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
     /// let loss = logits.softmax_cross_entropy(&labels);
     /// assert!((loss.value()[0] - 2f64.ln()).abs() < 1e-15); // −log ½
     /// ```
+    #[track_caller]
     pub fn softmax_cross_entropy(self, labels: &Labels<R, C>) -> Var<'g, T, 1, 1> {
         self.graph().apply(SoftmaxCrossEntropy(*labels), (self,))
     }

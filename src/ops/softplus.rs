@@ -61,6 +61,7 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
     /// let x = g.var(nalgebra::Vector2::new(1000.0, -1000.0));
     /// assert_eq!(x.softplus().value(), nalgebra::Vector2::new(1000.0, 0.0));
     /// ```
+    #[track_caller]
     pub fn softplus(self) -> Var<'g, T, R, C> {
         self.graph().apply(Softplus, (self,))
     }

@@ -70,6 +70,7 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
     /// let x = g.var(nalgebra::Vector2::new(9.0, 0.0));
     /// assert_eq!(x.sqrt().value(), nalgebra::Vector2::new(3.0, 0.0));
     /// ```
+    #[track_caller]
     pub fn sqrt(self) -> Var<'g, T, R, C> {
         self.graph().apply(Sqrt, (self,))
     }

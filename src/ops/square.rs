@@ -56,6 +56,7 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
     /// let x = g.var(nalgebra::Vector2::new(-3.0, 1.5));
     /// assert_eq!(x.square().value(), nalgebra::Vector2::new(9.0, 2.25));
     /// ```
+    #[track_caller]
     pub fn square(self) -> Var<'g, T, R, C> {
         self.graph().apply(Square, (self,))
     }

@@ -51,6 +51,7 @@ impl<'g, T: Real, const R: usize, const C: usize> std::ops::Sub for Var<'g, T, R
     type Output = Var<'g, T, R, C>;
 
     /// Element-wise difference, see [`Sub`].
+    #[track_caller]
     fn sub(self, rhs: Self) -> Self {
         self.graph().apply(Sub, (self, rhs))
     }

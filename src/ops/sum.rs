@@ -68,6 +68,7 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
     /// let x = g.var(nalgebra::Vector3::new(1.0, 2.0, 3.0));
     /// assert_eq!(x.sum().value()[0], 6.0);
     /// ```
+    #[track_caller]
     pub fn sum(self) -> Var<'g, T, 1, 1> {
         self.graph().apply(Sum, (self,))
     }

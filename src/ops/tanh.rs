@@ -71,6 +71,7 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
     /// let x = g.var(nalgebra::Vector2::new(0.0, -1000.0));
     /// assert_eq!(x.tanh().value(), nalgebra::Vector2::new(0.0, -1.0));
     /// ```
+    #[track_caller]
     pub fn tanh(self) -> Var<'g, T, R, C> {
         self.graph().apply(Tanh, (self,))
     }

@@ -53,6 +53,7 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
     /// let col: shapegrad::Var<'_, f64, 3, 1> = row.transpose();
     /// assert_eq!(col.value(), nalgebra::Vector3::new(1.0, 2.0, 3.0));
     /// ```
+    #[track_caller]
     pub fn transpose(self) -> Var<'g, T, C, R> {
         self.graph().apply(Transpose, (self,))
     }

@@ -77,6 +77,7 @@ impl<'g, T: Real, const A: usize, const C: usize> Var<'g, T, A, C> {
     /// let bottom = g.var(RowVector3::new(4.0, 5.0, 6.0));
     /// assert_eq!(top.vstack(bottom).value(), Matrix2x3::new(1.0, 2.0, 3.0, 4.0, 5.0, 6.0));
     /// ```
+    #[track_caller]
     pub fn vstack<const B: usize, const S: usize>(self, other: Var<'g, T, B, C>) -> Var<'g, T, S, C>
     where
         Const<A>: Plus<B, Output = Const<S>>,
@@ -95,6 +96,7 @@ impl<'g, T: Real, const A: usize, const C: usize> Var<'g, T, A, C> {
     /// let c = a.vstack_to::<150, _>(b); // a.vstack(b) would pass the 127 of computed sizes
     /// assert_eq!(c.value().row(120)[0], 2.0);
     /// ```
+    #[track_caller]
     pub fn vstack_to<const S: usize, const B: usize>(
         self,
         other: Var<'g, T, B, C>,
