@@ -178,7 +178,10 @@ impl<T: Real> Graph<T> {
                 escape(heading),
                 matrix_text("value", value, rows, options.max_entries),
             );
-            if let Some(grad) = root.and_then(|_| grads.gradient(id, rows * cols)) {
+            if let Some(grad) = root
+                .and_then(|_| grads.gradient(id))
+                .map(|g| &g[..rows * cols])
+            {
                 let grad = matrix_text("grad", grad, rows, options.max_entries);
                 write!(text, "<br/><font color=\"#cf222e\">{grad}</font>").unwrap();
             }

@@ -34,7 +34,16 @@ use crate::Real;
 #[derive(Debug)]
 pub struct GradSlot<'a, T: Real, const R: usize, const C: usize> {
     matrix: &'a mut SMatrix<T, R, C>,
-    written: &'a mut bool,
+    written: Written<'a>,
+}
+
+/// Whether a slot's matrix holds a contribution of the current pass.
+#[derive(Debug)]
+enum Written<'a> {
+    /// A flag of the caller's ([`GradSlot::new`]).
+    Flag(&'a mut bool),
+    /// A graph's stamp: the matrix belongs to the pass whose number the stamp holds.
+    Stamp { stamp: &'a mut u32, pass: u32 },
 }
 
 impl<'a, T: Real, const R: usize, const C: usize> GradSlot<'a, T, R, C> {
@@ -50,7 +59,19 @@ impl<'a, T: Real, const R: usize, const C: usize> GradSlot<'a, T, R, C> {
     /// ```
     #[inline]
     pub fn new(matrix: &'a mut SMatrix<T, R, C>, written: &'a mut bool) -> Self {
-        GradSlot { matrix, written }
+        GradSlot {
+            matrix,
+            written: Written::Flag(written),
+        }
+    }
+
+    /// A graph's slot: `matrix` holds a contribution of pass `pass` if `*stamp == pass`.
+    #[inline(always)]
+    pub(crate) fn stamped(matrix: &'a mut SMatrix<T, R, C>, stamp: &'a mut u32, pass: u32) -> Self {
+        GradSlot {
+            matrix,
+            written: Written::Stamp { stamp, pass },
+        }
     }
 
     /// The buffer, and `true` if the caller must add to it or `false` if it must overwrite it
@@ -66,7 +87,10 @@ impl<'a, T: Real, const R: usize, const C: usize> GradSlot<'a, T, R, C> {
     /// ```
     #[inline]
     pub fn into_parts(self) -> (&'a mut SMatrix<T, R, C>, bool) {
-        let add = std::mem::replace(self.written, true);
+        let add = match self.written {
+            Written::Flag(flag) => std::mem::replace(flag, true),
+            Written::Stamp { stamp, pass } => std::mem::replace(stamp, pass) == pass,
+        };
         (self.matrix, add)
     }
 
@@ -77,6 +101,7 @@ impl<'a, T: Real, const R: usize, const C: usize> GradSlot<'a, T, R, C> {
     /// shapegrad::GradSlot::new(&mut d, &mut written).add(&nalgebra::Matrix1::new(2.0));
     /// assert_eq!(d[0], 2.0);
     /// ```
+    #[inline]
     pub fn add(self, grad: &SMatrix<T, R, C>) {
         self.add_map(grad, |g| g);
     }
@@ -90,6 +115,7 @@ impl<'a, T: Real, const R: usize, const C: usize> GradSlot<'a, T, R, C> {
     /// shapegrad::GradSlot::new(&mut d, &mut written).add_map(&m, |x| x * x);
     /// assert_eq!(d, Matrix1x2::new(5.0, 10.0));
     /// ```
+    #[inline]
     pub fn add_map(self, m: &SMatrix<T, R, C>, f: impl Fn(T) -> T) {
         let (out, add) = self.into_parts();
         let pairs = out.as_mut_slice().iter_mut().zip(m.as_slice());
@@ -111,6 +137,7 @@ impl<'a, T: Real, const R: usize, const C: usize> GradSlot<'a, T, R, C> {
     ///     .add_zip_map(&d_out, &x, |d, x| if x > 0.0 { d } else { 0.0 });
     /// assert_eq!(d, Matrix1x2::new(0.0, 5.0));
     /// ```
+    #[inline]
     pub fn add_zip_map(self, a: &SMatrix<T, R, C>, b: &SMatrix<T, R, C>, f: impl Fn(T, T) -> T) {
         let (out, add) = self.into_parts();
         let triples = out

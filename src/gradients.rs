@@ -63,6 +63,7 @@ impl<'g, T: Real> Gradients<'g, T> {
     /// backward pass, or belongs to another graph. Use [`Gradients::get`] to get `None` instead
     /// in the first two cases.
     #[track_caller]
+    #[inline]
     pub fn wrt<const R: usize, const C: usize>(&self, v: Var<'g, T, R, C>) -> &SMatrix<T, R, C> {
         match self.get(v) {
             Some(grad) => grad,
@@ -84,6 +85,7 @@ impl<'g, T: Real> Gradients<'g, T> {
     /// # Panics
     /// If `v` belongs to another graph.
     #[track_caller]
+    #[inline]
     pub fn get<const R: usize, const C: usize>(
         &self,
         v: Var<'g, T, R, C>,
@@ -94,13 +96,12 @@ impl<'g, T: Real> Gradients<'g, T> {
                 v.label()
             );
         }
-        let grad = self.store.gradient(v.id(), R * C)?;
-        Some(crate::layout::matrix(grad))
+        Some(crate::layout::matrix(self.store.gradient(v.id())?))
     }
 
     /// The gradient of node `id` as a column-major slice, for shape-erased tools.
     pub(crate) fn slice_of(&self, id: usize, len: usize) -> Option<&[T]> {
-        self.store.gradient(id, len)
+        Some(&self.store.gradient(id)?[..len])
     }
 
     fn why_none(&self, id: usize) -> String {

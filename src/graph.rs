@@ -360,9 +360,13 @@ impl<T: Real> Graph<T> {
         self.fresh(id).value(id)[k]
     }
 
-    /// Sets entry `k` (column-major) of leaf `id`; what depends on it becomes stale.
+    /// Sets entry `k` (column-major) of leaf `id`.
     pub(crate) fn set_leaf_entry(&self, id: usize, k: usize, x: T) {
-        self.tape_mut().leaf_mut(id)[k] = x;
+        let mut tape = self.tape_mut();
+        let entries = tape
+            .leaf_mut(id)
+            .expect("shapegrad internal error: not a leaf");
+        entries[k] = x;
     }
 
     /// Node `id`'s (rows, columns).
@@ -405,19 +409,26 @@ impl<T: Real> Graph<T> {
         format!("node {id} ({what}, {}×{})", node.rows, node.cols)
     }
 
-    /// Runs backward from node `root` with the seed gradient `seed` (root's entries) and
-    /// returns the gradients.
+    /// Runs backward from node `root`, whose gradient `seed` writes (given the root's
+    /// gradient entries onwards), and returns the gradients.
     #[track_caller]
-    pub(crate) fn backward_from(&self, root: usize, seed: &[T]) -> Gradients<'_, T> {
+    #[inline]
+    pub(crate) fn backward_from(
+        &self,
+        root: usize,
+        seed: impl FnOnce(&mut [T]),
+    ) -> Gradients<'_, T> {
         let Ok(mut store) = self.grads.try_borrow_mut() else {
             panic!(
                 "shapegrad: backward was called while a `Gradients` from an earlier backward \
                  pass of this graph is still alive; drop it (or copy out what you need) first"
             )
         };
-        let mut tape = self.fresh(root);
-        let plan = tape.plan(root);
-        store.run(&tape, root, tape.plan_nodes(plan), seed);
+        let mut tape = self.tape_mut();
+        tape.refresh(root);
+        store.grow(&tape);
+        let backward = tape.backward_plan(root, store.offsets());
+        store.run(&tape, root, tape.backward_steps(backward), seed);
         drop((store, tape));
         Gradients::new(self, self.grads.borrow())
     }

@@ -71,13 +71,15 @@ pub(crate) mod layout {
         fn refs<'a>(offsets: &Self::Ids, values: &'a [T]) -> Self::Refs<'a>;
 
         /// The gradient slots of nodes `ids`, at `offsets` of `grads` ([`super::NO_GRAD`]: the
-        /// input needs none), with the nodes' written flags in `written`; `None` if two inputs
-        /// are the same node (their slots would alias).
+        /// input needs none); a node's gradient holds a contribution of pass `pass` if its
+        /// entry in `stamps` is `pass`. `None` if two inputs are the same node (their slots
+        /// would alias).
         fn slots<'a>(
             ids: &Self::Ids,
             offsets: &Self::Ids,
             grads: &'a mut [T],
-            written: &'a mut [bool],
+            stamps: &'a mut [u32],
+            pass: u32,
         ) -> Option<Self::GradsMut<'a>>;
 
         /// Adds each gradient to its input's slot in turn: correct when inputs repeat.
@@ -86,7 +88,8 @@ pub(crate) mod layout {
             ids: &Self::Ids,
             offsets: &Self::Ids,
             grads: &mut [T],
-            written: &mut [bool],
+            stamps: &mut [u32],
+            pass: u32,
         );
     }
 }
@@ -119,9 +122,10 @@ pub(crate) mod vars {
 fn slot<'a, T: Real, const R: usize, const C: usize>(
     offset: usize,
     grads: &'a mut [T],
-    written: &'a mut bool,
+    stamp: &'a mut u32,
+    pass: u32,
 ) -> Option<GradSlot<'a, T, R, C>> {
-    (offset != NO_GRAD).then(|| GradSlot::new(crate::layout::matrix_mut(grads), written))
+    (offset != NO_GRAD).then(|| GradSlot::stamped(crate::layout::matrix_mut(grads), stamp, pass))
 }
 
 /// The range of an input's gradient, or an empty one (which overlaps nothing).
@@ -145,11 +149,11 @@ fn matrix<T: Real, const R: usize, const C: usize>(
 fn add_at<T: Real, const R: usize, const C: usize>(
     offset: usize,
     grads: &mut [T],
-    written: &mut bool,
+    (stamp, pass): (&mut u32, u32),
     grad: &SMatrix<T, R, C>,
 ) {
     let start = offset.min(grads.len());
-    if let Some(slot) = slot::<T, R, C>(offset, &mut grads[start..], written) {
+    if let Some(slot) = slot::<T, R, C>(offset, &mut grads[start..], stamp, pass) {
         slot.add(grad);
     }
 }
@@ -203,19 +207,26 @@ impl<T: Real, const R: usize, const C: usize> layout::Layout<T> for (SMatrix<T, 
         ids: &[usize; 1],
         offsets: &[usize; 1],
         grads: &'a mut [T],
-        written: &'a mut [bool],
+        stamps: &'a mut [u32],
+        pass: u32,
     ) -> Option<Self::GradsMut<'a>> {
         let start = offsets[0].min(grads.len());
-        Some((slot(offsets[0], &mut grads[start..], &mut written[ids[0]]),))
+        Some((slot(
+            offsets[0],
+            &mut grads[start..],
+            &mut stamps[ids[0]],
+            pass,
+        ),))
     }
     fn accumulate_each(
         gradients: Self,
         ids: &[usize; 1],
         offsets: &[usize; 1],
         grads: &mut [T],
-        written: &mut [bool],
+        stamps: &mut [u32],
+        pass: u32,
     ) {
-        add_at(offsets[0], grads, &mut written[ids[0]], &gradients.0);
+        add_at(offsets[0], grads, (&mut stamps[ids[0]], pass), &gradients.0);
     }
 }
 
@@ -269,22 +280,27 @@ impl<T: Real, const R1: usize, const C1: usize, const R2: usize, const C2: usize
         ids: &[usize; 2],
         offsets: &[usize; 2],
         grads: &'a mut [T],
-        written: &'a mut [bool],
+        stamps: &'a mut [u32],
+        pass: u32,
     ) -> Option<Self::GradsMut<'a>> {
-        let [w0, w1] = written.get_disjoint_mut(*ids).ok()?;
+        let [w0, w1] = stamps.get_disjoint_mut(*ids).ok()?;
         let ranges = [range(offsets[0], R1 * C1), range(offsets[1], R2 * C2)];
         let [g0, g1] = grads.get_disjoint_mut(ranges).ok()?;
-        Some((slot(offsets[0], g0, w0), slot(offsets[1], g1, w1)))
+        Some((
+            slot(offsets[0], g0, w0, pass),
+            slot(offsets[1], g1, w1, pass),
+        ))
     }
     fn accumulate_each(
         gradients: Self,
         ids: &[usize; 2],
         offsets: &[usize; 2],
         grads: &mut [T],
-        written: &mut [bool],
+        stamps: &mut [u32],
+        pass: u32,
     ) {
-        add_at(offsets[0], grads, &mut written[ids[0]], &gradients.0);
-        add_at(offsets[1], grads, &mut written[ids[1]], &gradients.1);
+        add_at(offsets[0], grads, (&mut stamps[ids[0]], pass), &gradients.0);
+        add_at(offsets[1], grads, (&mut stamps[ids[1]], pass), &gradients.1);
     }
 }
 
@@ -374,9 +390,10 @@ impl<
         ids: &[usize; 3],
         offsets: &[usize; 3],
         grads: &'a mut [T],
-        written: &'a mut [bool],
+        stamps: &'a mut [u32],
+        pass: u32,
     ) -> Option<Self::GradsMut<'a>> {
-        let [w0, w1, w2] = written.get_disjoint_mut(*ids).ok()?;
+        let [w0, w1, w2] = stamps.get_disjoint_mut(*ids).ok()?;
         let ranges = [
             range(offsets[0], R1 * C1),
             range(offsets[1], R2 * C2),
@@ -384,9 +401,9 @@ impl<
         ];
         let [g0, g1, g2] = grads.get_disjoint_mut(ranges).ok()?;
         Some((
-            slot(offsets[0], g0, w0),
-            slot(offsets[1], g1, w1),
-            slot(offsets[2], g2, w2),
+            slot(offsets[0], g0, w0, pass),
+            slot(offsets[1], g1, w1, pass),
+            slot(offsets[2], g2, w2, pass),
         ))
     }
     fn accumulate_each(
@@ -394,11 +411,12 @@ impl<
         ids: &[usize; 3],
         offsets: &[usize; 3],
         grads: &mut [T],
-        written: &mut [bool],
+        stamps: &mut [u32],
+        pass: u32,
     ) {
-        add_at(offsets[0], grads, &mut written[ids[0]], &gradients.0);
-        add_at(offsets[1], grads, &mut written[ids[1]], &gradients.1);
-        add_at(offsets[2], grads, &mut written[ids[2]], &gradients.2);
+        add_at(offsets[0], grads, (&mut stamps[ids[0]], pass), &gradients.0);
+        add_at(offsets[1], grads, (&mut stamps[ids[1]], pass), &gradients.1);
+        add_at(offsets[2], grads, (&mut stamps[ids[2]], pass), &gradients.2);
     }
 }
 

@@ -165,7 +165,14 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
     /// If the var is the output of an op rather than a leaf.
     #[track_caller]
     pub fn set_value_from(&self, value: &SMatrix<T, R, C>) {
-        self.leaf_entries().copy_from_slice(value.as_slice());
+        let mut tape = self.graph.tape_mut();
+        match tape.leaf_mut(self.id) {
+            Some(entries) => *crate::layout::matrix_mut(entries) = *value,
+            None => {
+                drop(tape);
+                self.not_a_leaf("set_value")
+            }
+        }
     }
 
     /// Changes a leaf's value in place, e.g. an optimizer step; what depends on it is
@@ -200,22 +207,21 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
         });
     }
 
-    /// The entries of this leaf, to be overwritten (what depends on it is marked stale).
-    #[track_caller]
-    fn leaf_entries(&self) -> std::cell::RefMut<'_, [T]> {
-        self.assert_leaf("set_value");
-        std::cell::RefMut::map(self.graph.tape_mut(), |tape| tape.leaf_mut(self.id))
-    }
-
     #[track_caller]
     fn assert_leaf(&self, method: &str) {
         if !self.graph.is_leaf(self.id) {
-            panic!(
-                "shapegrad: {method} needs a leaf (Graph::var, Graph::constant), but {} is the \
-                 output of an op; give its leaves new values instead",
-                self.label()
-            );
+            self.not_a_leaf(method);
         }
+    }
+
+    #[cold]
+    #[track_caller]
+    fn not_a_leaf(&self, method: &str) -> ! {
+        panic!(
+            "shapegrad: {method} needs a leaf (Graph::var, Graph::constant), but {} is the \
+             output of an op; give its leaves new values instead",
+            self.label()
+        );
     }
 
     /// Backward pass from this node, seeded with `seed` = ∂loss/∂self, a matrix of this node's
@@ -243,7 +249,7 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
     /// If a [`Gradients`] of an earlier backward pass of this graph is still alive.
     #[track_caller]
     pub fn backward_with(self, seed: SMatrix<T, R, C>) -> Gradients<'g, T> {
-        self.graph.backward_from(self.id, seed.as_slice())
+        self.backward_with_ref(&seed)
     }
 
     /// [`Var::backward_with`] with the seed by reference (for large seeds).
@@ -260,7 +266,9 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
     /// As [`Var::backward_with`].
     #[track_caller]
     pub fn backward_with_ref(self, seed: &SMatrix<T, R, C>) -> Gradients<'g, T> {
-        self.graph.backward_from(self.id, seed.as_slice())
+        self.graph.backward_from(self.id, |d: &mut [T]| {
+            *crate::layout::matrix_mut::<T, R, C>(d) = *seed
+        })
     }
 }
 
@@ -287,6 +295,7 @@ impl<'g, T: Real> Var<'g, T, 1, 1> {
     /// If a [`Gradients`] of an earlier backward pass of this graph is still alive.
     #[track_caller]
     pub fn backward(self) -> Gradients<'g, T> {
-        self.graph.backward_from(self.id, &[T::one()])
+        self.graph
+            .backward_from(self.id, |d: &mut [T]| d[0] = T::one())
     }
 }

@@ -1,7 +1,12 @@
 //! The gradient buffers of a graph and the backward pass that fills them.
+//!
+//! Each node's gradient carries a stamp, the number of the pass it belongs to. A pass seeds its
+//! root and stamps each buffer when the first contribution overwrites it (later ones add, see
+//! `GradSlot`); a node whose stamp is not the current pass's received nothing and reads as
+//! zero. So no buffer is zeroed, and a pass writes nothing outside its backward list.
 
 use super::Tape;
-use super::node::GradBuffers;
+use super::node::{BackStep, GradBuffers};
 use crate::Real;
 use crate::inputs::NO_GRAD;
 
@@ -11,11 +16,8 @@ pub(crate) struct GradStore<T: Real> {
     data: Vec<T>,
     /// Per node: the gradient's offset in `data`, or [`NO_GRAD`].
     offsets: Vec<usize>,
-    /// Per node: whether the gradient holds a contribution of the current pass (if not, its
-    /// contents are stale and the first contribution overwrites them, see `GradSlot`).
-    written: Vec<bool>,
-    /// Per node: the pass that last visited it; its gradient belongs to that pass.
-    visited: Vec<u32>,
+    /// Per node: the pass its gradient belongs to.
+    stamps: Vec<u32>,
     /// The current pass (0: none yet).
     pass: u32,
     /// Zeros, as long as the largest gradient: what a node the pass did not reach reads.
@@ -29,8 +31,7 @@ impl<T: Real> Default for GradStore<T> {
         GradStore {
             data: Vec::new(),
             offsets: Vec::new(),
-            written: Vec::new(),
-            visited: Vec::new(),
+            stamps: Vec::new(),
             pass: 0,
             zeros: Vec::new(),
             root: None,
@@ -43,8 +44,7 @@ impl<T: Real> GradStore<T> {
     pub(crate) fn clear(&mut self) {
         self.data.clear();
         self.offsets.clear();
-        self.written.clear();
-        self.visited.clear();
+        self.stamps.clear();
         self.zeros.clear();
         self.pass = 0;
         self.root = None;
@@ -54,27 +54,29 @@ impl<T: Real> GradStore<T> {
     pub(crate) fn bytes(&self) -> usize {
         (self.data.capacity() + self.zeros.capacity()) * size_of::<T>()
             + self.offsets.capacity() * size_of::<usize>()
-            + self.written.capacity()
-            + self.visited.capacity() * size_of::<u32>()
+            + self.stamps.capacity() * size_of::<u32>()
+    }
+
+    /// Each node's gradient offset ([`NO_GRAD`] for none), for the nodes laid out so far.
+    pub(crate) fn offsets(&self) -> &[usize] {
+        &self.offsets
     }
 
     /// Lays out gradients for the nodes recorded since the last pass.
-    fn grow(&mut self, tape: &Tape<T>) {
-        let new = self.offsets.len()..tape.nodes.len();
-        if new.is_empty() {
-            return;
+    #[inline]
+    pub(crate) fn grow(&mut self, tape: &Tape<T>) {
+        if self.offsets.len() < tape.nodes.len() {
+            self.grow_to(tape);
         }
-        let wanted: usize = tape.nodes[new.clone()]
-            .iter()
-            .filter(|n| n.needs_grad)
-            .map(|n| n.len())
-            .sum();
+    }
+
+    fn grow_to(&mut self, tape: &Tape<T>) {
+        let new = &tape.nodes[self.offsets.len()..];
+        let wanted: usize = new.iter().filter(|n| n.needs_grad).map(|n| n.len()).sum();
         self.data.reserve_exact(wanted);
         self.offsets.reserve_exact(new.len());
-        self.written.resize(tape.nodes.len(), false);
-        self.visited.resize(tape.nodes.len(), 0);
         let mut longest = self.zeros.len();
-        for node in &tape.nodes[new] {
+        for node in new {
             if node.needs_grad {
                 self.offsets.push(self.data.len());
                 self.data.resize(self.data.len() + node.len(), T::zero());
@@ -83,64 +85,68 @@ impl<T: Real> GradStore<T> {
                 self.offsets.push(NO_GRAD);
             }
         }
+        self.stamps.resize(tape.nodes.len(), 0);
         self.zeros.resize(longest, T::zero());
     }
 
-    /// A backward pass from `root`, seeded with `seed` (root's entries), visiting the nodes of
-    /// `plan` (root's plan, decreasing ids) and writing only their gradients. The tape's
-    /// values must be fresh for every node of the plan.
-    pub(crate) fn run(&mut self, tape: &Tape<T>, root: usize, plan: &[u32], seed: &[T]) {
-        self.grow(tape);
+    /// A backward pass from `root`, whose gradient `seed` writes (given its entries onwards),
+    /// visiting `steps` (root's backward list) and writing only their gradients. The tape's
+    /// values must be up to date for every node of the list, and the store laid out
+    /// ([`GradStore::grow`]).
+    #[inline]
+    pub(crate) fn run(
+        &mut self,
+        tape: &Tape<T>,
+        root: usize,
+        steps: &[BackStep],
+        seed: impl FnOnce(&mut [T]),
+    ) {
         self.pass = self.pass.wrapping_add(1);
         if self.pass == 0 {
             // 2³² passes: clear the stamps once so an old stamp cannot match.
-            self.visited.fill(0);
+            self.stamps.fill(0);
             self.pass = 1;
         }
         self.root = Some(root);
-        let Some(&first) = plan.first() else {
+        let Some(first) = steps.first() else {
             return; // root depends on constants only: every gradient reads as zero
         };
-        debug_assert_eq!(first as usize, root);
-        for &n in plan {
-            self.written[n as usize] = false;
-            self.visited[n as usize] = self.pass;
-        }
-        let at = self.offsets[root];
-        self.data[at..at + seed.len()].copy_from_slice(seed);
-        self.written[root] = true;
+        debug_assert_eq!(first.node as usize, root);
+        seed(&mut self.data[first.grad..]);
+        self.stamps[root] = self.pass;
+        self.visit(tape, steps);
+    }
 
-        for &n in plan {
-            let n = n as usize;
-            let node = &tape.nodes[n];
-            if !self.written[n] {
-                // No contribution reached it (every consumer has a larger id, done already).
-                let at = self.offsets[n];
-                self.data[at..at + node.len()].fill(T::zero());
-                continue;
+    /// The loop of [`GradStore::run`]: each op that received a contribution passes it on.
+    fn visit(&mut self, tape: &Tape<T>, steps: &[BackStep]) {
+        for step in steps {
+            let n = step.node as usize;
+            if !step.is_op || self.stamps[n] != self.pass {
+                continue; // a leaf, or nothing reached it: it reads as zero
             }
+            let node = &tape.nodes[n];
             if let Some(op) = node.op() {
                 let buffers = GradBuffers {
                     data: &mut self.data,
-                    offsets: &self.offsets,
-                    written: &mut self.written,
+                    stamps: &mut self.stamps,
+                    pass: self.pass,
                 };
-                op.backward(&tape.nodes, n, &tape.values, buffers);
+                op.backward(node, step, &tape.values, buffers);
             }
         }
     }
 
-    /// Node `id`'s gradient from the last pass (zeros if the pass did not reach it), or `None`
-    /// if it has no gradient or was created after the last pass.
+    /// Node `id`'s gradient from the last pass, from its first entry on (zeros if the pass
+    /// did not reach it), or `None` if it has no gradient or was created after the last pass.
     #[inline]
-    pub(crate) fn gradient(&self, id: usize, len: usize) -> Option<&[T]> {
+    pub(crate) fn gradient(&self, id: usize) -> Option<&[T]> {
         let &offset = self.offsets.get(id)?;
         if offset == NO_GRAD {
             None
-        } else if self.visited[id] == self.pass {
-            Some(&self.data[offset..offset + len])
+        } else if self.stamps[id] == self.pass {
+            Some(&self.data[offset..])
         } else {
-            Some(&self.zeros[..len])
+            Some(&self.zeros)
         }
     }
 

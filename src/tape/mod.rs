@@ -18,42 +18,45 @@
 //! * **Order.** Nodes are recorded in creation order and an op's inputs already exist, so every
 //!   input id is smaller than its consumer's: id order is a topological order, and the value
 //!   (and gradient) of every input lies before its consumer's in the buffers.
-//! * **Staleness.** Leaves are never stale. Setting a leaf marks stale every node that depends
-//!   on it and is not stale yet, following the uses (each node lists its consumers). So a stale
-//!   node's consumers are all stale, and every ancestor of a fresh node is fresh. Reading a
-//!   value (or running backward from it) recomputes exactly its stale ancestors, inputs first
-//!   ([`Tape::refresh`]); nothing else is recomputed. A new op node is computed when it is
-//!   recorded, after its stale inputs.
-//! * **Plans.** The backward plan of a root is the list of its ancestors (itself included)
-//!   that need a gradient, in decreasing id order: the only nodes a backward pass from that
-//!   root visits, and the only gradient buffers it writes. A plan never changes once made
-//!   (later nodes cannot become ancestors of an existing root), so it is cached in the root's
-//!   record, until the plans of the graph exceed a memory budget proportional to its size;
-//!   then all are dropped and remade on demand.
-//! * **Gradients not reached.** A pass stamps the nodes of its plan; a gradient read for a node
-//!   without this pass's stamp is zero, read from a buffer of zeros, so a pass touches no
-//!   buffer outside its plan.
+//! * **Versions.** The tape has a clock, advanced by every write to a leaf; the leaf records
+//!   the clock as its version. An op's version is the largest version of its inputs when its
+//!   value was computed, so its value is out of date exactly when an input's version is larger
+//!   than its own. Writing a leaf costs the same whatever depends on it; reading a value
+//!   (or a backward pass from it) walks the node's op ancestors in id order and recomputes
+//!   those whose inputs moved on, and nothing else ([`Tape::refresh`], `src/tape/fresh.rs`).
+//!   A node checked at the current clock is up to date without a walk. A new op node is
+//!   computed when it is recorded, from up-to-date inputs.
+//! * **Plans.** A root's forward list (its op ancestors, increasing ids) and backward list (its
+//!   ancestors that need a gradient, decreasing ids, each with its gradient offsets) never
+//!   change once made: later nodes cannot become ancestors of an existing node. They are
+//!   cached per root until the graph's lists exceed a memory budget proportional to its size;
+//!   then all are dropped and remade on demand (`src/tape/plan.rs`).
+//! * **Gradients not reached.** A pass stamps the nodes of its backward list; a gradient read
+//!   for a node without this pass's stamp is zero, read from a buffer of zeros, so a pass
+//!   touches no buffer outside its list.
 
+mod fresh;
 pub(crate) mod grads;
 pub(crate) mod node;
 mod plan;
-mod stale;
 
 use crate::inputs::layout::Layout;
 use crate::value::flat::Flat;
 use crate::{Op, Real};
 use node::{Kind, NONE, Node, TypedOp};
 
-/// The nodes, their values, and the scratch space of the tape's walks.
+/// The nodes, their values, and the cached walks over them.
 pub(crate) struct Tape<T: Real> {
     pub(crate) nodes: Vec<Node<T>>,
     pub(crate) values: Vec<T>,
-    /// The cached backward plans, back to back (see [`Node::plan_start`]).
-    plan_nodes: Vec<u32>,
-    /// The stack of the walks over uses and inputs, kept to reuse its allocation.
+    /// The cached plans of the roots (see [`Node::forward_plan`]).
+    plans: plan::Plans,
+    /// Scratch space of the plan searches, kept to reuse its allocation.
     stack: Vec<u32>,
     /// The number of plan searches so far (the mark of the current one).
     epoch: u32,
+    /// Advanced by every write to a leaf (see the module docs).
+    clock: u64,
 }
 
 impl<T: Real> Default for Tape<T> {
@@ -61,30 +64,40 @@ impl<T: Real> Default for Tape<T> {
         Tape {
             nodes: Vec::new(),
             values: Vec::new(),
-            plan_nodes: Vec::new(),
+            plans: plan::Plans::default(),
             stack: Vec::new(),
             epoch: 0,
+            clock: 0,
         }
     }
 }
 
-/// Node ids fit in 30 bits: uses pack `consumer << 2 | slot` into a `u32`.
-const MAX_NODES: usize = 1 << 30;
+/// Node ids fit in a `u32`.
+const MAX_NODES: usize = NONE as usize;
 
 impl<T: Real> Tape<T> {
     /// Empties the tape, keeping its allocations.
     pub(crate) fn clear(&mut self) {
         self.nodes.clear();
         self.values.clear();
-        self.plan_nodes.clear();
+        self.plans.clear();
         self.stack.clear();
         self.epoch = 0;
+        self.clock = 0;
+    }
+
+    /// The bytes the tape's buffers hold (their capacity).
+    pub(crate) fn bytes(&self) -> usize {
+        self.nodes.capacity() * size_of::<Node<T>>()
+            + self.values.capacity() * size_of::<T>()
+            + self.plans.bytes()
+            + self.stack.capacity() * size_of::<u32>()
     }
 
     fn record(&mut self, kind: Kind<T>, name: Option<Box<str>>, shape: (usize, usize)) -> Node<T> {
         assert!(
             self.nodes.len() < MAX_NODES,
-            "shapegrad: a graph holds at most 2³⁰ nodes"
+            "shapegrad: a graph holds fewer than 2³² nodes"
         );
         Node {
             needs_grad: matches!(kind, Kind::Var),
@@ -94,13 +107,13 @@ impl<T: Real> Tape<T> {
             cols: shape.1,
             value: self.values.len(),
             inputs: [0; 3],
+            input_values: [0; 3],
             arity: 0,
             repeats_input: false,
-            stale: false,
-            first_use: NONE,
-            next_use: [NONE; 3],
-            plan_start: NONE,
-            plan_len: 0,
+            version: self.clock,
+            checked: self.clock,
+            forward_plan: NONE,
+            backward_plan: NONE,
             mark: 0,
         }
     }
@@ -120,7 +133,7 @@ impl<T: Real> Tape<T> {
     }
 
     /// Records `op` applied to the nodes `inputs` (the first `arity`) and computes its value.
-    /// The inputs must exist and be fresh.
+    /// The inputs must exist and be up to date.
     pub(crate) fn push_op<I: Layout<T>, O: Op<T, I>>(
         &mut self,
         op: O,
@@ -132,43 +145,42 @@ impl<T: Real> Tape<T> {
         let mut node = self.record(Kind::Op(Box::new(TypedOp::<I, O>::new(op))), name, shape);
         node.arity = arity as u8;
         let inputs = &inputs[..arity];
+        node.version = 0;
         for (slot, &input) in inputs.iter().enumerate() {
-            debug_assert!(input < id && !self.nodes[input].stale);
+            let input_node = &self.nodes[input];
+            debug_assert!(input < id && input_node.checked == self.clock);
             node.inputs[slot] = input as u32;
-            node.needs_grad |= self.nodes[input].needs_grad;
-            // Link this use in front of the input's list of uses.
-            node.next_use[slot] = self.nodes[input].first_use;
-            self.nodes[input].first_use = ((id as u32) << 2) | slot as u32;
+            node.input_values[slot] = input_node.value;
+            node.needs_grad |= input_node.needs_grad;
+            node.version = node.version.max(input_node.version);
         }
         node.repeats_input = (1..arity).any(|k| inputs[..k].contains(&inputs[k]));
         self.values.resize(node.value + node.len(), T::zero());
-        let Tape { nodes, values, .. } = self;
         if let Kind::Op(erased) = &node.kind {
-            erased.forward(nodes, &node, values);
+            erased.forward(&node, &mut self.values);
         }
         self.nodes.push(node);
         id
     }
 
-    /// Node `id`'s value (fresh only if [`Tape::refresh`] ran since its leaves changed).
+    /// Node `id`'s value (up to date only after [`Tape::refresh`]).
     #[inline(always)]
     pub(crate) fn value(&self, id: usize) -> &[T] {
         let node = &self.nodes[id];
         &self.values[node.value..node.value + node.len()]
     }
 
-    /// The entries of leaf `id`, to be changed: everything that depends on it is marked stale.
-    pub(crate) fn leaf_mut(&mut self, id: usize) -> &mut [T] {
-        debug_assert!(self.nodes[id].is_leaf());
-        self.mark_uses_stale(id);
-        let node = &self.nodes[id];
-        &mut self.values[node.value..node.value + node.len()]
-    }
-
-    /// The bytes the tape's buffers hold (their capacity).
-    pub(crate) fn bytes(&self) -> usize {
-        self.nodes.capacity() * size_of::<Node<T>>()
-            + self.values.capacity() * size_of::<T>()
-            + (self.plan_nodes.capacity() + self.stack.capacity()) * size_of::<u32>()
+    /// The entries of leaf `id` onwards, to be changed (this advances the clock), or `None` if
+    /// node `id` is not a leaf.
+    #[inline]
+    pub(crate) fn leaf_mut(&mut self, id: usize) -> Option<&mut [T]> {
+        let node = &mut self.nodes[id];
+        if !node.is_leaf() {
+            return None;
+        }
+        self.clock += 1;
+        node.version = self.clock;
+        node.checked = self.clock;
+        Some(&mut self.values[node.value..])
     }
 }

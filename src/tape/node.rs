@@ -31,21 +31,21 @@ pub(crate) struct Node<T: Real> {
     pub(crate) value: usize,
     /// The input node ids (the first `arity`); all smaller than this node's id.
     pub(crate) inputs: [u32; 3],
+    /// The offsets of the inputs' values (the first `arity`).
+    pub(crate) input_values: [usize; 3],
     pub(crate) arity: u8,
     /// Whether one node feeds two of the inputs (as in `x ∘ x`).
     pub(crate) repeats_input: bool,
     /// A var, or an op with an input that needs a gradient.
     pub(crate) needs_grad: bool,
-    /// The value is out of date: a leaf it depends on changed since it was computed.
-    pub(crate) stale: bool,
-    /// The first use of this node as an input, as `consumer << 2 | input slot`, or [`NONE`];
-    /// the next use is in the consumer's `next_use[slot]`.
-    pub(crate) first_use: u32,
-    /// For each input slot, the next use of that input (see `first_use`).
-    pub(crate) next_use: [u32; 3],
-    /// Where this node's backward plan starts in the tape's plan list, or [`NONE`].
-    pub(crate) plan_start: u32,
-    pub(crate) plan_len: u32,
+    /// For a leaf, the tape's clock when it was last written; for an op, the largest version
+    /// of its inputs when its value was last computed (see `src/tape/fresh.rs`).
+    pub(crate) version: u64,
+    /// The tape's clock when this node's value was last known to be up to date.
+    pub(crate) checked: u64,
+    /// This node's cached forward and backward lists (see `src/tape/plan.rs`), or [`NONE`].
+    pub(crate) forward_plan: u32,
+    pub(crate) backward_plan: u32,
     /// The last plan search that reached this node (so a search need not clear marks).
     pub(crate) mark: u32,
 }
@@ -74,13 +74,24 @@ impl<T: Real> Node<T> {
     }
 }
 
-/// Where a backward pass keeps the gradients: one flat buffer, each gradient's offset
-/// ([`NO_GRAD`](crate::inputs::NO_GRAD) for nodes without one), and per node whether its
-/// gradient holds a contribution of this pass.
+/// One node of a backward plan, with the offsets its backward needs precomputed.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct BackStep {
+    pub(crate) node: u32,
+    /// Whether the node is an op (leaves have no backward).
+    pub(crate) is_op: bool,
+    /// The offset of the node's own gradient.
+    pub(crate) grad: usize,
+    /// The offsets of its inputs' gradients ([`NO_GRAD`](crate::inputs::NO_GRAD): none).
+    pub(crate) input_grads: [usize; 3],
+}
+
+/// Where a backward pass keeps the gradients: one flat buffer, and per node the number of the
+/// pass its gradient belongs to.
 pub(crate) struct GradBuffers<'a, T> {
     pub(crate) data: &'a mut [T],
-    pub(crate) offsets: &'a [usize],
-    pub(crate) written: &'a mut [bool],
+    pub(crate) stamps: &'a mut [u32],
+    pub(crate) pass: u32,
 }
 
 /// An op with its types erased, so the tape can hold ops of any inputs and output. Each call
@@ -88,9 +99,10 @@ pub(crate) struct GradBuffers<'a, T> {
 pub(crate) trait ErasedOp<T: Real>: Send {
     fn name(&self) -> &'static str;
     /// Recomputes `node`'s value from its inputs' values.
-    fn forward(&self, nodes: &[Node<T>], node: &Node<T>, values: &mut [T]);
-    /// Adds node `id`'s contributions to its inputs' gradients, given its own gradient.
-    fn backward(&self, nodes: &[Node<T>], id: usize, values: &[T], grads: GradBuffers<'_, T>);
+    fn forward(&self, node: &Node<T>, values: &mut [T]);
+    /// Adds `node`'s contributions to its inputs' gradients, given its own gradient, at the
+    /// offsets `step` gives.
+    fn backward(&self, node: &Node<T>, step: &BackStep, values: &[T], grads: GradBuffers<'_, T>);
 }
 
 /// The typed op behind [`ErasedOp`]: just the op (a unit struct for most ops, so boxing it
@@ -109,14 +121,13 @@ impl<I, O> TypedOp<I, O> {
     }
 }
 
-/// `node`'s input ids as the typed array of its arity.
+/// The first entries of `all` as the typed array of the op's arity.
 #[inline(always)]
-fn ids<T: Real, I: Layout<T>>(node: &Node<T>) -> I::Ids {
-    let mut ids = I::Ids::default();
-    for (id, &input) in ids.as_mut().iter_mut().zip(&node.inputs) {
-        *id = input as usize;
-    }
-    ids
+fn first<T: Real, I: Layout<T>>(all: [usize; 3]) -> I::Ids {
+    let mut some = I::Ids::default();
+    let n = some.as_ref().len();
+    some.as_mut().copy_from_slice(&all[..n]);
+    some
 }
 
 impl<T: Real, I: Layout<T>, O: Op<T, I>> ErasedOp<T> for TypedOp<I, O> {
@@ -125,36 +136,28 @@ impl<T: Real, I: Layout<T>, O: Op<T, I>> ErasedOp<T> for TypedOp<I, O> {
     }
 
     #[inline]
-    fn forward(&self, nodes: &[Node<T>], node: &Node<T>, values: &mut [T]) {
-        let mut offsets = ids::<T, I>(node);
-        for offset in offsets.as_mut() {
-            *offset = nodes[*offset].value;
-        }
+    fn forward(&self, node: &Node<T>, values: &mut [T]) {
+        let at = first::<T, I>(node.input_values);
         // Inputs were created earlier, so their values lie before this node's.
         let (before, own) = values.split_at_mut(node.value);
-        let inputs = I::refs(&offsets, before);
-        self.op.forward_into(inputs, O::Output::from_flat_mut(own));
+        self.op
+            .forward_into(I::refs(&at, before), O::Output::from_flat_mut(own));
     }
 
     #[inline]
-    fn backward(&self, nodes: &[Node<T>], id: usize, values: &[T], grads: GradBuffers<'_, T>) {
-        let node = &nodes[id];
-        let ids = ids::<T, I>(node);
-        let (mut values_at, mut grads_at) = (ids, ids);
-        for (k, &input) in ids.as_ref().iter().enumerate() {
-            values_at.as_mut()[k] = nodes[input].value;
-            grads_at.as_mut()[k] = grads.offsets[input];
-        }
-        let inputs = I::refs(&values_at, values);
+    fn backward(&self, node: &Node<T>, step: &BackStep, values: &[T], grads: GradBuffers<'_, T>) {
+        let inputs = I::refs(&first::<T, I>(node.input_values), values);
         let output = O::Output::from_flat(&values[node.value..]);
         // Gradients are laid out in node order too: the inputs' lie before this node's.
-        let (before, own) = grads.data.split_at_mut(grads.offsets[id]);
+        let (before, own) = grads.data.split_at_mut(step.grad);
         let d_out = O::Output::from_flat(own);
+        let ids = first::<T, I>(node.inputs.map(|i| i as usize));
+        let at = first::<T, I>(step.input_grads);
         if node.repeats_input {
             let gradients = self.op.backward(inputs, output, d_out);
-            I::accumulate_each(gradients, &ids, &grads_at, before, grads.written);
+            I::accumulate_each(gradients, &ids, &at, before, grads.stamps, grads.pass);
         } else {
-            let slots = I::slots(&ids, &grads_at, before, grads.written)
+            let slots = I::slots(&ids, &at, before, grads.stamps, grads.pass)
                 .expect("shapegrad internal error: distinct inputs have disjoint gradients");
             self.op.backward_into(inputs, output, d_out, slots);
         }

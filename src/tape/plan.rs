@@ -1,40 +1,96 @@
-//! Backward plans: the nodes a backward pass from a root visits, found once per root.
+//! Plans: what a backward pass from a root visits, found once per root and cached.
+//!
+//! A root has two lists: its op ancestors (itself included) in increasing id order, walked to
+//! bring its value up to date; and its ancestors that need a gradient in decreasing id order,
+//! each with the offsets of its own and its inputs' gradients, which a backward pass from it
+//! visits.
 
 use std::ops::Range;
 
 use super::Tape;
-use super::node::NONE;
+use super::node::{BackStep, NONE};
 use crate::Real;
+use crate::inputs::NO_GRAD;
 
 /// Cached plans may hold this many entries per node of the graph (plus [`PLAN_SLACK`]) before
 /// they are all dropped: memory stays proportional to the graph however many roots are used.
 const PLAN_ENTRIES_PER_NODE: usize = 8;
 const PLAN_SLACK: usize = 4096;
 
+/// The cached lists of the roots, back to back; a node's record holds the index of its
+/// range here.
+#[derive(Default)]
+pub(crate) struct Plans {
+    forward_ranges: Vec<Range<usize>>,
+    backward_ranges: Vec<Range<usize>>,
+    /// Op ancestors of each root, increasing ids.
+    forward: Vec<u32>,
+    /// Ancestors that need a gradient, decreasing ids, with their gradient offsets.
+    backward: Vec<BackStep>,
+}
+
+impl Plans {
+    pub(crate) fn clear(&mut self) {
+        self.forward_ranges.clear();
+        self.backward_ranges.clear();
+        self.forward.clear();
+        self.backward.clear();
+    }
+
+    fn entries(&self) -> usize {
+        self.forward.len() + self.backward.len()
+    }
+
+    pub(crate) fn bytes(&self) -> usize {
+        (self.forward_ranges.capacity() + self.backward_ranges.capacity())
+            * size_of::<Range<usize>>()
+            + self.forward.capacity() * size_of::<u32>()
+            + self.backward.capacity() * size_of::<BackStep>()
+    }
+
+    /// The nodes of a forward list.
+    #[inline]
+    pub(crate) fn forward(&self, range: Range<usize>) -> &[u32] {
+        &self.forward[range]
+    }
+}
+
 impl<T: Real> Tape<T> {
-    /// The backward plan of `root`: its ancestors that need a gradient, itself included, in
-    /// decreasing id order (empty if `root` needs no gradient), as a range of
-    /// [`Tape::plan_nodes`]. Made on first use and cached.
-    pub(crate) fn plan(&mut self, root: usize) -> Range<usize> {
-        let node = &self.nodes[root];
-        if node.plan_start != NONE {
-            let start = node.plan_start as usize;
-            return start..start + node.plan_len as usize;
+    /// The forward list of `root` (its op ancestors and itself, increasing ids), as a range of
+    /// the cached lists; made on first use.
+    #[inline]
+    pub(crate) fn forward_plan(&mut self, root: usize) -> Range<usize> {
+        match self.nodes[root].forward_plan {
+            NONE => self.make_forward_plan(root),
+            at => self.plans.forward_ranges[at as usize].clone(),
         }
-        if !node.needs_grad {
-            return 0..0;
-        }
-        self.make_plan(root)
     }
 
-    /// The nodes of a plan.
-    pub(crate) fn plan_nodes(&self, range: Range<usize>) -> &[u32] {
-        &self.plan_nodes[range]
+    /// The backward list of `root` (its ancestors that need a gradient, itself first,
+    /// decreasing ids); made on first use. `grads` gives each node's gradient offset
+    /// ([`NO_GRAD`] for none) and must cover every node.
+    #[inline]
+    pub(crate) fn backward_plan(&mut self, root: usize, grads: &[usize]) -> Range<usize> {
+        match self.nodes[root].backward_plan {
+            NONE => self.make_backward_plan(root, grads),
+            at => self.plans.backward_ranges[at as usize].clone(),
+        }
     }
 
-    fn make_plan(&mut self, root: usize) -> Range<usize> {
-        if self.plan_nodes.len() > PLAN_ENTRIES_PER_NODE * self.nodes.len() + PLAN_SLACK {
-            self.drop_plans();
+    /// The steps of a backward list.
+    #[inline]
+    pub(crate) fn backward_steps(&self, range: Range<usize>) -> &[BackStep] {
+        &self.plans.backward[range]
+    }
+
+    /// The ancestors of `root` and `root`, increasing ids, in `self.stack`.
+    fn find_ancestors(&mut self, root: usize) {
+        if self.plans.entries() > PLAN_ENTRIES_PER_NODE * self.nodes.len() + PLAN_SLACK {
+            for node in &mut self.nodes {
+                node.forward_plan = NONE;
+                node.backward_plan = NONE;
+            }
+            self.plans.clear();
         }
         self.epoch = self.epoch.wrapping_add(1);
         if self.epoch == 0 {
@@ -44,42 +100,88 @@ impl<T: Real> Tape<T> {
         }
         let Tape {
             nodes,
-            plan_nodes,
             stack,
             epoch,
             ..
         } = self;
-        let start = plan_nodes.len();
         stack.clear();
-        // Each walk pushes a node at most once: after the first walk, no walk allocates.
         stack.reserve(nodes.len());
         stack.push(root as u32);
         nodes[root].mark = *epoch;
-        while let Some(n) = stack.pop() {
-            plan_nodes.push(n);
-            let node = &nodes[n as usize];
-            for k in 0..node.arity as usize {
-                let input = nodes[n as usize].inputs[k];
+        let mut k = 0;
+        while k < stack.len() {
+            let n = stack[k] as usize;
+            k += 1;
+            for slot in 0..nodes[n].arity as usize {
+                let input = nodes[n].inputs[slot];
                 let input_node = &mut nodes[input as usize];
-                if input_node.needs_grad && input_node.mark != *epoch {
+                if input_node.mark != *epoch {
                     input_node.mark = *epoch;
                     stack.push(input);
                 }
             }
         }
-        plan_nodes[start..].sort_unstable_by(|a, b| b.cmp(a));
-        let len = plan_nodes.len() - start;
-        nodes[root].plan_start = start as u32;
-        nodes[root].plan_len = len as u32;
-        start..start + len
+        stack.sort_unstable();
     }
 
-    /// Forgets every cached plan.
-    fn drop_plans(&mut self) {
-        for node in &mut self.nodes {
-            node.plan_start = NONE;
+    fn make_forward_plan(&mut self, root: usize) -> Range<usize> {
+        self.find_ancestors(root);
+        self.forward_plan_of_ancestors(root)
+    }
+
+    /// Caches the forward list of `root` from its ancestors in `self.stack`.
+    fn forward_plan_of_ancestors(&mut self, root: usize) -> Range<usize> {
+        let Tape {
+            nodes,
+            plans,
+            stack,
+            ..
+        } = self;
+        let start = plans.forward.len();
+        let ops = stack.iter().filter(|&&n| !nodes[n as usize].is_leaf());
+        plans.forward.extend(ops);
+        let range = start..plans.forward.len();
+        nodes[root].forward_plan = plans.forward_ranges.len() as u32;
+        plans.forward_ranges.push(range.clone());
+        range
+    }
+
+    fn make_backward_plan(&mut self, root: usize, grads: &[usize]) -> Range<usize> {
+        if !self.nodes[root].needs_grad {
+            return 0..0;
         }
-        self.plan_nodes.clear();
+        self.find_ancestors(root);
+        if self.nodes[root].forward_plan == NONE && !self.nodes[root].is_leaf() {
+            // The same search gives it: a later replay then finds both lists made.
+            self.forward_plan_of_ancestors(root);
+        }
+        let Tape {
+            nodes,
+            plans,
+            stack,
+            ..
+        } = self;
+        let start = plans.backward.len();
+        for &n in stack.iter().rev() {
+            let node = &nodes[n as usize];
+            if !node.needs_grad {
+                continue;
+            }
+            let mut input_grads = [NO_GRAD; 3];
+            for (at, &input) in input_grads.iter_mut().zip(node.inputs()) {
+                *at = grads[input as usize];
+            }
+            plans.backward.push(BackStep {
+                node: n,
+                is_op: !node.is_leaf(),
+                grad: grads[n as usize],
+                input_grads,
+            });
+        }
+        let range = start..plans.backward.len();
+        nodes[root].backward_plan = plans.backward_ranges.len() as u32;
+        plans.backward_ranges.push(range.clone());
+        range
     }
 }
 
@@ -89,8 +191,12 @@ mod tests {
 
     use crate::Graph;
 
+    fn ids(steps: &[super::BackStep]) -> Vec<u32> {
+        steps.iter().map(|s| s.node).collect()
+    }
+
     #[test]
-    fn a_plan_holds_the_ancestors_that_need_gradients_from_the_root_down() {
+    fn a_plan_lists_the_op_ancestors_up_and_those_that_need_gradients_down() {
         let g = Graph::<f64>::new();
         let x = g.var(Matrix1::new(1.0)); // 0
         let c = g.constant(Matrix1::new(2.0)); // 1
@@ -98,15 +204,24 @@ mod tests {
         let head1 = x.component_mul(cc); // 3
         let other = x + x; // 4: not an ancestor of head1
         let head2 = head1 + other; // 5
+        drop(head2.backward()); // lays out the gradients
+        let grads = g.grads.borrow();
         let mut tape = g.tape.borrow_mut();
-        let plan = tape.plan(head1.id());
-        assert_eq!(tape.plan_nodes(plan), &[3, 0]);
-        let plan = tape.plan(head2.id());
-        assert_eq!(tape.plan_nodes(plan), &[5, 4, 3, 0]);
-        assert_eq!(tape.plan(cc.id()), 0..0);
-        // Cached: asking again gives the same range.
-        let again = tape.plan(head1.id());
-        assert_eq!(tape.plan_nodes(again), &[3, 0]);
+        let offsets = grads.offsets();
+        let forward = tape.forward_plan(head1.id());
+        assert_eq!(tape.plans.forward(forward), &[2, 3]);
+        let backward = tape.backward_plan(head1.id(), offsets);
+        assert_eq!(ids(tape.backward_steps(backward)), [3, 0]);
+        let forward = tape.forward_plan(head2.id());
+        assert_eq!(tape.plans.forward(forward), &[2, 3, 4, 5]);
+        let backward = tape.backward_plan(head2.id(), offsets);
+        assert_eq!(ids(tape.backward_steps(backward)), [5, 4, 3, 0]);
+        let forward = tape.forward_plan(cc.id());
+        assert_eq!(tape.plans.forward(forward), &[2]);
+        assert!(tape.backward_plan(cc.id(), offsets).is_empty());
+        // Cached: asking again gives the same ranges.
+        let again = tape.backward_plan(head1.id(), offsets);
+        assert_eq!(again, tape.backward_plan(head1.id(), offsets));
     }
 
     #[test]
@@ -118,15 +233,18 @@ mod tests {
             v = v + v;
             chain.push(v);
         }
+        drop(v.backward());
+        let grads = g.grads.borrow();
         let mut tape = g.tape.borrow_mut();
-        // Plans of every node: 1 + 2 + … + 201 entries, past 8·201 + 4096.
+        // Lists of every node: about 2·(1 + 2 + … + 201) entries, past 8·201 + 4096.
         for node in &chain {
-            let plan = tape.plan(node.id());
-            assert_eq!(tape.plan_nodes(plan).len(), node.id() + 1);
+            let backward = tape.backward_plan(node.id(), grads.offsets());
+            assert_eq!(backward.len(), node.id() + 1);
+            assert_eq!(tape.forward_plan(node.id()).len(), node.id());
         }
-        assert!(tape.plan_nodes.len() <= 8 * 201 + 4096 + 201);
-        let last = tape.plan(v.id());
+        assert!(tape.plans.entries() <= 8 * 201 + 4096 + 2 * 201);
+        let last = tape.backward_plan(v.id(), grads.offsets());
         let expected: Vec<u32> = (0..=200).rev().collect();
-        assert_eq!(tape.plan_nodes(last), expected.as_slice());
+        assert_eq!(ids(tape.backward_steps(last)), expected);
     }
 }

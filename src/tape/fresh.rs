@@ -1,0 +1,155 @@
+//! Up-to-date values: a write to a leaf advances the clock; a read recomputes what moved on.
+
+use std::ops::Range;
+
+use super::Tape;
+use crate::Real;
+
+impl<T: Real> Tape<T> {
+    /// Brings node `root`'s value up to date: recomputes, inputs first, the op ancestors whose
+    /// inputs changed since they were computed, and nothing else. Free when no leaf was written
+    /// since `root` was last brought up to date.
+    #[inline]
+    pub(crate) fn refresh(&mut self, root: usize) {
+        if self.nodes[root].checked != self.clock {
+            self.refresh_walk(root);
+        }
+    }
+
+    fn refresh_walk(&mut self, root: usize) {
+        if self.nodes[root].is_leaf() {
+            self.nodes[root].checked = self.clock;
+            return;
+        }
+        let forward = self.forward_plan(root);
+        self.run_forward(forward);
+    }
+
+    /// Walks a forward list (op ancestors of a root, increasing ids), recomputing each node
+    /// whose inputs have a larger version than it.
+    pub(crate) fn run_forward(&mut self, range: Range<usize>) {
+        let Tape {
+            nodes,
+            values,
+            plans,
+            clock,
+            ..
+        } = self;
+        for &n in plans.forward(range) {
+            let node = &nodes[n as usize];
+            if node.checked == *clock {
+                continue;
+            }
+            let mut newest = 0;
+            for &input in node.inputs() {
+                newest = newest.max(nodes[input as usize].version);
+            }
+            let moved_on = newest > node.version;
+            if moved_on && let Some(op) = node.op() {
+                op.forward(node, values);
+            }
+            let node = &mut nodes[n as usize];
+            node.version = newest;
+            node.checked = *clock;
+        }
+    }
+
+    /// Brings every node up to date, in id order (inputs first).
+    pub(crate) fn refresh_all(&mut self) {
+        let Tape {
+            nodes,
+            values,
+            clock,
+            ..
+        } = self;
+        for n in 0..nodes.len() {
+            let node = &nodes[n];
+            if node.checked == *clock || node.is_leaf() {
+                continue;
+            }
+            let mut newest = 0;
+            for &input in node.inputs() {
+                newest = newest.max(nodes[input as usize].version);
+            }
+            if newest > node.version
+                && let Some(op) = node.op()
+            {
+                op.forward(node, values);
+            }
+            let node = &mut nodes[n];
+            node.version = newest;
+            node.checked = *clock;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use nalgebra::Matrix1;
+
+    use crate::Graph;
+
+    /// `2x`, counting how many times its forward runs.
+    struct Counted(Arc<AtomicUsize>);
+
+    impl crate::Op<f64, (Matrix1<f64>,)> for Counted {
+        type Output = Matrix1<f64>;
+        fn forward(&self, (x,): (&Matrix1<f64>,)) -> Matrix1<f64> {
+            self.0.fetch_add(1, Ordering::Relaxed);
+            *x * 2.0
+        }
+        fn backward(
+            &self,
+            _: (&Matrix1<f64>,),
+            _: &Matrix1<f64>,
+            d_out: &Matrix1<f64>,
+        ) -> (Matrix1<f64>,) {
+            (*d_out * 2.0,)
+        }
+    }
+
+    #[test]
+    fn a_write_recomputes_only_what_depends_on_it_and_only_when_read() {
+        let (a_runs, b_runs) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+        let runs = || {
+            (
+                a_runs.load(Ordering::Relaxed),
+                b_runs.load(Ordering::Relaxed),
+            )
+        };
+        let g = Graph::<f64>::new();
+        let a = g.var(Matrix1::new(1.0));
+        let b = g.var(Matrix1::new(10.0));
+        let fa = g.apply(Counted(Arc::clone(&a_runs)), (a,));
+        let fb = g.apply(Counted(Arc::clone(&b_runs)), (b,));
+        let sum = fa + fb;
+        assert_eq!(runs(), (1, 1));
+
+        a.set_value(Matrix1::new(2.0));
+        a.set_value(Matrix1::new(3.0)); // two writes, one recomputation
+        assert_eq!(fb.value()[0], 20.0); // fb does not depend on a: nothing recomputed
+        assert_eq!(runs(), (1, 1));
+        assert_eq!(sum.value()[0], 26.0);
+        assert_eq!(runs(), (2, 1));
+        assert_eq!(sum.value()[0], 26.0);
+        assert_eq!(runs(), (2, 1));
+        b.set_value(Matrix1::new(0.5));
+        drop(sum.backward());
+        assert_eq!(runs(), (2, 2));
+        assert_eq!(sum.value()[0], 7.0);
+        assert_eq!(runs(), (2, 2));
+    }
+
+    #[test]
+    fn an_op_recorded_after_a_write_reads_up_to_date_inputs() {
+        let g = Graph::<f64>::new();
+        let a = g.var(Matrix1::new(1.0));
+        let twice = a + a;
+        a.set_value(Matrix1::new(5.0));
+        let more = twice + a; // twice is brought up to date before `more` is computed
+        assert_eq!(more.value()[0], 15.0);
+    }
+}
