@@ -3,15 +3,15 @@
 //! An op with inputs `(SMatrix<T, R, K>, SMatrix<T, K, C>)` receives them in `forward` as
 //! [`Inputs::Refs`] `(&SMatrix<T, R, K>, &SMatrix<T, K, C>)`, and its `backward` returns the
 //! tuple type itself: one gradient per input, each of its input's shape. Tuples of one, two and
-//! three matrices are inputs; [`VarTuple`] is the matching tuple of graph handles that
-//! [`Graph::apply`](crate::Graph::apply) takes.
+//! three matrices are inputs; [`VarTuple`](crate::VarTuple) is the matching tuple of graph
+//! handles that [`Graph::apply`](crate::Graph::apply) takes.
 //!
 //! How a graph finds the inputs in its flat buffers is the sealed supertrait `Layout`: plain
 //! slices and offsets, so this contract does not depend on the graph's internals.
 
 use nalgebra::SMatrix;
 
-use crate::{GradSlot, Graph, Real, Var};
+use crate::{GradSlot, Real};
 
 /// A tuple of matrices that an [`Op`](crate::Op) takes as inputs, and returns as their
 /// gradients.
@@ -94,29 +94,6 @@ pub(crate) mod layout {
     }
 }
 
-/// A tuple of [`Var`]s from one graph, the inputs of [`Graph::apply`](crate::Graph::apply).
-///
-/// `(Var<'g, T, R, C>,)`, `(Var<..>, Var<..>)` and three-`Var` tuples; each maps to the
-/// [`Inputs`] tuple of the same shapes.
-pub trait VarTuple<'g, T: Real>: Copy + vars::Nodes<'g, T> {
-    /// The matching tuple of matrices.
-    type Values: Inputs<T> + layout::Layout<T>;
-}
-
-pub(crate) mod vars {
-    use crate::{Graph, Real};
-
-    /// The graph nodes behind a tuple of vars (sealed).
-    pub trait Nodes<'g, T: Real> {
-        /// The node ids, in order, and how many there are (at most 3).
-        fn ids(&self) -> ([usize; 3], usize);
-        /// Panics, naming the first input of another graph, unless every input belongs to
-        /// `graph`.
-        #[track_caller]
-        fn assert_graph(&self, graph: &Graph<T>, op: &str);
-    }
-}
-
 /// One input's gradient slot, if it wants one.
 #[inline(always)]
 fn slot<'a, T: Real, const R: usize, const C: usize>(
@@ -167,21 +144,6 @@ fn add_some<T: Real, const R: usize, const C: usize>(
     }
 }
 
-#[track_caller]
-fn assert_same<T: Real, const R: usize, const C: usize>(
-    var: &Var<'_, T, R, C>,
-    graph: &Graph<T>,
-    op: &str,
-) {
-    if !std::ptr::eq(var.graph(), graph) {
-        panic!(
-            "shapegrad: `{op}` was given {}, which belongs to another graph; every input of an op \
-             must come from the graph the op is recorded on",
-            var.label()
-        );
-    }
-}
-
 // ---- one input ----
 
 impl<T: Real, const R: usize, const C: usize> crate::sealed::Sealed for (SMatrix<T, R, C>,) {}
@@ -227,20 +189,6 @@ impl<T: Real, const R: usize, const C: usize> layout::Layout<T> for (SMatrix<T, 
         pass: u32,
     ) {
         add_at(offsets[0], grads, (&mut stamps[ids[0]], pass), &gradients.0);
-    }
-}
-
-impl<'g, T: Real, const R: usize, const C: usize> VarTuple<'g, T> for (Var<'g, T, R, C>,) {
-    type Values = (SMatrix<T, R, C>,);
-}
-
-impl<'g, T: Real, const R: usize, const C: usize> vars::Nodes<'g, T> for (Var<'g, T, R, C>,) {
-    fn ids(&self) -> ([usize; 3], usize) {
-        ([self.0.id(), 0, 0], 1)
-    }
-    #[track_caller]
-    fn assert_graph(&self, graph: &Graph<T>, op: &str) {
-        assert_same(&self.0, graph, op);
     }
 }
 
@@ -301,25 +249,6 @@ impl<T: Real, const R1: usize, const C1: usize, const R2: usize, const C2: usize
     ) {
         add_at(offsets[0], grads, (&mut stamps[ids[0]], pass), &gradients.0);
         add_at(offsets[1], grads, (&mut stamps[ids[1]], pass), &gradients.1);
-    }
-}
-
-impl<'g, T: Real, const R1: usize, const C1: usize, const R2: usize, const C2: usize>
-    VarTuple<'g, T> for (Var<'g, T, R1, C1>, Var<'g, T, R2, C2>)
-{
-    type Values = (SMatrix<T, R1, C1>, SMatrix<T, R2, C2>);
-}
-
-impl<'g, T: Real, const R1: usize, const C1: usize, const R2: usize, const C2: usize>
-    vars::Nodes<'g, T> for (Var<'g, T, R1, C1>, Var<'g, T, R2, C2>)
-{
-    fn ids(&self) -> ([usize; 3], usize) {
-        ([self.0.id(), self.1.id(), 0], 2)
-    }
-    #[track_caller]
-    fn assert_graph(&self, graph: &Graph<T>, op: &str) {
-        assert_same(&self.0, graph, op);
-        assert_same(&self.1, graph, op);
     }
 }
 
@@ -417,41 +346,5 @@ impl<
         add_at(offsets[0], grads, (&mut stamps[ids[0]], pass), &gradients.0);
         add_at(offsets[1], grads, (&mut stamps[ids[1]], pass), &gradients.1);
         add_at(offsets[2], grads, (&mut stamps[ids[2]], pass), &gradients.2);
-    }
-}
-
-impl<
-    'g,
-    T: Real,
-    const R1: usize,
-    const C1: usize,
-    const R2: usize,
-    const C2: usize,
-    const R3: usize,
-    const C3: usize,
-> VarTuple<'g, T> for (Var<'g, T, R1, C1>, Var<'g, T, R2, C2>, Var<'g, T, R3, C3>)
-{
-    type Values = (SMatrix<T, R1, C1>, SMatrix<T, R2, C2>, SMatrix<T, R3, C3>);
-}
-
-impl<
-    'g,
-    T: Real,
-    const R1: usize,
-    const C1: usize,
-    const R2: usize,
-    const C2: usize,
-    const R3: usize,
-    const C3: usize,
-> vars::Nodes<'g, T> for (Var<'g, T, R1, C1>, Var<'g, T, R2, C2>, Var<'g, T, R3, C3>)
-{
-    fn ids(&self) -> ([usize; 3], usize) {
-        ([self.0.id(), self.1.id(), self.2.id()], 3)
-    }
-    #[track_caller]
-    fn assert_graph(&self, graph: &Graph<T>, op: &str) {
-        assert_same(&self.0, graph, op);
-        assert_same(&self.1, graph, op);
-        assert_same(&self.2, graph, op);
     }
 }

@@ -84,16 +84,18 @@ mod tape;
 mod testing;
 mod value;
 mod var;
+mod var_tuple;
 
 pub use grad_slot::GradSlot;
 pub use gradients::Gradients;
 pub use graph::Graph;
 pub use handle::Handle;
-pub use inputs::{Inputs, VarTuple};
+pub use inputs::Inputs;
 pub use labels::{LabelError, Labels};
 pub use op::Op;
 pub use value::{Real, Value};
 pub use var::Var;
+pub use var_tuple::VarTuple;
 
 /// Seals the traits whose implementations shapegrad provides for every shape.
 mod sealed {

@@ -39,8 +39,9 @@ struct Cache {
     /// Scratch matrices, each a `Box<SMatrix<..>>`, grouped by type.
     scratch: Vec<(TypeId, Vec<Box<dyn Any>>)>,
     scratch_count: usize,
-    /// Spare `(Tape<T>, GradStore<T>)`s, grouped by `T`.
-    spare: Vec<(TypeId, Vec<Box<dyn Any>>)>,
+    /// Spare parts, grouped by `T`: each a `Vec<(Tape<T>, GradStore<T>)>`, so that taking
+    /// and giving back moves no box.
+    spare: Vec<(TypeId, Box<dyn Any>)>,
 }
 
 thread_local! {
@@ -92,14 +93,28 @@ pub(crate) fn with_scratch<T: Real, const R: usize, const C: usize>(
     });
 }
 
+type Parts<T> = (Tape<T>, GradStore<T>);
+
+/// The spare parts of scalar type `T`.
+fn spare<T: Real>(cache: &mut Cache) -> &mut Vec<Parts<T>> {
+    let id = TypeId::of::<T>();
+    let at = match cache.spare.iter().position(|(t, _)| *t == id) {
+        Some(at) => at,
+        None => {
+            cache.spare.push((id, Box::new(Vec::<Parts<T>>::new())));
+            cache.spare.len() - 1
+        }
+    };
+    cache.spare[at]
+        .1
+        .downcast_mut()
+        .expect("shapegrad internal error: spare parts of another type")
+}
+
 /// An empty tape and gradient store, with the capacity of a dropped graph's if one is cached.
 pub(crate) fn take_parts<T: Real>() -> (Tape<T>, GradStore<T>) {
     CACHE
-        .try_with(|cache| {
-            let mut cache = cache.try_borrow_mut().ok()?;
-            let parts = group(&mut cache.spare, TypeId::of::<T>()).pop()?;
-            parts.downcast::<(Tape<T>, GradStore<T>)>().ok().map(|p| *p)
-        })
+        .try_with(|cache| spare::<T>(&mut *cache.try_borrow_mut().ok()?).pop())
         .ok()
         .flatten()
         .unwrap_or_default()
@@ -116,9 +131,9 @@ pub(crate) fn give_parts<T: Real>(tape: &mut Tape<T>, grads: &mut GradStore<T>) 
     parts.1.clear();
     let _ = CACHE.try_with(|cache| {
         if let Ok(mut cache) = cache.try_borrow_mut() {
-            let spare = group(&mut cache.spare, TypeId::of::<T>());
+            let spare = spare::<T>(&mut cache);
             if spare.len() < MAX_SPARE {
-                spare.push(Box::new(parts));
+                spare.push(parts);
             }
         }
     });

@@ -107,6 +107,7 @@ impl<'g, T: Real, const I: usize, const O: usize> Dense<'g, T, I, O> {
     /// let x = g.constant(Matrix3x2::new(1.0, 0.0, 0.0, 1.0, 1.0, 1.0));
     /// assert_eq!(layer.forward(x).value(), Vector3::new(2.5, -0.5, 1.5));
     /// ```
+    #[track_caller]
     pub fn forward<const N: usize>(&self, x: Var<'g, T, N, I>) -> Var<'g, T, N, O> {
         (x * self.weight).add_row(self.bias)
     }

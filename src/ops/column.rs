@@ -94,6 +94,10 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
     /// If `j ≥ C`, with a message naming the index and the shape.
     #[track_caller]
     pub fn column(self, j: usize) -> Var<'g, T, R, 1> {
+        assert!(
+            j < C,
+            "column: index {j} is out of range for a {R}×{C} matrix (columns 0..{C})"
+        );
         self.graph().apply(Column(j), (self,))
     }
 }

@@ -94,6 +94,10 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
     /// If `i ≥ R`, with a message naming the index and the shape.
     #[track_caller]
     pub fn row(self, i: usize) -> Var<'g, T, 1, C> {
+        assert!(
+            i < R,
+            "row: index {i} is out of range for a {R}×{C} matrix (rows 0..{R})"
+        );
         self.graph().apply(Row(i), (self,))
     }
 }

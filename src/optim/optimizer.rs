@@ -13,10 +13,11 @@ use crate::{Gradients, Real, Var};
 /// [`Optimizer::step`] visits a model's [`Parameters`], reads each one's gradient (of its own
 /// R×C) from a [`Gradients`] and updates the parameter in place with the rule; the rule's state
 /// for an R×C parameter is a `U::State<R, C>` (e.g. [`AdamState<T, R, C>`](super::AdamState)).
-/// States are created on a parameter's first step and found again by the parameter's node id,
-/// so one optimizer serves one graph (call [`Optimizer::reset`] to start over). The settings
-/// are the public field [`rule`](Optimizer::rule): change `optimizer.rule.lr` between steps
-/// for a learning-rate schedule.
+/// States are created on a parameter's first step and found again by the parameter's graph
+/// and node, so one optimizer may serve several graphs without mixing their states (call
+/// [`Optimizer::reset`] to start over). The settings are the public field
+/// [`rule`](Optimizer::rule): change `optimizer.rule.lr` between steps for a learning-rate
+/// schedule.
 ///
 /// ```
 /// use nalgebra::Matrix1x2;
@@ -37,8 +38,9 @@ use crate::{Gradients, Real, Var};
 pub struct Optimizer<T: Real, U: UpdateRule<T>> {
     /// The update rule and its settings.
     pub rule: U,
-    /// Indexed by node id; `None` for nodes that are not parameters of this optimizer.
-    slots: Vec<Option<Slot>>,
+    /// Per graph (by [`Graph::id`](crate::Graph::id)): the states indexed by node id, `None`
+    /// for nodes that are not parameters of this optimizer.
+    graphs: Vec<(u64, Vec<Option<Slot>>)>,
     /// How many times [`Optimizer::step`] has run.
     steps: u64,
     _scalar: PhantomData<fn() -> T>,
@@ -54,7 +56,14 @@ impl<T: Real, U: UpdateRule<T> + std::fmt::Debug> std::fmt::Debug for Optimizer<
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Optimizer")
             .field("rule", &self.rule)
-            .field("parameters", &self.slots.iter().flatten().count())
+            .field(
+                "parameters",
+                &self
+                    .graphs
+                    .iter()
+                    .flat_map(|(_, s)| s.iter().flatten())
+                    .count(),
+            )
             .field("steps", &self.steps)
             .finish()
     }
@@ -71,7 +80,7 @@ impl<T: Real, U: UpdateRule<T>> Optimizer<T, U> {
     pub fn new(rule: U) -> Self {
         Optimizer {
             rule,
-            slots: Vec::new(),
+            graphs: Vec::new(),
             steps: 0,
             _scalar: PhantomData,
         }
@@ -98,9 +107,7 @@ impl<T: Real, U: UpdateRule<T>> Optimizer<T, U> {
     ///
     /// # Panics
     /// If a parameter is a constant or an op's output rather than a [`Graph::var`](crate::Graph::var),
-    /// if `params` lists a parameter twice (it would be stepped twice), or if a parameter's
-    /// node id holds the state of a parameter of another shape (the optimizer was used with
-    /// another graph).
+    /// or if `params` lists a parameter twice (it would be stepped twice).
     pub fn step<'g, P>(&mut self, params: &P, grads: &Gradients<'g, T>)
     where
         P: Parameters<'g, T> + ?Sized,
@@ -129,14 +136,13 @@ impl<T: Real, U: UpdateRule<T>> Optimizer<T, U> {
     /// ```
     ///
     /// # Panics
-    /// If `param` is not a leaf, or its node id holds the state of a parameter of another
-    /// shape.
+    /// If `param` is not a leaf.
     pub fn step_param<const R: usize, const C: usize>(
         &mut self,
         param: Var<'_, T, R, C>,
         grad: &SMatrix<T, R, C>,
     ) {
-        let (rule, state, _) = self.parts::<R, C>(param.id());
+        let (rule, state, _) = self.parts::<R, C>(param.graph().id(), param.id());
         param.update_value(|value| rule.update(state, value, grad));
     }
 
@@ -155,13 +161,13 @@ impl<T: Real, U: UpdateRule<T>> Optimizer<T, U> {
     /// assert_eq!(state.velocity[0], -1e-2);
     /// ```
     ///
-    /// # Panics
-    /// As [`Optimizer::step_param`], if the node's state has another shape.
     pub fn state<const R: usize, const C: usize>(
         &self,
         param: Var<'_, T, R, C>,
     ) -> Option<&U::State<R, C>> {
-        let slot = self.slots.get(param.id())?.as_ref()?;
+        let graph = param.graph().id();
+        let (_, slots) = self.graphs.iter().find(|(g, _)| *g == graph)?;
+        let slot = slots.get(param.id())?.as_ref()?;
         Some(Self::typed::<R, C>(&*slot.state, param.id()))
     }
 
@@ -188,20 +194,30 @@ impl<T: Real, U: UpdateRule<T>> Optimizer<T, U> {
     /// assert!(optimizer.state(w).is_none());
     /// ```
     pub fn reset(&mut self) {
-        self.slots.clear();
+        self.graphs.clear();
         self.steps = 0;
     }
 
-    /// The rule, and node `id`'s state (created if it has none) and last step, mutably.
+    /// The rule, and the state of node `id` of graph `graph` (created if it has none) and its
+    /// last step, mutably.
     fn parts<const R: usize, const C: usize>(
         &mut self,
+        graph: u64,
         id: usize,
     ) -> (&U, &mut U::State<R, C>, &mut u64) {
-        if self.slots.len() <= id {
-            self.slots.resize_with(id + 1, || None);
+        let at = match self.graphs.iter().position(|(g, _)| *g == graph) {
+            Some(at) => at,
+            None => {
+                self.graphs.push((graph, Vec::new()));
+                self.graphs.len() - 1
+            }
+        };
+        let slots = &mut self.graphs[at].1;
+        if slots.len() <= id {
+            slots.resize_with(id + 1, || None);
         }
         let rule = &self.rule;
-        let slot = self.slots[id].get_or_insert_with(|| Slot {
+        let slot = slots[id].get_or_insert_with(|| Slot {
             state: Box::new(rule.new_state::<R, C>()),
             last_step: 0,
         });
@@ -221,9 +237,8 @@ impl<T: Real, U: UpdateRule<T>> Optimizer<T, U> {
 
 fn wrong_shape<const R: usize, const C: usize>(id: usize) -> String {
     format!(
-        "shapegrad: the optimizer's state for node {id} is not that of a {R}×{C} parameter: \
-         an Optimizer keeps states by node id and serves one graph; use a new one (or call \
-         Optimizer::reset) for another graph"
+        "shapegrad internal error: the optimizer's state for node {id} is not that of a \
+         {R}×{C} parameter"
     )
 }
 
@@ -237,7 +252,7 @@ impl<'g, T: Real, U: UpdateRule<T>> ParameterVisitor<'g, T> for Stepper<'_, 'g, 
     fn param<const R: usize, const C: usize>(&mut self, param: Var<'g, T, R, C>) {
         let grad = self.grads.wrt(param);
         let step = self.optimizer.steps;
-        let (rule, state, last_step) = self.optimizer.parts::<R, C>(param.id());
+        let (rule, state, last_step) = self.optimizer.parts::<R, C>(param.graph().id(), param.id());
         assert!(
             *last_step != step,
             "shapegrad: Optimizer::step was given parameter {} (node {}) twice; list each \
