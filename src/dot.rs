@@ -163,7 +163,7 @@ impl<T: Real> Graph<T> {
             };
             let heading = match (&node.name, &node.kind) {
                 (Some(name), _) => &**name,
-                (None, Kind::Op(op)) => op.name(),
+                (None, Kind::Op(_)) => tape.op_name(id).unwrap_or_default(),
                 (None, _) => kind,
             };
             let (rows, cols) = (node.rows, node.cols);

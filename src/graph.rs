@@ -324,7 +324,7 @@ impl<T: Real> Graph<T> {
 
     fn push_leaf<const R: usize, const C: usize>(
         &self,
-        kind: Kind<T>,
+        kind: Kind,
         name: Option<Box<str>>,
         value: &SMatrix<T, R, C>,
     ) -> Var<'_, T, R, C> {
@@ -404,7 +404,7 @@ impl<T: Real> Graph<T> {
             (_, Some(name)) => return format!("`{name}` (node {id}, {}×{})", node.rows, node.cols),
             (Kind::Var, None) => "var",
             (Kind::Constant, None) => "constant",
-            (Kind::Op(op), None) => op.name(),
+            (Kind::Op(_), None) => tape.op_name(id).unwrap_or_default(),
         };
         format!("node {id} ({what}, {}×{})", node.rows, node.cols)
     }

@@ -10,8 +10,18 @@ use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use shapegrad::Real;
 
-/// The benchmarks that ran in this process: (workload, type, contender, node count).
-static RAN: Mutex<Vec<(&'static str, &'static str, &'static str, usize)>> = Mutex::new(Vec::new());
+/// A benchmark that ran in this process.
+#[derive(Clone, Copy, PartialEq)]
+struct Ran {
+    workload: &'static str,
+    ty: &'static str,
+    contender: &'static str,
+    /// The contender the ratio is taken against.
+    baseline: &'static str,
+    nodes: usize,
+}
+
+static RAN: Mutex<Vec<Ran>> = Mutex::new(Vec::new());
 
 fn output_directory() -> PathBuf {
     match std::env::var_os("CARGO_TARGET_DIR") {
@@ -35,28 +45,48 @@ pub struct Group<'c> {
     inner: BenchmarkGroup<'c, WallTime>,
     workload: &'static str,
     ty: &'static str,
+    baseline: &'static str,
     nodes: usize,
 }
 
-/// Opens the group of `workload` in `ty`; `nodes` is the graph's node count.
+/// Opens the group of `workload` in `ty`, whose ratios are taken against the hand-written
+/// contender `hand`; `nodes` is the graph's node count.
 pub fn group<'c>(
     c: &'c mut Criterion,
     workload: &'static str,
     ty: &'static str,
     nodes: usize,
 ) -> Group<'c> {
+    group_against(c, workload, ty, nodes, "hand")
+}
+
+/// [`group`] with the ratios taken against the contender `baseline`.
+pub fn group_against<'c>(
+    c: &'c mut Criterion,
+    workload: &'static str,
+    ty: &'static str,
+    nodes: usize,
+    baseline: &'static str,
+) -> Group<'c> {
     Group {
         inner: c.benchmark_group(format!("{workload}_{ty}")),
         workload,
         ty,
+        baseline,
         nodes,
     }
 }
 
 impl Group<'_> {
-    /// Times `step` as the contender `name` (`hand`, `fresh` or `replay`).
+    /// Times `step` as the contender `name` (`hand`, `fresh`, `replay`, …).
     pub fn run<O>(&mut self, name: &'static str, mut step: impl FnMut() -> O) {
-        let key = (self.workload, self.ty, name, self.nodes);
+        let key = Ran {
+            workload: self.workload,
+            ty: self.ty,
+            contender: name,
+            baseline: self.baseline,
+            nodes: self.nodes,
+        };
         self.inner.bench_function(name, |b| {
             RAN.lock().unwrap().push(key);
             b.iter(&mut step)
@@ -119,22 +149,39 @@ pub fn print_ratios() {
     println!();
     let mut ran = RAN.lock().unwrap().clone();
     ran.dedup();
-    let has = |w: &str, t: &str, c: &str| ran.iter().any(|r| (r.0, r.1, r.2) == (w, t, c));
-    for &(workload, ty, contender, nodes) in &ran {
-        if contender == "hand" || !has(workload, ty, "hand") {
+    let has = |r: &Ran, c: &str| {
+        ran.iter()
+            .any(|o| (o.workload, o.ty, o.contender) == (r.workload, r.ty, c))
+    };
+    for r in &ran {
+        if r.contender == r.baseline || !has(r, r.baseline) {
             continue;
         }
-        let group = format!("{workload}_{ty}");
-        let (Some(hand), Some(time)) = (median_ns(&group, "hand"), median_ns(&group, contender))
-        else {
+        let group = format!("{}_{}", r.workload, r.ty);
+        let (Some(base), Some(time)) = (
+            median_ns(&group, r.baseline),
+            median_ns(&group, r.contender),
+        ) else {
             continue;
         };
-        println!("ratio {workload} {contender}/hand {:.2} {ty}", time / hand);
-        if workload == "W4" {
+        println!(
+            "ratio {} {}/{} {:.2} {}",
+            r.workload,
+            r.contender,
+            r.baseline,
+            time / base,
+            r.ty
+        );
+        if r.workload == "W4" {
             println!(
-                "  {workload} {contender}: {:.1} ns per node above hand-written \
-                 ({nodes} nodes; hand {hand:.1} ns, {contender} {time:.1} ns) {ty}",
-                (time - hand) / nodes as f64
+                "  {} {}: {:.1} ns per node above hand-written ({} nodes; hand {base:.1} ns, \
+                 {} {time:.1} ns) {}",
+                r.workload,
+                r.contender,
+                (time - base) / r.nodes as f64,
+                r.nodes,
+                r.contender,
+                r.ty
             );
         }
     }

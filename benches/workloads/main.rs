@@ -9,12 +9,22 @@
 //! W2: the spiral net, N = 300, 2 → 100 ReLU → 3, softmax cross-entropy + L2 1e-3.
 //! W3: 8 dense 64×64 layers with tanh, batch 64, sum-of-squares loss.
 //! W4: the circuit (x + y)·z on 1×1 matrices.
+//! W5: the 2×3 Jacobian of a planar 3-link arm, replayed, vs the analytic Jacobian.
+//! W6: model-predictive control by shooting (20 steps, 4 states, 2 commands), the gradient of
+//!     the cost with respect to every command, vs the hand-written adjoint recursion.
+//! W7: W2 with three evaluation heads (1, 16, 300 rows) on its layers: a replayed training step
+//!     vs the same step on the graph without the heads (`ratio W7 three_heads/one_head`).
+//!
+//! `cargo bench --bench workloads -- W5` runs one workload (criterion's filter).
 
 mod common;
 mod w1;
 mod w2;
 mod w3;
 mod w4;
+mod w5;
+mod w6;
+mod w7;
 
 use criterion::Criterion;
 
@@ -28,6 +38,12 @@ fn main() {
     w3::bench::<f32>(&mut c, "f32");
     w4::bench::<f64>(&mut c, "f64");
     w4::bench::<f32>(&mut c, "f32");
+    w5::bench::<f64>(&mut c, "f64");
+    w5::bench::<f32>(&mut c, "f32");
+    w6::bench::<f64>(&mut c, "f64");
+    w6::bench::<f32>(&mut c, "f32");
+    w7::bench::<f64>(&mut c, "f64");
+    w7::bench::<f32>(&mut c, "f32");
     Criterion::final_summary(&c);
     common::print_ratios();
 }

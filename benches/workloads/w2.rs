@@ -10,29 +10,29 @@ use shapegrad::{Graph, Labels, Real, Var};
 
 use crate::common::{assert_close, group, random, rng, t};
 
-const N: usize = 300;
-const H: usize = 100;
-const K: usize = 3;
+pub const N: usize = 300;
+pub const H: usize = 100;
+pub const K: usize = 3;
 const LAMBDA: f64 = 1e-3;
 
-struct Params<T: Real> {
-    w1: SMatrix<T, 2, H>,
-    b1: SMatrix<T, 1, H>,
-    w2: SMatrix<T, H, K>,
-    b2: SMatrix<T, 1, K>,
+pub struct Params<T: Real> {
+    pub w1: SMatrix<T, 2, H>,
+    pub b1: SMatrix<T, 1, H>,
+    pub w2: SMatrix<T, H, K>,
+    pub b2: SMatrix<T, 1, K>,
 }
 
 /// The loss and the gradients of W1, b1, W2, b2.
-type Out<T> = (T, Params<T>);
+pub type Out<T> = (T, Params<T>);
 
-struct Data<T: Real> {
-    x: Box<SMatrix<T, N, 2>>,
-    labels: Labels<N, K>,
-    params: Params<T>,
+pub struct Data<T: Real> {
+    pub x: Box<SMatrix<T, N, 2>>,
+    pub labels: Labels<N, K>,
+    pub params: Params<T>,
 }
 
 /// The notes' spiral: class k's 100 points at radius r ∈ [0, 1], angle 4k + 4r + noise.
-fn spiral<T: Real>() -> Data<T> {
+pub fn spiral<T: Real>() -> Data<T> {
     let mut rng = rng(2);
     let mut x = Box::new(SMatrix::<T, N, 2>::zeros());
     let per_class = N / K;
@@ -57,6 +57,9 @@ fn spiral<T: Real>() -> Data<T> {
 struct Hand<T: Real> {
     hidden: Box<SMatrix<T, N, H>>,
     d_hidden: Box<SMatrix<T, N, H>>,
+    /// The scores, then (in place) their gradient.
+    scores: Box<SMatrix<T, N, K>>,
+    w2_t: SMatrix<T, K, H>,
 }
 
 impl<T: Real> Hand<T> {
@@ -64,10 +67,16 @@ impl<T: Real> Hand<T> {
         Hand {
             hidden: Box::new(SMatrix::zeros()),
             d_hidden: Box::new(SMatrix::zeros()),
+            scores: Box::new(SMatrix::zeros()),
+            w2_t: SMatrix::zeros(),
         }
     }
 
-    /// The course notes' numpy code, in nalgebra: forward, loss, backprop.
+    /// The course notes' numpy code, in careful nalgebra: every product into a preallocated
+    /// buffer (`mul_to`, and `gemm_tr` for Aᵀ·B without materialising Aᵀ; nalgebra has no
+    /// A·Bᵀ kernel, so W2ᵀ is transposed into a preallocated 3×100 buffer), bias and ReLU in
+    /// one pass over each column, and one fused pass per sample for the softmax, the loss and
+    /// the scores' gradient.
     #[inline(never)]
     fn step(&mut self, data: &Data<T>) -> Out<T> {
         let p = &data.params;
@@ -77,33 +86,45 @@ impl<T: Real> Hand<T> {
         for (mut column, &b) in hidden.column_iter_mut().zip(p.b1.iter()) {
             column.apply(|h| *h = (*h + b).max(T::zero()));
         }
-        let mut scores = *hidden * p.w2;
+        let scores = &mut *self.scores;
+        hidden.mul_to(&p.w2, scores);
+        let inv_n: T = t(1.0 / N as f64);
         let mut data_loss = T::zero();
         for (n, &label) in data.labels.as_array().iter().enumerate() {
-            let mut row = scores.row_mut(n);
-            row += p.b2;
-            let max = row.max();
-            row.apply(|s| *s = (*s - max).exp());
-            let total = row.sum();
-            data_loss -= (row[label] / total).ln();
-            row /= total; // the probabilities
-            row[label] -= T::one();
+            let mut s = [T::zero(); K];
+            for (k, s) in s.iter_mut().enumerate() {
+                *s = scores[(n, k)] + p.b2[k];
+            }
+            let max = s.iter().copied().fold(s[0], T::max);
+            let mut total = T::zero();
+            for s in &mut s {
+                *s = (*s - max).exp();
+                total += *s;
+            }
+            data_loss -= (s[label] / total).ln();
+            let scale = inv_n / total;
+            for (k, &s) in s.iter().enumerate() {
+                let y = if k == label { inv_n } else { T::zero() };
+                scores[(n, k)] = s * scale - y; // dScores = (P − Y)/N
+            }
         }
-        let inv_n: T = t(1.0 / N as f64);
-        let d_scores = scores * inv_n;
+        let d_scores = &*scores;
         let loss =
             data_loss * inv_n + t::<T>(0.5) * lambda * (p.w1.norm_squared() + p.w2.norm_squared());
 
-        let d_w2 = hidden.tr_mul(&d_scores) + p.w2 * lambda;
+        let mut d_w2 = p.w2 * lambda;
+        d_w2.gemm_tr(T::one(), hidden, d_scores, T::one());
         let d_b2 = d_scores.row_sum();
         let d_hidden = &mut *self.d_hidden;
-        d_scores.mul_to(&p.w2.transpose(), d_hidden);
+        p.w2.transpose_to(&mut self.w2_t);
+        d_scores.mul_to(&self.w2_t, d_hidden);
         d_hidden.zip_apply(hidden, |d, h| {
             if h <= T::zero() {
                 *d = T::zero();
             }
         });
-        let d_w1 = data.x.tr_mul(d_hidden) + p.w1 * lambda;
+        let mut d_w1 = p.w1 * lambda;
+        d_w1.gemm_tr(T::one(), &*data.x, d_hidden, T::one());
         let d_b1 = d_hidden.row_sum();
         (
             loss,
@@ -117,15 +138,24 @@ impl<T: Real> Hand<T> {
     }
 }
 
-struct Net<'g, T: Real> {
-    w1: Var<'g, T, 2, H>,
-    b1: Var<'g, T, 1, H>,
-    w2: Var<'g, T, H, K>,
-    b2: Var<'g, T, 1, K>,
-    loss: Var<'g, T, 1, 1>,
+pub struct Net<'g, T: Real> {
+    pub w1: Var<'g, T, 2, H>,
+    pub b1: Var<'g, T, 1, H>,
+    pub w2: Var<'g, T, H, K>,
+    pub b2: Var<'g, T, 1, K>,
+    pub loss: Var<'g, T, 1, 1>,
 }
 
-fn build<'g, T: Real>(graph: &'g Graph<T>, data: &Data<T>) -> Net<'g, T> {
+/// The classifier's scores for a batch of M points.
+pub fn scores<'g, T: Real, const M: usize>(
+    net: &Net<'g, T>,
+    x: Var<'g, T, M, 2>,
+) -> Var<'g, T, M, K> {
+    let hidden = (x * net.w1).add_row(net.b1).relu();
+    (hidden * net.w2).add_row(net.b2)
+}
+
+pub fn build<'g, T: Real>(graph: &'g Graph<T>, data: &Data<T>) -> Net<'g, T> {
     let p = &data.params;
     let x = graph.constant(*data.x);
     let (w1, b1) = (graph.var(p.w1), graph.var(p.b1));

@@ -46,6 +46,7 @@ impl<T: Real, const R: usize, const C: usize> Op<T, (SMatrix<T, R, C>, SMatrix<T
         (*d_out, *d_out)
     }
 
+    #[inline]
     fn forward_into(
         &self,
         (a, b): (&SMatrix<T, R, C>, &SMatrix<T, R, C>),
@@ -54,6 +55,7 @@ impl<T: Real, const R: usize, const C: usize> Op<T, (SMatrix<T, R, C>, SMatrix<T
         a.add_to(b, out);
     }
 
+    #[inline]
     fn backward_into(
         &self,
         _inputs: (&SMatrix<T, R, C>, &SMatrix<T, R, C>),

@@ -53,6 +53,7 @@ impl<T: Real, const R: usize, const C: usize> Op<T, (SMatrix<T, R, C>, SMatrix<T
         (*d_out, d_out.row_sum())
     }
 
+    #[inline]
     fn forward_into(
         &self,
         (a, b): (&SMatrix<T, R, C>, &SMatrix<T, 1, C>),
@@ -67,6 +68,7 @@ impl<T: Real, const R: usize, const C: usize> Op<T, (SMatrix<T, R, C>, SMatrix<T
     }
 
     /// `dB` sums each column of `dOut` with several accumulators.
+    #[inline]
     fn backward_into(
         &self,
         _inputs: (&SMatrix<T, R, C>, &SMatrix<T, 1, C>),

@@ -62,6 +62,7 @@ impl<T: Real, const R: usize, const C: usize> Op<T, (SMatrix<T, R, C>,)> for Col
 
     /// Adds `d_out` into column `j` of the input's gradient, without an R×C temporary
     /// (on the pass's first contribution, the rest of dA is zeroed in place).
+    #[inline]
     fn backward_into(
         &self,
         _inputs: (&SMatrix<T, R, C>,),

@@ -50,6 +50,7 @@ impl<T: Real, const R: usize, const C: usize> Op<T, (SMatrix<T, R, C>, SMatrix<T
         (d_out.component_mul(b), d_out.component_mul(a))
     }
 
+    #[inline]
     fn forward_into(
         &self,
         (a, b): (&SMatrix<T, R, C>, &SMatrix<T, R, C>),
@@ -58,6 +59,7 @@ impl<T: Real, const R: usize, const C: usize> Op<T, (SMatrix<T, R, C>, SMatrix<T
         out.zip_zip_apply(a, b, |y, a, b| *y = a * b);
     }
 
+    #[inline]
     fn backward_into(
         &self,
         (a, b): (&SMatrix<T, R, C>, &SMatrix<T, R, C>),

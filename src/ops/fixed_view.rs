@@ -65,6 +65,7 @@ impl<
 
     /// Adds `d_out` into the block of the input's gradient, without an R×C temporary
     /// (on the pass's first contribution, the rest of dA is zeroed in place).
+    #[inline]
     fn backward_into(
         &self,
         _inputs: (&SMatrix<T, R, C>,),

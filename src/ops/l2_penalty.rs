@@ -48,6 +48,7 @@ impl<T: Real, const R: usize, const C: usize> Op<T, (SMatrix<T, R, C>,)> for L2P
         (w * (d_out[0] * self.0),)
     }
 
+    #[inline]
     fn backward_into(
         &self,
         (w,): (&SMatrix<T, R, C>,),

@@ -57,6 +57,7 @@ impl<T: Real, const R: usize, const K: usize, const C: usize>
         (d_a, d_b)
     }
 
+    #[inline]
     fn forward_into(
         &self,
         (a, b): (&SMatrix<T, R, K>, &SMatrix<T, K, C>),
@@ -65,6 +66,7 @@ impl<T: Real, const R: usize, const K: usize, const C: usize>
         mul_nn(out, a, b, false);
     }
 
+    #[inline]
     fn backward_into(
         &self,
         (a, b): (&SMatrix<T, R, K>, &SMatrix<T, K, C>),

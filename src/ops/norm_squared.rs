@@ -45,6 +45,7 @@ impl<T: Real, const R: usize, const C: usize> Op<T, (SMatrix<T, R, C>,)> for Nor
         (a * (d_out[0] + d_out[0]),)
     }
 
+    #[inline]
     fn backward_into(
         &self,
         (a,): (&SMatrix<T, R, C>,),

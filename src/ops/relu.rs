@@ -45,11 +45,13 @@ impl<T: Real, const R: usize, const C: usize> Op<T, (SMatrix<T, R, C>,)> for Rel
         (d_out.zip_map(a, |d, x| if x > T::zero() { d } else { T::zero() }),)
     }
 
+    #[inline]
     fn forward_into(&self, (a,): (&SMatrix<T, R, C>,), out: &mut SMatrix<T, R, C>) {
         out.zip_apply(a, |y, x| *y = x.max(T::zero()));
     }
 
     /// Branch-free: a select of `dOut` or 0 per entry, written in place.
+    #[inline]
     fn backward_into(
         &self,
         (a,): (&SMatrix<T, R, C>,),

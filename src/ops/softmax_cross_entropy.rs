@@ -71,10 +71,12 @@ impl<T: Real, const R: usize, const C: usize> Op<T, (SMatrix<T, R, C>,)>
     }
 
     /// The same, walking the column-major storage column by column, without temporaries.
+    #[inline]
     fn forward_into(&self, (a,): (&SMatrix<T, R, C>,), out: &mut Matrix1<T>) {
         out[0] = cross_entropy_sum(a, self.0.as_array()) / rows::<T, R>();
     }
 
+    #[inline]
     fn backward_into(
         &self,
         (a,): (&SMatrix<T, R, C>,),

@@ -44,6 +44,7 @@ impl<T: Real, const R: usize, const C: usize> Op<T, (SMatrix<T, R, C>,)> for Sum
         (SMatrix::repeat(d_out[0]),)
     }
 
+    #[inline]
     fn backward_into(
         &self,
         _inputs: (&SMatrix<T, R, C>,),

@@ -46,10 +46,12 @@ impl<T: Real, const R: usize, const C: usize> Op<T, (SMatrix<T, R, C>,)> for Tan
         (d_out.zip_map(out, |d, y| d * (T::one() - y * y)),)
     }
 
+    #[inline]
     fn forward_into(&self, (a,): (&SMatrix<T, R, C>,), out: &mut SMatrix<T, R, C>) {
         out.zip_apply(a, |y, x| *y = x.tanh());
     }
 
+    #[inline]
     fn backward_into(
         &self,
         _inputs: (&SMatrix<T, R, C>,),

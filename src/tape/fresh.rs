@@ -11,14 +11,14 @@ impl<T: Real> Tape<T> {
     /// since `root` was last brought up to date.
     #[inline]
     pub(crate) fn refresh(&mut self, root: usize) {
-        if self.nodes[root].checked != self.clock {
+        if self.checked[root] != self.clock {
             self.refresh_walk(root);
         }
     }
 
     fn refresh_walk(&mut self, root: usize) {
         if self.nodes[root].is_leaf() {
-            self.nodes[root].checked = self.clock;
+            self.checked[root] = self.clock;
             return;
         }
         let forward = self.forward_plan(root);
@@ -29,28 +29,28 @@ impl<T: Real> Tape<T> {
     /// whose inputs have a larger version than it.
     pub(crate) fn run_forward(&mut self, range: Range<usize>) {
         let Tape {
-            nodes,
+            ops,
             values,
+            versions,
+            checked,
             plans,
             clock,
             ..
         } = self;
-        for &n in plans.forward(range) {
-            let node = &nodes[n as usize];
-            if node.checked == *clock {
+        for step in plans.forward(range) {
+            let n = step.node as usize;
+            if checked[n] == *clock {
                 continue;
             }
             let mut newest = 0;
-            for &input in node.inputs() {
-                newest = newest.max(nodes[input as usize].version);
+            for &input in &step.inputs[..step.arity as usize] {
+                newest = newest.max(versions[input as usize]);
             }
-            let moved_on = newest > node.version;
-            if moved_on && let Some(op) = node.op() {
-                op.forward(node, values);
+            if newest > versions[n] {
+                ops[step.op as usize].forward(&step.at, values);
             }
-            let node = &mut nodes[n as usize];
-            node.version = newest;
-            node.checked = *clock;
+            versions[n] = newest;
+            checked[n] = *clock;
         }
     }
 
@@ -58,27 +58,25 @@ impl<T: Real> Tape<T> {
     pub(crate) fn refresh_all(&mut self) {
         let Tape {
             nodes,
+            ops,
             values,
+            versions,
+            checked,
             clock,
             ..
         } = self;
-        for n in 0..nodes.len() {
-            let node = &nodes[n];
-            if node.checked == *clock || node.is_leaf() {
+        for (n, node) in nodes.iter().enumerate() {
+            let Some(op) = node.op() else { continue };
+            if checked[n] == *clock {
                 continue;
             }
-            let mut newest = 0;
-            for &input in node.inputs() {
-                newest = newest.max(nodes[input as usize].version);
+            let newest = node.inputs().iter().map(|&i| versions[i as usize]).max();
+            let newest = newest.unwrap_or(0);
+            if newest > versions[n] {
+                ops[op as usize].forward(&node.at, values);
             }
-            if newest > node.version
-                && let Some(op) = node.op()
-            {
-                op.forward(node, values);
-            }
-            let node = &mut nodes[n];
-            node.version = newest;
-            node.checked = *clock;
+            versions[n] = newest;
+            checked[n] = *clock;
         }
     }
 }

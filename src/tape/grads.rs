@@ -6,7 +6,7 @@
 //! zero. So no buffer is zeroed, and a pass writes nothing outside its backward list.
 
 use super::Tape;
-use super::node::{BackStep, GradBuffers};
+use super::node::{BackStep, GradBuffers, NONE};
 use crate::Real;
 use crate::inputs::NO_GRAD;
 
@@ -121,18 +121,15 @@ impl<T: Real> GradStore<T> {
     fn visit(&mut self, tape: &Tape<T>, steps: &[BackStep]) {
         for step in steps {
             let n = step.node as usize;
-            if !step.is_op || self.stamps[n] != self.pass {
+            if step.op == NONE || self.stamps[n] != self.pass {
                 continue; // a leaf, or nothing reached it: it reads as zero
             }
-            let node = &tape.nodes[n];
-            if let Some(op) = node.op() {
-                let buffers = GradBuffers {
-                    data: &mut self.data,
-                    stamps: &mut self.stamps,
-                    pass: self.pass,
-                };
-                op.backward(node, step, &tape.values, buffers);
-            }
+            let buffers = GradBuffers {
+                data: &mut self.data,
+                stamps: &mut self.stamps,
+                pass: self.pass,
+            };
+            tape.ops[step.op as usize].backward(step, &tape.values, buffers);
         }
     }
 

@@ -43,12 +43,19 @@ mod plan;
 use crate::inputs::layout::Layout;
 use crate::value::flat::Flat;
 use crate::{Op, Real};
-use node::{Kind, NONE, Node, TypedOp};
+use node::{At, ErasedOp, Kind, NONE, Node, TypedOp};
 
 /// The nodes, their values, and the cached walks over them.
 pub(crate) struct Tape<T: Real> {
-    pub(crate) nodes: Vec<Node<T>>,
+    pub(crate) nodes: Vec<Node>,
+    /// The ops of the op nodes, in creation order (see [`node::Kind::Op`]).
+    pub(crate) ops: Vec<Box<dyn ErasedOp<T>>>,
     pub(crate) values: Vec<T>,
+    /// Per node: for a leaf, the clock when it was last written; for an op, the largest
+    /// version of its inputs when its value was last computed.
+    versions: Vec<u64>,
+    /// Per node: the clock when its value was last known to be up to date.
+    checked: Vec<u64>,
     /// The cached plans of the roots (see [`Node::forward_plan`]).
     plans: plan::Plans,
     /// Scratch space of the plan searches, kept to reuse its allocation.
@@ -63,7 +70,10 @@ impl<T: Real> Default for Tape<T> {
     fn default() -> Self {
         Tape {
             nodes: Vec::new(),
+            ops: Vec::new(),
             values: Vec::new(),
+            versions: Vec::new(),
+            checked: Vec::new(),
             plans: plan::Plans::default(),
             stack: Vec::new(),
             epoch: 0,
@@ -79,7 +89,10 @@ impl<T: Real> Tape<T> {
     /// Empties the tape, keeping its allocations.
     pub(crate) fn clear(&mut self) {
         self.nodes.clear();
+        self.ops.clear();
         self.values.clear();
+        self.versions.clear();
+        self.checked.clear();
         self.plans.clear();
         self.stack.clear();
         self.epoch = 0;
@@ -88,13 +101,15 @@ impl<T: Real> Tape<T> {
 
     /// The bytes the tape's buffers hold (their capacity).
     pub(crate) fn bytes(&self) -> usize {
-        self.nodes.capacity() * size_of::<Node<T>>()
+        self.nodes.capacity() * size_of::<Node>()
+            + self.ops.capacity() * size_of::<Box<dyn ErasedOp<T>>>()
             + self.values.capacity() * size_of::<T>()
+            + (self.versions.capacity() + self.checked.capacity()) * size_of::<u64>()
             + self.plans.bytes()
             + self.stack.capacity() * size_of::<u32>()
     }
 
-    fn record(&mut self, kind: Kind<T>, name: Option<Box<str>>, shape: (usize, usize)) -> Node<T> {
+    fn record(&mut self, kind: Kind, name: Option<Box<str>>, shape: (usize, usize)) -> Node {
         assert!(
             self.nodes.len() < MAX_NODES,
             "shapegrad: a graph holds fewer than 2³² nodes"
@@ -105,13 +120,13 @@ impl<T: Real> Tape<T> {
             name,
             rows: shape.0,
             cols: shape.1,
-            value: self.values.len(),
+            at: At {
+                inputs: [0; 3],
+                output: self.values.len(),
+            },
             inputs: [0; 3],
-            input_values: [0; 3],
             arity: 0,
             repeats_input: false,
-            version: self.clock,
-            checked: self.clock,
             forward_plan: NONE,
             backward_plan: NONE,
             mark: 0,
@@ -121,14 +136,20 @@ impl<T: Real> Tape<T> {
     /// Records a leaf holding `value` (column-major entries of a `shape` matrix).
     pub(crate) fn push_leaf(
         &mut self,
-        kind: Kind<T>,
+        kind: Kind,
         name: Option<Box<str>>,
         shape: (usize, usize),
         value: &[T],
     ) -> usize {
         let node = self.record(kind, name, shape);
         self.values.extend_from_slice(value);
+        self.push(node, self.clock)
+    }
+
+    fn push(&mut self, node: Node, version: u64) -> usize {
         self.nodes.push(node);
+        self.versions.push(version);
+        self.checked.push(self.clock);
         self.nodes.len() - 1
     }
 
@@ -142,45 +163,49 @@ impl<T: Real> Tape<T> {
     ) -> usize {
         let id = self.nodes.len();
         let shape = (O::Output::ROWS, O::Output::COLS);
-        let mut node = self.record(Kind::Op(Box::new(TypedOp::<I, O>::new(op))), name, shape);
+        let index = self.ops.len() as u32;
+        self.ops.push(Box::new(TypedOp::<I, O>::new(op)));
+        let mut node = self.record(Kind::Op(index), name, shape);
         node.arity = arity as u8;
         let inputs = &inputs[..arity];
-        node.version = 0;
+        let mut version = 0;
         for (slot, &input) in inputs.iter().enumerate() {
             let input_node = &self.nodes[input];
-            debug_assert!(input < id && input_node.checked == self.clock);
+            debug_assert!(input < id && self.checked[input] == self.clock);
             node.inputs[slot] = input as u32;
-            node.input_values[slot] = input_node.value;
+            node.at.inputs[slot] = input_node.at.output;
             node.needs_grad |= input_node.needs_grad;
-            node.version = node.version.max(input_node.version);
+            version = version.max(self.versions[input]);
         }
         node.repeats_input = (1..arity).any(|k| inputs[..k].contains(&inputs[k]));
-        self.values.resize(node.value + node.len(), T::zero());
-        if let Kind::Op(erased) = &node.kind {
-            erased.forward(&node, &mut self.values);
-        }
-        self.nodes.push(node);
-        id
+        self.values.resize(node.at.output + node.len(), T::zero());
+        self.ops[index as usize].forward(&node.at, &mut self.values);
+        self.push(node, version)
+    }
+
+    /// The name of node `id`'s op, if it is an op.
+    pub(crate) fn op_name(&self, id: usize) -> Option<&'static str> {
+        Some(self.ops[self.nodes[id].op()? as usize].name())
     }
 
     /// Node `id`'s value (up to date only after [`Tape::refresh`]).
     #[inline(always)]
     pub(crate) fn value(&self, id: usize) -> &[T] {
         let node = &self.nodes[id];
-        &self.values[node.value..node.value + node.len()]
+        &self.values[node.at.output..node.at.output + node.len()]
     }
 
     /// The entries of leaf `id` onwards, to be changed (this advances the clock), or `None` if
     /// node `id` is not a leaf.
     #[inline]
     pub(crate) fn leaf_mut(&mut self, id: usize) -> Option<&mut [T]> {
-        let node = &mut self.nodes[id];
+        let node = &self.nodes[id];
         if !node.is_leaf() {
             return None;
         }
         self.clock += 1;
-        node.version = self.clock;
-        node.checked = self.clock;
-        Some(&mut self.values[node.value..])
+        self.versions[id] = self.clock;
+        self.checked[id] = self.clock;
+        Some(&mut self.values[node.at.output..])
     }
 }

@@ -11,38 +11,41 @@ use crate::{Op, Real};
 pub(crate) const NONE: u32 = u32::MAX;
 
 /// What a node is.
-pub(crate) enum Kind<T: Real> {
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum Kind {
     /// A differentiable leaf ([`Graph::var`](crate::Graph::var)).
     Var,
     /// A leaf without a gradient ([`Graph::constant`](crate::Graph::constant)).
     Constant,
-    /// The output of an op.
-    Op(Box<dyn ErasedOp<T>>),
+    /// The output of an op: the index of the op in the tape's list of ops.
+    Op(u32),
 }
 
-/// A node's record. Its value is `values[value..value + rows·cols]` of the tape, written when
-/// the node is created and never moved.
-pub(crate) struct Node<T: Real> {
-    pub(crate) kind: Kind<T>,
+/// Where an op's inputs and output live in the tape's buffer of values.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct At {
+    /// The offsets of the inputs' values (the first `arity`).
+    pub(crate) inputs: [usize; 3],
+    /// The offset of the output's value.
+    pub(crate) output: usize,
+}
+
+/// A node's record. Its value is `values[at.output..at.output + rows·cols]` of the tape,
+/// written when the node is created and never moved.
+pub(crate) struct Node {
+    pub(crate) kind: Kind,
     pub(crate) name: Option<Box<str>>,
     pub(crate) rows: usize,
     pub(crate) cols: usize,
-    /// Offset of the value in the tape's buffer of values.
-    pub(crate) value: usize,
+    /// Where the node's value, and for an op its inputs' values, live.
+    pub(crate) at: At,
     /// The input node ids (the first `arity`); all smaller than this node's id.
     pub(crate) inputs: [u32; 3],
-    /// The offsets of the inputs' values (the first `arity`).
-    pub(crate) input_values: [usize; 3],
     pub(crate) arity: u8,
     /// Whether one node feeds two of the inputs (as in `x ∘ x`).
     pub(crate) repeats_input: bool,
     /// A var, or an op with an input that needs a gradient.
     pub(crate) needs_grad: bool,
-    /// For a leaf, the tape's clock when it was last written; for an op, the largest version
-    /// of its inputs when its value was last computed (see `src/tape/fresh.rs`).
-    pub(crate) version: u64,
-    /// The tape's clock when this node's value was last known to be up to date.
-    pub(crate) checked: u64,
     /// This node's cached forward and backward lists (see `src/tape/plan.rs`), or [`NONE`].
     pub(crate) forward_plan: u32,
     pub(crate) backward_plan: u32,
@@ -50,7 +53,7 @@ pub(crate) struct Node<T: Real> {
     pub(crate) mark: u32,
 }
 
-impl<T: Real> Node<T> {
+impl Node {
     /// The number of entries of the value, R·C.
     pub(crate) fn len(&self) -> usize {
         self.rows * self.cols
@@ -62,9 +65,10 @@ impl<T: Real> Node<T> {
         &self.inputs[..self.arity as usize]
     }
 
-    pub(crate) fn op(&self) -> Option<&dyn ErasedOp<T>> {
-        match &self.kind {
-            Kind::Op(op) => Some(&**op),
+    /// The index of the node's op in the tape's list of ops, if it is an op.
+    pub(crate) fn op(&self) -> Option<u32> {
+        match self.kind {
+            Kind::Op(op) => Some(op),
             _ => None,
         }
     }
@@ -74,12 +78,30 @@ impl<T: Real> Node<T> {
     }
 }
 
-/// One node of a backward plan, with the offsets its backward needs precomputed.
+/// One node of a forward list: what the walk needs without reading the node's record.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ForwardStep {
+    pub(crate) node: u32,
+    /// The node's op, an index of the tape's list of ops.
+    pub(crate) op: u32,
+    pub(crate) arity: u8,
+    pub(crate) inputs: [u32; 3],
+    pub(crate) at: At,
+}
+
+/// One node of a backward list, with every offset its backward needs.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct BackStep {
     pub(crate) node: u32,
-    /// Whether the node is an op (leaves have no backward).
-    pub(crate) is_op: bool,
+    /// The node's op, an index of the tape's list of ops, or [`NONE`] for a leaf (leaves
+    /// have no backward).
+    pub(crate) op: u32,
+    /// Whether one node feeds two of its inputs.
+    pub(crate) repeats_input: bool,
+    /// The input node ids (their gradients' stamps).
+    pub(crate) inputs: [u32; 3],
+    /// Where the inputs' and the node's values live.
+    pub(crate) at: At,
     /// The offset of the node's own gradient.
     pub(crate) grad: usize,
     /// The offsets of its inputs' gradients ([`NO_GRAD`](crate::inputs::NO_GRAD): none).
@@ -98,11 +120,11 @@ pub(crate) struct GradBuffers<'a, T> {
 /// finds its typed inputs and output at the offsets the records give.
 pub(crate) trait ErasedOp<T: Real>: Send {
     fn name(&self) -> &'static str;
-    /// Recomputes `node`'s value from its inputs' values.
-    fn forward(&self, node: &Node<T>, values: &mut [T]);
-    /// Adds `node`'s contributions to its inputs' gradients, given its own gradient, at the
+    /// Recomputes the output at `at` from the inputs at `at`.
+    fn forward(&self, at: &At, values: &mut [T]);
+    /// Adds the node's contributions to its inputs' gradients, given its own gradient, at the
     /// offsets `step` gives.
-    fn backward(&self, node: &Node<T>, step: &BackStep, values: &[T], grads: GradBuffers<'_, T>);
+    fn backward(&self, step: &BackStep, values: &[T], grads: GradBuffers<'_, T>);
 }
 
 /// The typed op behind [`ErasedOp`]: just the op (a unit struct for most ops, so boxing it
@@ -136,24 +158,23 @@ impl<T: Real, I: Layout<T>, O: Op<T, I>> ErasedOp<T> for TypedOp<I, O> {
     }
 
     #[inline]
-    fn forward(&self, node: &Node<T>, values: &mut [T]) {
-        let at = first::<T, I>(node.input_values);
-        // Inputs were created earlier, so their values lie before this node's.
-        let (before, own) = values.split_at_mut(node.value);
-        self.op
-            .forward_into(I::refs(&at, before), O::Output::from_flat_mut(own));
+    fn forward(&self, at: &At, values: &mut [T]) {
+        // Inputs were created earlier, so their values lie before the output's.
+        let (before, own) = values.split_at_mut(at.output);
+        let inputs = I::refs(&first::<T, I>(at.inputs), before);
+        self.op.forward_into(inputs, O::Output::from_flat_mut(own));
     }
 
     #[inline]
-    fn backward(&self, node: &Node<T>, step: &BackStep, values: &[T], grads: GradBuffers<'_, T>) {
-        let inputs = I::refs(&first::<T, I>(node.input_values), values);
-        let output = O::Output::from_flat(&values[node.value..]);
-        // Gradients are laid out in node order too: the inputs' lie before this node's.
+    fn backward(&self, step: &BackStep, values: &[T], grads: GradBuffers<'_, T>) {
+        let inputs = I::refs(&first::<T, I>(step.at.inputs), values);
+        let output = O::Output::from_flat(&values[step.at.output..]);
+        // Gradients are laid out in node order too: the inputs' lie before the node's.
         let (before, own) = grads.data.split_at_mut(step.grad);
         let d_out = O::Output::from_flat(own);
-        let ids = first::<T, I>(node.inputs.map(|i| i as usize));
+        let ids = first::<T, I>(step.inputs.map(|i| i as usize));
         let at = first::<T, I>(step.input_grads);
-        if node.repeats_input {
+        if step.repeats_input {
             let gradients = self.op.backward(inputs, output, d_out);
             I::accumulate_each(gradients, &ids, &at, before, grads.stamps, grads.pass);
         } else {

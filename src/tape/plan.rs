@@ -8,7 +8,7 @@
 use std::ops::Range;
 
 use super::Tape;
-use super::node::{BackStep, NONE};
+use super::node::{BackStep, ForwardStep, NONE};
 use crate::Real;
 use crate::inputs::NO_GRAD;
 
@@ -24,7 +24,7 @@ pub(crate) struct Plans {
     forward_ranges: Vec<Range<usize>>,
     backward_ranges: Vec<Range<usize>>,
     /// Op ancestors of each root, increasing ids.
-    forward: Vec<u32>,
+    forward: Vec<ForwardStep>,
     /// Ancestors that need a gradient, decreasing ids, with their gradient offsets.
     backward: Vec<BackStep>,
 }
@@ -44,13 +44,13 @@ impl Plans {
     pub(crate) fn bytes(&self) -> usize {
         (self.forward_ranges.capacity() + self.backward_ranges.capacity())
             * size_of::<Range<usize>>()
-            + self.forward.capacity() * size_of::<u32>()
+            + self.forward.capacity() * size_of::<ForwardStep>()
             + self.backward.capacity() * size_of::<BackStep>()
     }
 
-    /// The nodes of a forward list.
+    /// The steps of a forward list.
     #[inline]
-    pub(crate) fn forward(&self, range: Range<usize>) -> &[u32] {
+    pub(crate) fn forward(&self, range: Range<usize>) -> &[ForwardStep] {
         &self.forward[range]
     }
 }
@@ -138,8 +138,18 @@ impl<T: Real> Tape<T> {
             ..
         } = self;
         let start = plans.forward.len();
-        let ops = stack.iter().filter(|&&n| !nodes[n as usize].is_leaf());
-        plans.forward.extend(ops);
+        for &n in stack.iter() {
+            let node = &nodes[n as usize];
+            if let Some(op) = node.op() {
+                plans.forward.push(ForwardStep {
+                    node: n,
+                    op,
+                    arity: node.arity,
+                    inputs: node.inputs,
+                    at: node.at,
+                });
+            }
+        }
         let range = start..plans.forward.len();
         nodes[root].forward_plan = plans.forward_ranges.len() as u32;
         plans.forward_ranges.push(range.clone());
@@ -173,7 +183,10 @@ impl<T: Real> Tape<T> {
             }
             plans.backward.push(BackStep {
                 node: n,
-                is_op: !node.is_leaf(),
+                op: node.op().unwrap_or(NONE),
+                repeats_input: node.repeats_input,
+                inputs: node.inputs,
+                at: node.at,
                 grad: grads[n as usize],
                 input_grads,
             });
@@ -195,6 +208,10 @@ mod tests {
         steps.iter().map(|s| s.node).collect()
     }
 
+    fn forward_ids(steps: &[super::ForwardStep]) -> Vec<u32> {
+        steps.iter().map(|s| s.node).collect()
+    }
+
     #[test]
     fn a_plan_lists_the_op_ancestors_up_and_those_that_need_gradients_down() {
         let g = Graph::<f64>::new();
@@ -209,15 +226,15 @@ mod tests {
         let mut tape = g.tape.borrow_mut();
         let offsets = grads.offsets();
         let forward = tape.forward_plan(head1.id());
-        assert_eq!(tape.plans.forward(forward), &[2, 3]);
+        assert_eq!(forward_ids(tape.plans.forward(forward)), [2, 3]);
         let backward = tape.backward_plan(head1.id(), offsets);
         assert_eq!(ids(tape.backward_steps(backward)), [3, 0]);
         let forward = tape.forward_plan(head2.id());
-        assert_eq!(tape.plans.forward(forward), &[2, 3, 4, 5]);
+        assert_eq!(forward_ids(tape.plans.forward(forward)), [2, 3, 4, 5]);
         let backward = tape.backward_plan(head2.id(), offsets);
         assert_eq!(ids(tape.backward_steps(backward)), [5, 4, 3, 0]);
         let forward = tape.forward_plan(cc.id());
-        assert_eq!(tape.plans.forward(forward), &[2]);
+        assert_eq!(forward_ids(tape.plans.forward(forward)), [2]);
         assert!(tape.backward_plan(cc.id(), offsets).is_empty());
         // Cached: asking again gives the same ranges.
         let again = tape.backward_plan(head1.id(), offsets);
