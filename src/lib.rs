@@ -34,12 +34,22 @@
 //!
 //! See [`ops`] for the table of ops with their shape and gradient rules.
 //!
-//! # Replay
+//! # Replay and what it costs
 //!
 //! A built graph is replayed by giving its leaves new values ([`Var::set_value`],
-//! [`Var::update_value`]): values downstream are recomputed in place when next read, and a
-//! replayed step (set leaves, backward, read gradients) makes no heap allocation. See
-//! [`Graph`] for an example.
+//! [`Var::update_value`]) and reading values or running backward again; a replayed step (set
+//! leaves, backward, read gradients) makes no heap allocation. It costs what changed and what
+//! is read, not the whole tape: a read recomputes only the ancestors whose inputs changed, and
+//! a backward pass visits only the nodes between its root and the vars, so outputs that are
+//! not read (an evaluation head, an unrelated product) cost nothing. See [`Graph`] for the cost
+//! model and examples.
+//!
+//! # Owning a graph
+//!
+//! A [`Graph`] is `Send` and has an identity; [`Var::handle`] gives a lifetime-free
+//! [`Handle`] (`Copy`, `Send`, `'static`, the shape in its type) that [`Graph::at`] turns back
+//! into a [`Var`], so a controller or a model can own its graph next to the handles of its
+//! nodes and move to another thread.
 //!
 //! # Checking gradients, Jacobians, drawings
 //!
@@ -56,7 +66,8 @@
 //! example, `cargo run --release --example spiral`, trains the notes' two-layer classifier.
 
 // `unsafe` is denied everywhere but `src/layout.rs`, which reads matrices in place in a
-// graph's flat buffers (its module docs give the invariants and the benchmark that needs it).
+// graph's flat buffers (its module docs give the invariants and the benchmark that needs it:
+// `cargo bench --bench storage`).
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 

@@ -19,6 +19,10 @@ use crate::{Inputs, Real, Value};
 /// A backward that returns a gradient of the wrong shape, such as the classic `d_a = d_out · b`
 /// with the transpose forgotten, does not compile.
 ///
+/// An op is `Send + 'static`: a graph owns its ops and can move to another thread. An op may
+/// hold data (a scale factor, labels); it is boxed once when it joins the graph (unit-struct ops
+/// are not allocated at all).
+///
 /// # A user-defined op
 ///
 /// Swish, `y = x ∘ σ(x)`, element-wise, with `dy/dx = σ(x) + y ∘ (1 − σ(x))`:

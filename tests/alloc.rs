@@ -9,11 +9,12 @@ use std::hint::black_box;
 
 mod common;
 
-use common::{SpiralNet, spiral_net};
+use common::{SpiralNet, mpc_rollout, planar_arm, spiral_net};
 use nalgebra::{Matrix1, Matrix2x3, SMatrix};
+use shapegrad::jacobian::jacobian;
 use shapegrad::nn::Dense;
 use shapegrad::optim::{Adam, Optimizer};
-use shapegrad::{Graph, Labels};
+use shapegrad::{Graph, Labels, Var};
 
 /// Forwards every call to the system allocator and counts, per thread, the calls that
 /// allocate (`alloc`, `alloc_zeroed`, `realloc`).
@@ -201,4 +202,148 @@ fn after_the_first_step_training_allocates_nothing() {
         }
     });
     assert_eq!(n, 0, "{n} allocations in {STEPS} training steps");
+}
+
+#[test]
+fn a_replayed_jacobian_of_the_planar_arm_allocates_nothing() {
+    // W5: two backward passes per Jacobian, on the same graph.
+    let graph = Graph::<f64>::new();
+    let (q, tip) = planar_arm(&graph);
+    black_box(jacobian(tip, q));
+    let n = allocations(|| {
+        for step in 0..STEPS {
+            q.set_value(nalgebra::Vector3::new(0.1 * step as f64, -0.2, 0.4));
+            black_box(jacobian(tip, q));
+        }
+    });
+    assert_eq!(n, 0, "{n} allocations in {STEPS} replayed Jacobians");
+}
+
+#[test]
+fn replaying_the_shooting_gradient_allocates_nothing() {
+    // W6: 20 commands set, one backward pass, 20 gradients read.
+    let graph = Graph::<f64>::new();
+    let (u, cost) = mpc_rollout(&graph);
+    drop(cost.backward());
+    let n = allocations(|| {
+        for step in 0..STEPS {
+            for (k, u_k) in u.iter().enumerate() {
+                u_k.set_value(nalgebra::Vector2::new((k + step) as f64 * 0.1, -0.3));
+            }
+            let grads = cost.backward();
+            for u_k in &u {
+                black_box(grads.wrt(*u_k));
+            }
+            drop(grads);
+            black_box(cost.value());
+        }
+    });
+    assert_eq!(n, 0, "{n} allocations in {STEPS} replayed steps");
+}
+
+#[test]
+fn training_with_unread_evaluation_heads_on_the_graph_allocates_nothing() {
+    // W7: the spiral net with a one-point, a 16-point and a 300-point head on its layers,
+    // trained with Adam; the heads are read once, before the counted steps.
+    let graph = Graph::<f64>::new();
+    let SpiralNet {
+        loss,
+        w1,
+        b1,
+        w2,
+        b2,
+    } = spiral_net(&graph);
+    fn head<'g, const M: usize>(
+        x: Var<'g, f64, M, 2>,
+        (w1, b1, w2, b2): (
+            Var<'g, f64, 2, 100>,
+            Var<'g, f64, 1, 100>,
+            Var<'g, f64, 100, 3>,
+            Var<'g, f64, 1, 3>,
+        ),
+    ) -> Var<'g, f64, M, 3> {
+        ((x * w1).add_row(b1).relu() * w2).add_row(b2)
+    }
+    let params = (w1, b1, w2, b2);
+    let point = head(graph.constant(SMatrix::<f64, 1, 2>::new(0.1, -0.2)), params);
+    let batch = head(graph.constant(SMatrix::<f64, 16, 2>::repeat(0.3)), params);
+    let all = head(
+        graph.constant(*Box::new(SMatrix::<f64, 300, 2>::repeat(-0.1))),
+        params,
+    );
+    black_box((point.value(), batch.value()));
+    all.copy_value_to(&mut Box::new(SMatrix::zeros()));
+    let mut optimizer = Optimizer::new(Adam::<f64>::default());
+    optimizer.step(&(w1, b1, w2, b2), &loss.backward()); // creates the states
+    let n = allocations(|| {
+        for _ in 0..STEPS {
+            let grads = loss.backward();
+            optimizer.step(&(w1, b1, w2, b2), &grads);
+        }
+    });
+    assert_eq!(n, 0, "{n} allocations in {STEPS} training steps");
+}
+
+/// Builds W1 (W·x, loss sum(D ∘ G)) afresh and runs backward: its allocations.
+fn fresh_w_times_x() -> usize {
+    allocations(|| {
+        let graph = Graph::<f64>::new();
+        let w = graph.var(SMatrix::<f64, 5, 10>::from_fn(|r, c| (r + c) as f64 * 0.1));
+        let x = graph.var(SMatrix::<f64, 10, 3>::from_fn(|r, c| r as f64 - c as f64));
+        let g = graph.constant(SMatrix::<f64, 5, 3>::repeat(0.5));
+        let loss = (w * x).component_mul(g).sum();
+        let grads = loss.backward();
+        black_box((grads.wrt(w), grads.wrt(x), loss.value()));
+    })
+}
+
+#[test]
+fn a_graph_built_afresh_each_step_allocates_nothing_once_the_thread_has_built_one() {
+    // The first build on a thread allocates its buffers (about three vectors per part of the
+    // tape); dropping the graph hands them to the next one.
+    let (first, later) = std::thread::spawn(|| {
+        let first = fresh_w_times_x();
+        let later: Vec<usize> = (0..STEPS).map(|_| fresh_w_times_x()).collect();
+        (first, later)
+    })
+    .join()
+    .unwrap();
+    assert!(first > 0);
+    assert!(
+        later.iter().all(|&n| n == 0),
+        "fresh W1 builds after the first allocated {later:?} times (6 nodes each)"
+    );
+    println!("fresh W1 (6 nodes): {first} allocations on a new thread, then {later:?}");
+}
+
+#[test]
+fn a_graph_built_on_a_new_thread_allocates_less_than_once_per_node() {
+    // About 400 nodes (leaves and ops of several shapes) on an empty thread: the buffers grow
+    // geometrically, so their allocations are amortised over the nodes; an op that carries
+    // data (here the 99 `scale(0.5)`) is boxed once, the unit-struct ops are not.
+    let (n, nodes) = std::thread::spawn(|| {
+        let mut nodes = 0;
+        let n = allocations(|| {
+            let graph = Graph::<f64>::new();
+            let w = graph.var(Matrix2x3::repeat(0.1));
+            let mut h = graph.constant(SMatrix::<f64, 4, 2>::repeat(1.0));
+            let mut loss = graph.constant(Matrix1::zeros());
+            for _ in 0..99 {
+                let z = (h * w).relu(); // 4×3
+                loss = loss + z.sum();
+                h = h.scale(0.5);
+            }
+            black_box(loss.backward().wrt(w)[0]);
+            nodes = graph.len();
+        });
+        (n, nodes)
+    })
+    .join()
+    .unwrap();
+    assert!(n < nodes, "{n} allocations for a {nodes}-node graph");
+    assert!(
+        n <= 99 + 80,
+        "{n} allocations: 99 boxed ops and the buffers' growth"
+    );
+    println!("{nodes}-node graph on a new thread: {n} allocations");
 }
