@@ -159,6 +159,14 @@ impl<T: Real> Drop for Graph<T> {
     }
 }
 
+/// Panics with the anomaly a walk of `tape` stopped at, if any.
+#[track_caller]
+fn raise<T: Real>(tape: &mut Tape<T>) {
+    if let Some(anomaly) = tape.anomaly.take() {
+        panic!("{}", anomaly.0);
+    }
+}
+
 impl<T: Real> Graph<T> {
     /// An empty graph.
     pub fn new() -> Self {
@@ -272,9 +280,38 @@ impl<T: Real> Graph<T> {
         let mut tape = self.tape_mut();
         for &input in &ids.0[..ids.1] {
             tape.refresh(input);
+            raise(&mut tape);
         }
         let id = tape.push_op::<V::Values, O>(op, None, ids);
+        raise(&mut tape);
         Var::new(self, id)
+    }
+
+    /// Turns anomaly detection on or off for this graph (off by default), as PyTorch's
+    /// `detect_anomaly` and JAX's `debug_nans` do.
+    ///
+    /// While it is on, every op's value is checked when it is computed (when the op is recorded,
+    /// and when a read or a backward pass recomputes it), and every op's contribution to its
+    /// inputs' gradients in a backward pass. The first one that is not finite (NaN or ±∞) stops
+    /// the computation, and the call that ran it (`Var::value`, `backward`, the op) panics with
+    /// the op, its node, the vars involved and the offending entries. It costs a scan of every
+    /// value and gradient computed; off, it costs nothing.
+    ///
+    /// ```
+    /// use nalgebra::Vector2;
+    /// let g = shapegrad::Graph::<f64>::new();
+    /// g.detect_anomalies(true);
+    /// let x = g.var_named("x", Vector2::new(4.0, 1.0));
+    /// let y = x.ln().sum();
+    /// x.set_value(Vector2::new(4.0, 0.0)); // ln 0 = −∞
+    /// let read = std::panic::AssertUnwindSafe(|| y.value());
+    /// let caught = std::panic::catch_unwind(read).unwrap_err();
+    /// let message = caught.downcast_ref::<String>().unwrap();
+    /// assert!(message.contains("the value of node 1 (`ln`, 2×1) is not finite at (1, 0) = -inf"));
+    /// assert!(message.contains("`x` (node 0, 2×1) is finite, [4, 0]"));
+    /// ```
+    pub fn detect_anomalies(&self, on: bool) {
+        self.tape_mut().detect_anomalies = on;
     }
 
     /// The var a [`Handle`] names.
@@ -342,10 +379,15 @@ impl<T: Real> Graph<T> {
             .expect("shapegrad internal error: the graph's tape is already borrowed")
     }
 
-    /// The tape with node `id` fresh.
+    /// The tape with node `id` up to date.
+    ///
+    /// # Panics
+    /// With anomaly detection on, if bringing it up to date met a value that is not finite.
+    #[track_caller]
     pub(crate) fn fresh(&self, id: usize) -> RefMut<'_, Tape<T>> {
         let mut tape = self.tape_mut();
         tape.refresh(id);
+        raise(&mut tape);
         tape
     }
 
@@ -396,17 +438,9 @@ impl<T: Real> Graph<T> {
             .map(str::to_owned)
     }
 
-    /// `` `W` (node 3, 5×10)`` or `node 3 (5×10)`: a node as messages name it.
+    /// `` `W` (node 3, 5×10)`` or `node 3 (var, 5×10)`: a node as messages name it.
     pub(crate) fn label_of(&self, id: usize) -> String {
-        let tape = self.tape.borrow();
-        let node = &tape.nodes[id];
-        let what = match (&node.kind, &node.name) {
-            (_, Some(name)) => return format!("`{name}` (node {id}, {}×{})", node.rows, node.cols),
-            (Kind::Var, None) => "var",
-            (Kind::Constant, None) => "constant",
-            (Kind::Op(_), None) => tape.op_name(id).unwrap_or_default(),
-        };
-        format!("node {id} ({what}, {}×{})", node.rows, node.cols)
+        self.tape.borrow().label(id)
     }
 
     /// Runs backward from node `root`, whose gradient `seed` writes (given the root's
@@ -426,9 +460,13 @@ impl<T: Real> Graph<T> {
         };
         let mut tape = self.tape_mut();
         tape.refresh(root);
+        raise(&mut tape);
         store.grow(&tape);
         let backward = tape.backward_plan(root, store.offsets());
-        store.run(&tape, root, tape.backward_steps(backward), seed);
+        if let Some(anomaly) = store.run(&tape, root, tape.backward_steps(backward), seed) {
+            drop((store, tape));
+            panic!("{}", anomaly.0);
+        }
         drop((store, tape));
         Gradients::new(self, self.grads.borrow())
     }

@@ -110,6 +110,7 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
     /// x.set_value(Matrix1::new(3.0));
     /// assert_eq!(y.value()[0], 9.0);
     /// ```
+    #[track_caller]
     pub fn value(&self) -> SMatrix<T, R, C> {
         *crate::layout::matrix(self.graph.fresh(self.id).value(self.id))
     }
@@ -126,6 +127,7 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
     /// x.copy_value_to(&mut out);
     /// assert_eq!(out[(299, 99)], 0.5);
     /// ```
+    #[track_caller]
     pub fn copy_value_to(&self, out: &mut SMatrix<T, R, C>) {
         out.copy_from(crate::layout::matrix::<T, R, C>(
             self.graph.fresh(self.id).value(self.id),

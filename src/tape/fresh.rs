@@ -28,6 +28,9 @@ impl<T: Real> Tape<T> {
     /// Walks a forward list (op ancestors of a root, increasing ids), recomputing each node
     /// whose inputs have a larger version than it.
     pub(crate) fn run_forward(&mut self, range: Range<usize>) {
+        if self.detect_anomalies {
+            return self.run_forward_checked(range);
+        }
         let Tape {
             ops,
             values,
@@ -51,6 +54,30 @@ impl<T: Real> Tape<T> {
             }
             versions[n] = newest;
             checked[n] = *clock;
+        }
+    }
+
+    /// [`Tape::run_forward`] checking each recomputed value; stops at the first anomaly
+    /// (that node stays out of date, so the next read computes and reports it again).
+    fn run_forward_checked(&mut self, range: Range<usize>) {
+        for k in range {
+            let step = self.plans.forward(k..k + 1)[0];
+            let n = step.node as usize;
+            if self.checked[n] == self.clock {
+                continue;
+            }
+            let inputs = &step.inputs[..step.arity as usize];
+            let newest = inputs.iter().map(|&i| self.versions[i as usize]).max();
+            let newest = newest.unwrap_or(0);
+            if newest > self.versions[n] {
+                self.ops[step.op as usize].forward(&step.at, &mut self.values);
+                if let Some(anomaly) = self.check_forward(n) {
+                    self.anomaly = Some(anomaly);
+                    return;
+                }
+            }
+            self.versions[n] = newest;
+            self.checked[n] = self.clock;
         }
     }
 
@@ -78,6 +105,7 @@ impl<T: Real> Tape<T> {
             versions[n] = newest;
             checked[n] = *clock;
         }
+        // Drawings show whatever the values are; anomalies are reported by reads and passes.
     }
 }
 

@@ -6,6 +6,7 @@
 //! zero. So no buffer is zeroed, and a pass writes nothing outside its backward list.
 
 use super::Tape;
+use super::anomaly::Anomaly;
 use super::node::{BackStep, GradBuffers, NONE};
 use crate::Real;
 use crate::inputs::NO_GRAD;
@@ -100,7 +101,7 @@ impl<T: Real> GradStore<T> {
         root: usize,
         steps: &[BackStep],
         seed: impl FnOnce(&mut [T]),
-    ) {
+    ) -> Option<Anomaly> {
         self.pass = self.pass.wrapping_add(1);
         if self.pass == 0 {
             // 2³² passes: clear the stamps once so an old stamp cannot match.
@@ -109,12 +110,16 @@ impl<T: Real> GradStore<T> {
         }
         self.root = Some(root);
         let Some(first) = steps.first() else {
-            return; // root depends on constants only: every gradient reads as zero
+            return None; // root depends on constants only: every gradient reads as zero
         };
         debug_assert_eq!(first.node as usize, root);
         seed(&mut self.data[first.grad..]);
         self.stamps[root] = self.pass;
+        if tape.detect_anomalies {
+            return self.visit_checked(tape, root, steps);
+        }
         self.visit(tape, steps);
+        None
     }
 
     /// The loop of [`GradStore::run`]: each op that received a contribution passes it on.
@@ -131,6 +136,38 @@ impl<T: Real> GradStore<T> {
             };
             tape.ops[step.op as usize].backward(step, &tape.values, buffers);
         }
+    }
+
+    /// [`GradStore::visit`] checking each op's contributions; stops at the first anomaly.
+    fn visit_checked(
+        &mut self,
+        tape: &Tape<T>,
+        root: usize,
+        steps: &[BackStep],
+    ) -> Option<Anomaly> {
+        for step in steps {
+            let n = step.node as usize;
+            if step.op == NONE || self.stamps[n] != self.pass {
+                continue;
+            }
+            let buffers = GradBuffers {
+                data: &mut self.data,
+                stamps: &mut self.stamps,
+                pass: self.pass,
+            };
+            tape.ops[step.op as usize].backward(step, &tape.values, buffers);
+            let node = &tape.nodes[n];
+            let d_out = &self.data[step.grad..step.grad + node.len()];
+            let grad = |k: usize| {
+                let (at, input) = (step.input_grads[k], step.inputs[k] as usize);
+                let written = at != NO_GRAD && self.stamps[input] == self.pass;
+                written.then(|| &self.data[at..at + tape.nodes[input].len()])
+            };
+            if let Some(anomaly) = tape.check_backward(n, root, d_out, grad) {
+                return Some(anomaly);
+            }
+        }
+        None
     }
 
     /// Node `id`'s gradient from the last pass, from its first entry on (zeros if the pass

@@ -35,6 +35,7 @@
 //!   for a node without this pass's stamp is zero, read from a buffer of zeros, so a pass
 //!   touches no buffer outside its list.
 
+pub(crate) mod anomaly;
 mod fresh;
 pub(crate) mod grads;
 pub(crate) mod node;
@@ -64,6 +65,10 @@ pub(crate) struct Tape<T: Real> {
     epoch: u32,
     /// Advanced by every write to a leaf (see the module docs).
     clock: u64,
+    /// Whether walks check every op's output and gradients ([`anomaly`]).
+    pub(crate) detect_anomalies: bool,
+    /// The anomaly a walk stopped at, for the caller to report.
+    pub(crate) anomaly: Option<anomaly::Anomaly>,
 }
 
 impl<T: Real> Default for Tape<T> {
@@ -78,6 +83,8 @@ impl<T: Real> Default for Tape<T> {
             stack: Vec::new(),
             epoch: 0,
             clock: 0,
+            detect_anomalies: false,
+            anomaly: None,
         }
     }
 }
@@ -97,6 +104,8 @@ impl<T: Real> Tape<T> {
         self.stack.clear();
         self.epoch = 0;
         self.clock = 0;
+        self.detect_anomalies = false;
+        self.anomaly = None;
     }
 
     /// The bytes the tape's buffers hold (their capacity).
@@ -180,7 +189,11 @@ impl<T: Real> Tape<T> {
         node.repeats_input = (1..arity).any(|k| inputs[..k].contains(&inputs[k]));
         self.values.resize(node.at.output + node.len(), T::zero());
         self.ops[index as usize].forward(&node.at, &mut self.values);
-        self.push(node, version)
+        let id = self.push(node, version);
+        if self.detect_anomalies {
+            self.anomaly = self.check_forward(id);
+        }
+        id
     }
 
     /// The name of node `id`'s op, if it is an op.
