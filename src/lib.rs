@@ -105,7 +105,7 @@ pub use inputs::Inputs;
 pub use labels::{LabelError, Labels};
 pub use op::Op;
 pub use value::{Real, Value};
-pub use var::Var;
+pub use var::{Loss, Var};
 pub use var_tuple::VarTuple;
 
 /// Seals the traits whose implementations shapegrad provides for every shape.

@@ -274,13 +274,25 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
     }
 }
 
-impl<'g, T: Real> Var<'g, T, 1, 1> {
+/// A 1×1 var: a loss, the only kind of output [`Var::backward`] starts from (sealed).
+#[diagnostic::on_unimplemented(
+    message = "`backward()` needs a 1×1 output (a loss), and `{Self}` is not 1×1",
+    label = "not a 1×1 output",
+    note = "seed the pass with a gradient of the output's own shape: `y.backward_with(seed)`; \
+            `backward_with(SMatrix::repeat(1.0))` differentiates the sum of its entries"
+)]
+pub trait Loss: crate::sealed::Sealed {}
+
+impl<T: Real> crate::sealed::Sealed for Var<'_, T, 1, 1> {}
+impl<T: Real> Loss for Var<'_, T, 1, 1> {}
+
+impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
     /// Backward pass from this 1×1 output (the loss), seeded with ∂loss/∂loss = 1: afterwards
     /// [`Gradients::wrt`] gives ∂loss/∂v for every `v` of the graph.
     ///
-    /// Only 1×1 outputs have `backward`; for others, choose a seed with
-    /// [`Var::backward_with`]. Each call starts from zero gradients (they do not accumulate
-    /// across calls).
+    /// Only 1×1 outputs have `backward` (the compiler says so, naming the shape, for any
+    /// other: see [`Loss`]); for others, choose a seed with [`Var::backward_with`]. Each call
+    /// starts from zero gradients (they do not accumulate across calls).
     ///
     /// ```
     /// use nalgebra::Matrix1;
@@ -296,7 +308,10 @@ impl<'g, T: Real> Var<'g, T, 1, 1> {
     /// # Panics
     /// If a [`Gradients`] of an earlier backward pass of this graph is still alive.
     #[track_caller]
-    pub fn backward(self) -> Gradients<'g, T> {
+    pub fn backward(self) -> Gradients<'g, T>
+    where
+        Self: Loss,
+    {
         self.graph
             .backward_from(self.id, |d: &mut [T]| d[0] = T::one())
     }
