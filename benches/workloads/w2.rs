@@ -200,6 +200,20 @@ fn assert_same<T: Real>(what: &str, got: &Out<T>, want: &Out<T>) {
     assert_close(what, &got.1.b2, &want.1.b2);
 }
 
+/// One replayed training step: set the parameters, backward, read the gradients and the loss.
+pub fn replay_step<T: Real>(net: &Net<'_, T>, data: &Data<T>) -> T {
+    let p = &data.params;
+    net.w1.set_value(p.w1);
+    net.b1.set_value(p.b1);
+    net.w2.set_value(p.w2);
+    net.b2.set_value(p.b2);
+    let grads = net.loss.backward();
+    black_box((grads.wrt(net.w1), grads.wrt(net.b1)));
+    black_box((grads.wrt(net.w2), grads.wrt(net.b2)));
+    drop(grads);
+    net.loss.value()[0]
+}
+
 pub fn bench<T: Real>(c: &mut Criterion, ty: &'static str) {
     let data = spiral::<T>();
     let mut hand = Hand::new();
@@ -207,17 +221,7 @@ pub fn bench<T: Real>(c: &mut Criterion, ty: &'static str) {
 
     let graph = Graph::<T>::new();
     let net = build(&graph, &data);
-    let replay = |data: &Data<T>| {
-        let p = &data.params;
-        net.w1.set_value(p.w1);
-        net.b1.set_value(p.b1);
-        net.w2.set_value(p.w2);
-        net.b2.set_value(p.b2);
-        let grads = net.loss.backward();
-        black_box((grads.wrt(net.w1), grads.wrt(net.b1)));
-        black_box((grads.wrt(net.w2), grads.wrt(net.b2)));
-        black_box(net.loss.value());
-    };
+    let replay = |data: &Data<T>| replay_step(&net, data);
 
     assert_same("W2 fresh", &fresh(&data), &want);
     replay(&data);

@@ -11,21 +11,7 @@ use nalgebra::SMatrix;
 use shapegrad::{Graph, Real};
 
 use crate::common::{assert_close, group_against};
-use crate::w2::{Data, Net, build, scores, spiral};
-
-/// One replayed training step: set the parameters, backward, read the gradients and loss.
-fn step<T: Real>(net: &Net<'_, T>, data: &Data<T>) -> T {
-    let p = &data.params;
-    net.w1.set_value(p.w1);
-    net.b1.set_value(p.b1);
-    net.w2.set_value(p.w2);
-    net.b2.set_value(p.b2);
-    let grads = net.loss.backward();
-    black_box((grads.wrt(net.w1), grads.wrt(net.b1)));
-    black_box((grads.wrt(net.w2), grads.wrt(net.b2)));
-    drop(grads);
-    net.loss.value()[0]
-}
+use crate::w2::{build, replay_step as step, scores, spiral};
 
 pub fn bench<T: Real>(c: &mut Criterion, ty: &'static str) {
     let data = spiral::<T>();
