@@ -61,6 +61,7 @@
 #![warn(missing_docs)]
 
 pub mod check;
+pub mod data;
 pub mod datasets;
 pub mod dot;
 mod gemm;

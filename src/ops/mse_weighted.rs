@@ -34,8 +34,11 @@ pub struct MseWeighted;
 
 type Inputs3<T, const R: usize, const C: usize> =
     (SMatrix<T, R, C>, SMatrix<T, R, C>, SMatrix<T, R, 1>);
-type Refs3<'a, T, const R: usize, const C: usize> =
-    (&'a SMatrix<T, R, C>, &'a SMatrix<T, R, C>, &'a SMatrix<T, R, 1>);
+type Refs3<'a, T, const R: usize, const C: usize> = (
+    &'a SMatrix<T, R, C>,
+    &'a SMatrix<T, R, C>,
+    &'a SMatrix<T, R, 1>,
+);
 
 impl<T: Real, const R: usize, const C: usize> Op<T, Inputs3<T, R, C>> for MseWeighted {
     type Output = Matrix1<T>;
@@ -130,8 +133,8 @@ mod tests {
         let av = g.var(a);
         let w = g.constant(SVector::<f64, 3>::new(1.0, 0.0, 1.0));
         let loss = av.mse_weighted(g.constant(b), w);
-        let want = ((a.row(0) - b.row(0)).norm_squared() + (a.row(2) - b.row(2)).norm_squared())
-            / 4.0;
+        let want =
+            ((a.row(0) - b.row(0)).norm_squared() + (a.row(2) - b.row(2)).norm_squared()) / 4.0;
         assert!((loss.value()[0] - want).abs() < 1e-15);
         assert_eq!(loss.backward().wrt(av).row(1).amax(), 0.0);
         w.set_value(SVector::zeros());

@@ -47,8 +47,11 @@ pub struct SoftmaxCrossEntropyWeighted;
 
 type Inputs3<T, const R: usize, const C: usize> =
     (SMatrix<T, R, C>, SMatrix<T, R, C>, SMatrix<T, R, 1>);
-type Refs3<'a, T, const R: usize, const C: usize> =
-    (&'a SMatrix<T, R, C>, &'a SMatrix<T, R, C>, &'a SMatrix<T, R, 1>);
+type Refs3<'a, T, const R: usize, const C: usize> = (
+    &'a SMatrix<T, R, C>,
+    &'a SMatrix<T, R, C>,
+    &'a SMatrix<T, R, 1>,
+);
 
 impl<T: Real, const R: usize, const C: usize> Op<T, Inputs3<T, R, C>>
     for SoftmaxCrossEntropyWeighted
@@ -75,9 +78,8 @@ impl<T: Real, const R: usize, const C: usize> Op<T, Inputs3<T, R, C>>
         let mut e = SMatrix::<T, R, C>::zeros();
         let totals = exp_shifted_into(x, &max, &mut e);
         let mass = t.column_sum();
-        let d_x = SMatrix::from_fn(|r, c| {
-            (e[(r, c)] / totals[r] * mass[r] - t[(r, c)]) * w[r] * scale
-        });
+        let d_x =
+            SMatrix::from_fn(|r, c| (e[(r, c)] / totals[r] * mass[r] - t[(r, c)]) * w[r] * scale);
         let d_t = SMatrix::from_fn(|r, c| (totals[r].ln() - (x[(r, c)] - max[r])) * w[r] * scale);
         let per_row = row_losses(x, t);
         let d_w = per_row.map(|l| (l - out[0]) * scale);
@@ -280,8 +282,8 @@ mod tests {
         // f32 agrees with f64.
         let g32 = Graph::<f32>::new();
         let x32 = g32.var(x.cast::<f32>());
-        let loss32 = x32
-            .softmax_cross_entropy_weighted(g32.constant(t.cast()), g32.constant(w.cast()));
+        let loss32 =
+            x32.softmax_cross_entropy_weighted(g32.constant(t.cast()), g32.constant(w.cast()));
         assert!((loss32.value()[0] as f64 - loss.value()[0]).abs() < 1e-5);
         let d32 = loss32.backward().wrt(x32).cast::<f64>();
         assert!((d32 - want.0 / 1.7).amax() < 1e-5);
