@@ -70,6 +70,7 @@ mod gradients;
 mod graph;
 mod handle;
 mod inputs;
+pub mod io;
 pub mod jacobian;
 mod kernels;
 mod labels;
