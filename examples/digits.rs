@@ -1,10 +1,10 @@
 //! A real data set: UCI's optical digits (1797 8×8 images, 10 classes, `data/digits/`), a
-//! 64 → 64 ReLU → 10 classifier trained with mini-batches of 32, AdamW and a cosine schedule
+//! 64 → 128 ReLU → 10 classifier trained with mini-batches of 32, AdamW and a cosine schedule
 //! with warmup, evaluated on a fixed held-out half, saved to safetensors and reloaded.
 //!
 //! ```text
 //! cargo run --release --example digits
-//! cargo run --release --example digits -- --epochs 20 --out model.safetensors
+//! cargo run --release --example digits -- --epochs 20 --weight-decay 0.1 --out model.safetensors
 //! ```
 //!
 //! The split is scikit-learn's "Recognizing hand-written digits" example's: the first 898
@@ -27,7 +27,7 @@ use shapegrad::{Graph, Var, datasets};
 
 /// Pixels, hidden units, classes, batch size.
 pub const I: usize = 64;
-pub const H: usize = 64;
+pub const H: usize = 128;
 pub const K: usize = 10;
 pub const B: usize = 32;
 /// The training rows (the first half) and the held-out rows (the second).
@@ -281,11 +281,6 @@ fn parse_args() -> Result<(Settings, PathBuf), String> {
                     .parse()
                     .map_err(|e| format!("--weight-decay: {e}"))?
             }
-            "--weight-decay" => {
-                settings.weight_decay = value("--weight-decay")?
-                    .parse()
-                    .map_err(|e| format!("--weight-decay: {e}"))?
-            }
             "--seed" => {
                 settings.seed = value("--seed")?
                     .parse()
@@ -300,7 +295,9 @@ fn parse_args() -> Result<(Settings, PathBuf), String> {
 
 fn main() -> Result<(), Box<dyn Error>> {
     let (settings, out) = parse_args().map_err(|e| {
-        format!("{e}\nusage: digits [--epochs N] [--lr RATE] [--seed S] [--out PATH]")
+        format!(
+            "{e}\nusage: digits [--epochs N] [--lr RATE] [--weight-decay λ] [--seed S] [--out PATH]"
+        )
     })?;
     println!(
         "digits: UCI optical digits, {TRAIN} training rows, {HELD_OUT} held out; net {I} → {H} ReLU → {K}; \
@@ -331,6 +328,10 @@ fn main() -> Result<(), Box<dyn Error>> {
         100.0 * outcome.accuracy,
         (outcome.accuracy * HELD_OUT as f64).round(),
         100.0 * REFERENCE
+    );
+    println!(
+        "  (scikit-learn's MLPClassifier, one hidden ReLU layer of 64 to 256 units, measured on the \
+         same split: 94.1% to 94.9%; see data/digits/SOURCE.md)"
     );
 
     if let Some(dir) = out.parent() {
