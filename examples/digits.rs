@@ -142,9 +142,11 @@ impl<'g> Trainer<'g> {
     pub fn step(&mut self, batch: &Batch<f64, B, I, K>) -> (f64, StepInfo<f64>) {
         self.batch.load(batch);
         let grads = self.loss.backward();
+        // Read before the step: the backward pass computed it (after the step, reading it
+        // would recompute the forward pass).
+        let loss = self.loss.value()[0];
         let info = self.optimizer.step(&self.mlp, &grads);
-        drop(grads);
-        (self.loss.value()[0], info)
+        (loss, info)
     }
 
     /// Steps `range` of the whole run (step k is batch k % 29 of epoch k / 29), calling
