@@ -120,12 +120,18 @@ pub(super) fn adam_update<T: Real, const R: usize, const C: usize>(
     let one = T::one();
     let m_correction = one - adam.beta1.powi(t);
     let v_correction = one - adam.beta2.powi(t);
-    if let Some(decay) = decay {
-        *param *= one - adam.lr * decay;
-    }
-    // Entry by entry, in place: no R×C temporaries on the stack.
-    let moments = state.m.iter_mut().zip(state.v.iter_mut());
-    for ((w, &d_w), (m, v)) in param.iter_mut().zip(grad.iter()).zip(moments) {
+    // Adam's factor is exactly 1 (w·1 = w, to the bit).
+    let keep = decay.map_or(one, |decay| one - adam.lr * decay);
+    // Entry by entry, in place: no R×C temporaries on the stack. Over the column-major
+    // slices, not nalgebra's strided iterators, so the loop vectorizes.
+    let moments = state
+        .m
+        .as_mut_slice()
+        .iter_mut()
+        .zip(state.v.as_mut_slice());
+    let entries = param.as_mut_slice().iter_mut().zip(grad.as_slice());
+    for ((w, &d_w), (m, v)) in entries.zip(moments) {
+        *w *= keep;
         *m = adam.beta1 * *m + (one - adam.beta1) * d_w;
         *v = adam.beta2 * *v + (one - adam.beta2) * d_w * d_w;
         let m_hat = *m / m_correction;
