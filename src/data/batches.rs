@@ -196,6 +196,31 @@ impl<T: Real, const B: usize, const I: usize, const O: usize> Batch<T, B, I, O> 
     pub fn labels(&self) -> Labels<B, O> {
         crate::nn::predict(&self.targets)
     }
+
+    /// How many of the real rows `scores` (one row of class scores per batch row) classify
+    /// correctly: the way to measure accuracy on a data set whose row count is not a constant,
+    /// batch by batch (in order, padded: every row once).
+    ///
+    /// ```
+    /// use shapegrad::data::Dataset;
+    /// use nalgebra::Matrix1;
+    ///
+    /// let mut data = Dataset::<f64, 1, 2>::new();
+    /// for k in 0..5 {
+    ///     data.push_class(&Matrix1::new(k as f64), k % 2);
+    /// }
+    /// // A "model" that predicts class 1 for every row.
+    /// let ones = nalgebra::SMatrix::<f64, 2, 2>::from_fn(|_, c| c as f64);
+    /// let correct: usize = data.batches::<2>().epoch(0).map(|b| b.correct(&ones)).sum();
+    /// assert_eq!(correct, 2); // rows 1 and 3; the padding of the last batch is not counted
+    /// ```
+    pub fn correct(&self, scores: &SMatrix<T, B, O>) -> usize {
+        let predicted = crate::nn::predict(scores);
+        let labels = self.labels();
+        (0..self.rows)
+            .filter(|&r| predicted.as_array()[r] == labels.as_array()[r])
+            .count()
+    }
 }
 
 /// A graph's three constants for a batch: `inputs` (B×I), `targets` (B×O) and `weights`

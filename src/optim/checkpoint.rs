@@ -261,7 +261,8 @@ impl<T: Element, U: SaveState<T>> Optimizer<T, U> {
     /// Replaces every state of this optimizer by those in the file at `path` (written by
     /// [`Optimizer::save_state`]) for the parameters of `params`, found by name (on any graph,
     /// e.g. a model built afresh), and restores the step count (so a [`Schedule`](super::Schedule)
-    /// carries on where it was). The rule's settings are this optimizer's, not the file's.
+    /// carries on where it was). The rule's settings, the schedule and the clipping are this
+    /// optimizer's, not the file's: build the optimizer as the saved one was built.
     ///
     /// The file must hold a state of this rule for every parameter and nothing else;
     /// otherwise the optimizer is left as it was.

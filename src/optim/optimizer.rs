@@ -47,11 +47,14 @@ pub struct Optimizer<T: Real, U: UpdateRule<T>> {
     /// How many times [`Optimizer::step`] has run.
     pub(super) steps: u64,
     /// The schedule, the rule's learning rate when it was set, and how to set the rule's rate.
-    schedule: Option<(Schedule, T, fn(&mut U, T))>,
+    schedule: Option<Scheduled<T, U>>,
     /// The largest global gradient norm a step uses.
     clip_norm: Option<T>,
     _scalar: PhantomData<fn() -> T>,
 }
+
+/// A schedule, the rule's learning rate when it was set, and how to set the rule's rate.
+type Scheduled<T, U> = (Schedule, T, fn(&mut U, T));
 
 /// One parameter's state (a boxed `U::State<R, C>`) and the last `step` that updated it.
 pub(super) struct Slot {
