@@ -37,6 +37,16 @@ impl<'g> Parameters<'g, f64> for Net<'g> {
     }
 }
 
+/// The net on `g` and its training head: a batch of 8 and the weighted loss.
+fn training_head(g: &Graph<f64>) -> (Net<'_>, BatchVars<'_, f64, 8, 2, 3>, Var<'_, f64, 1, 1>) {
+    let net = Net::new(g);
+    let batch = BatchVars::new(g);
+    let loss = net
+        .forward(batch.inputs)
+        .softmax_cross_entropy_weighted(batch.targets, batch.weights);
+    (net, batch, loss)
+}
+
 /// How many times the counting op below has computed its output.
 static EVALUATIONS: AtomicUsize = AtomicUsize::new(0);
 
@@ -75,11 +85,7 @@ fn one_forward_serves_a_batch_the_held_out_set_and_one_point() {
     }
 
     let g = Graph::<f64>::new();
-    let net = Net::new(&g);
-    let batch = BatchVars::<f64, 8, 2, 3>::new(&g);
-    let loss = net
-        .forward(batch.inputs)
-        .softmax_cross_entropy_weighted(batch.targets, batch.weights);
+    let (net, batch, loss) = training_head(&g);
     let held_out_scores = g.apply(
         Counted,
         (net.forward(g.constant(*held_out.inputs::<30>().unwrap())),),
@@ -134,11 +140,7 @@ fn a_padded_last_batch_trains_as_a_batch_of_its_real_rows() {
     let (x, labels) = datasets::spiral::<30, 3>(4);
     let data = Dataset::from_labels(&x, &labels);
     let g = Graph::<f64>::new();
-    let net = Net::new(&g);
-    let batch = BatchVars::<f64, 8, 2, 3>::new(&g);
-    let loss = net
-        .forward(batch.inputs)
-        .softmax_cross_entropy_weighted(batch.targets, batch.weights);
+    let (net, batch, loss) = training_head(&g);
     let mut batches = data.batches::<8>().shuffle(9);
     let last = batches.epoch(0).last().unwrap();
     assert_eq!(last.rows, 6); // 30 = 3·8 + 6

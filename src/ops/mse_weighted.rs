@@ -1,6 +1,6 @@
 use nalgebra::{Matrix1, SMatrix, SVector};
 
-use super::softmax_cross_entropy_weighted::{inverse_total, weighted_mean};
+use super::softmax_cross_entropy_weighted::{Inputs3, Refs3, inverse_total, weighted_mean};
 use crate::{Op, Real, Var};
 
 /// Mean squared error with each row weighted, averaged over the weights:
@@ -31,14 +31,6 @@ use crate::{Op, Real, Var};
 /// ```
 #[derive(Clone, Copy, Debug, Default)]
 pub struct MseWeighted;
-
-type Inputs3<T, const R: usize, const C: usize> =
-    (SMatrix<T, R, C>, SMatrix<T, R, C>, SMatrix<T, R, 1>);
-type Refs3<'a, T, const R: usize, const C: usize> = (
-    &'a SMatrix<T, R, C>,
-    &'a SMatrix<T, R, C>,
-    &'a SMatrix<T, R, 1>,
-);
 
 impl<T: Real, const R: usize, const C: usize> Op<T, Inputs3<T, R, C>> for MseWeighted {
     type Output = Matrix1<T>;

@@ -45,9 +45,11 @@ use crate::{GradSlot, Op, Real, Var};
 #[derive(Clone, Copy, Debug, Default)]
 pub struct SoftmaxCrossEntropyWeighted;
 
-type Inputs3<T, const R: usize, const C: usize> =
+/// The inputs of a weighted loss: R×C predictions, R×C targets, R×1 weights.
+pub(super) type Inputs3<T, const R: usize, const C: usize> =
     (SMatrix<T, R, C>, SMatrix<T, R, C>, SMatrix<T, R, 1>);
-type Refs3<'a, T, const R: usize, const C: usize> = (
+/// References to [`Inputs3`].
+pub(super) type Refs3<'a, T, const R: usize, const C: usize> = (
     &'a SMatrix<T, R, C>,
     &'a SMatrix<T, R, C>,
     &'a SMatrix<T, R, 1>,

@@ -344,18 +344,7 @@ impl<T: Element, U: SaveState<T>> Optimizer<T, U> {
 
         self.graphs.clear();
         for (graph, id, state) in staged {
-            let at = match self.graphs.iter().position(|(g, _)| *g == graph) {
-                Some(at) => at,
-                None => {
-                    self.graphs.push((graph, Vec::new()));
-                    self.graphs.len() - 1
-                }
-            };
-            let slots = &mut self.graphs[at].1;
-            if slots.len() <= id {
-                slots.resize_with(id + 1, || None);
-            }
-            slots[id] = Some(Slot {
+            *Self::slot(&mut self.graphs, graph, id) = Some(Slot {
                 state,
                 last_step: 0,
             });

@@ -297,19 +297,8 @@ impl<T: Real, U: UpdateRule<T>> Optimizer<T, U> {
         graph: u64,
         id: usize,
     ) -> (&U, &mut U::State<R, C>, &mut u64) {
-        let at = match self.graphs.iter().position(|(g, _)| *g == graph) {
-            Some(at) => at,
-            None => {
-                self.graphs.push((graph, Vec::new()));
-                self.graphs.len() - 1
-            }
-        };
-        let slots = &mut self.graphs[at].1;
-        if slots.len() <= id {
-            slots.resize_with(id + 1, || None);
-        }
         let rule = &self.rule;
-        let slot = slots[id].get_or_insert_with(|| Slot {
+        let slot = Self::slot(&mut self.graphs, graph, id).get_or_insert_with(|| Slot {
             state: Box::new(rule.new_state::<R, C>()),
             last_step: 0,
         });
@@ -318,6 +307,26 @@ impl<T: Real, U: UpdateRule<T>> Optimizer<T, U> {
             .downcast_mut::<U::State<R, C>>()
             .unwrap_or_else(|| panic!("{}", wrong_shape::<R, C>(id)));
         (rule, state, &mut slot.last_step)
+    }
+
+    /// The slot of node `id` of graph `graph`, made room for.
+    pub(super) fn slot(
+        graphs: &mut Vec<(u64, Vec<Option<Slot>>)>,
+        graph: u64,
+        id: usize,
+    ) -> &mut Option<Slot> {
+        let at = match graphs.iter().position(|(g, _)| *g == graph) {
+            Some(at) => at,
+            None => {
+                graphs.push((graph, Vec::new()));
+                graphs.len() - 1
+            }
+        };
+        let slots = &mut graphs[at].1;
+        if slots.len() <= id {
+            slots.resize_with(id + 1, || None);
+        }
+        &mut slots[id]
     }
 
     fn typed<const R: usize, const C: usize>(state: &dyn Any, id: usize) -> &U::State<R, C> {
