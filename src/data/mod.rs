@@ -244,13 +244,7 @@ impl<T: Real, const I: usize, const O: usize> Dataset<T, I, O> {
     /// [`DataError::Rows`] if the data set does not have `N` rows.
     pub fn inputs<const N: usize>(&self) -> Result<Box<SMatrix<T, N, I>>, DataError> {
         self.check_len(N)?;
-        let mut out = Box::new(SMatrix::<T, N, I>::zeros());
-        for (n, row) in self.inputs.chunks_exact(I.max(1)).take(N).enumerate() {
-            for (i, &x) in row.iter().enumerate() {
-                out[(n, i)] = x;
-            }
-        }
-        Ok(out)
+        Ok(from_rows(&self.inputs))
     }
 
     /// All rows' targets as one N×O matrix (boxed). See [`Dataset::inputs`].
@@ -259,13 +253,7 @@ impl<T: Real, const I: usize, const O: usize> Dataset<T, I, O> {
     /// [`DataError::Rows`] if the data set does not have `N` rows.
     pub fn targets<const N: usize>(&self) -> Result<Box<SMatrix<T, N, O>>, DataError> {
         self.check_len(N)?;
-        let mut out = Box::new(SMatrix::<T, N, O>::zeros());
-        for (n, row) in self.targets.chunks_exact(O.max(1)).take(N).enumerate() {
-            for (o, &y) in row.iter().enumerate() {
-                out[(n, o)] = y;
-            }
-        }
-        Ok(out)
+        Ok(from_rows(&self.targets))
     }
 
     /// All rows' classes ([`Dataset::class`]) as [`Labels`] of N rows, for
@@ -320,6 +308,17 @@ impl<T: Real, const I: usize, const O: usize> Dataset<T, I, O> {
             &self.targets[n * O..(n + 1) * O],
         )
     }
+}
+
+/// The N×W matrix of the first N rows of `rows` (row-major, W entries a row), boxed.
+fn from_rows<T: Real, const N: usize, const W: usize>(rows: &[T]) -> Box<SMatrix<T, N, W>> {
+    let mut out = Box::new(SMatrix::<T, N, W>::zeros());
+    for (n, row) in rows.chunks_exact(W.max(1)).take(N).enumerate() {
+        for (w, &x) in row.iter().enumerate() {
+            out[(n, w)] = x;
+        }
+    }
+    out
 }
 
 #[cfg(test)]
