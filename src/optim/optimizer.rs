@@ -102,7 +102,8 @@ impl<T: Real, U: UpdateRule<T>> Optimizer<T, U> {
 
     /// Sets the learning rate of every later [`Optimizer::step`] by `schedule`: step `t`
     /// (counted by [`Optimizer::steps`], from 0) uses `lr₀·schedule.factor(t)`, with `lr₀`
-    /// the rule's learning rate now. The rate in `rule` follows the schedule (read it there,
+    /// the rule's learning rate now (or, if a schedule was set before, the rate it was set
+    /// with: schedules replace each other). The rate in `rule` follows the schedule (read it there,
     /// or in [`StepInfo::learning_rate`]); setting it by hand is overridden at the next step.
     ///
     /// ```
