@@ -60,10 +60,16 @@
 //!
 //! # Training
 //!
-//! [`nn::Dense`] layers with typed sizes and the optimizers of [`optim`] (SGD, momentum and
-//! Adam, whose per-parameter states have each parameter's shape) train a model on one graph,
-//! replayed every step; [`datasets::spiral`] is the course notes' toy data set. The main
-//! example, `cargo run --release --example spiral`, trains the notes' two-layer classifier.
+//! [`nn::Dense`] layers with typed sizes and the optimizers of [`optim`] (SGD, momentum, Adam
+//! and AdamW, whose per-parameter states have each parameter's shape; learning-rate schedules
+//! and gradient clipping) train a model on one graph, replayed every step. [`data`] holds
+//! data sets of rows and draws typed mini-batches from them (shuffled per epoch, the last one
+//! padded with zero-weight rows for the weighted losses); [`io`] saves and loads parameters
+//! and optimizer states by name in safetensors. [`datasets::spiral`] is the course notes'
+//! toy data set, [`datasets::digits`] UCI's optical digits. The examples
+//! `cargo run --release --example spiral` (the notes' two-layer classifier) and
+//! `cargo run --release --example digits` (a real data set, mini-batches, save and reload)
+//! show the whole loop; [`nn`] shows one model used at several batch sizes.
 
 // `unsafe` is denied everywhere but `src/layout.rs`, which reads matrices in place in a
 // graph's flat buffers (its module docs give the invariants and the benchmark that needs it:
@@ -72,6 +78,7 @@
 #![warn(missing_docs)]
 
 pub mod check;
+pub mod data;
 pub mod datasets;
 pub mod dot;
 mod gemm;
@@ -80,6 +87,7 @@ mod gradients;
 mod graph;
 mod handle;
 mod inputs;
+pub mod io;
 pub mod jacobian;
 mod kernels;
 mod labels;

@@ -30,6 +30,65 @@
 //! assert_eq!(accuracy(&scores.value(), &labels), 1.0);
 //! # Ok::<(), shapegrad::LabelError>(())
 //! ```
+//!
+//! # One model, several batch sizes
+//!
+//! Write the model's forward pass once, generic over the number of rows `N`, and call it on
+//! inputs of every size you need, on the same graph: the training batch, the whole held-out
+//! set, a single point. Each call records a head (its own nodes, the same parameters); a head
+//! costs nothing while it is not read, so training on the batch head does not compute the
+//! others, and reading one after training recomputes it once from the current weights.
+//! [`predict`] and [`accuracy`] take scores of any number of rows.
+//!
+//! ```
+//! use shapegrad::data::{BatchVars, Dataset};
+//! use shapegrad::nn::{accuracy, predict, Dense};
+//! use shapegrad::optim::{Adam, Optimizer};
+//! use shapegrad::{datasets, Graph, Var};
+//!
+//! #[derive(Clone, Copy)]
+//! struct Mlp<'g> {
+//!     hidden: Dense<'g, f64, 2, 32>,
+//!     out: Dense<'g, f64, 32, 3>,
+//! }
+//!
+//! impl<'g> Mlp<'g> {
+//!     /// Scores of N points: N×2 → N×3, for any N.
+//!     fn forward<const N: usize>(&self, x: Var<'g, f64, N, 2>) -> Var<'g, f64, N, 3> {
+//!         self.out.forward(self.hidden.forward(x).relu())
+//!     }
+//! }
+//!
+//! let (points, labels) = datasets::spiral::<150, 3>(0);
+//! let data = Dataset::from_labels(&points, &labels);
+//! let g = Graph::<f64>::new();
+//! let mlp = Mlp { hidden: Dense::new(&g, "hidden", 1), out: Dense::new(&g, "out", 2) };
+//!
+//! // Head 1: a batch of 16, for training.
+//! let batch = BatchVars::<f64, 16, 2, 3>::new(&g);
+//! let loss = mlp.forward(batch.inputs).softmax_cross_entropy_weighted(batch.targets, batch.weights);
+//! // Head 2: the whole set (150 rows). Head 3: one point.
+//! let all_scores = mlp.forward(g.constant(*data.inputs::<150>()?));
+//! let one = g.constant(nalgebra::Matrix1x2::new(0.0, 0.5));
+//! let one_score = mlp.forward(one);
+//!
+//! let mut optimizer = Optimizer::new(Adam { lr: 0.02, ..Adam::default() });
+//! let mut batches = data.batches::<16>().shuffle(0);
+//! for epoch in 0..30 {
+//!     for b in batches.epoch(epoch) {
+//!         batch.load(&b);
+//!         let grads = loss.backward();
+//!         optimizer.step(&(mlp.hidden, mlp.out), &grads);
+//!     }
+//! }
+//! assert!(accuracy(&all_scores.value(), &data.labels::<150>()?) > 0.6);
+//! let class: usize = predict(&one_score.value()).as_array()[0];
+//! assert!(class < 3);
+//! # Ok::<(), shapegrad::data::DataError>(())
+//! ```
+//!
+//! `tests/batch_sizes.rs` checks that training does not compute the other heads, and
+//! `examples/digits.rs` uses the pattern on a real data set.
 
 mod dense;
 mod init;

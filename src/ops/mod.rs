@@ -42,6 +42,8 @@
 //! | [`SoftmaxCrossEntropy`] | `a.softmax_cross_entropy(&labels)` | R×C, [`Labels<R, C>`](crate::Labels) → 1×1 | dA = dOut·(P − Y)/R, Y = one-hot labels |
 //! | [`SoftmaxCrossEntropyTargets`] | `a.softmax_cross_entropy_targets(t)` | R×C, R×C → 1×1 | dA = dOut·(P∘s − T)/R, s = row sums of T; dT = −dOut·log softmax(A)/R |
 //! | [`Mse`] | `a.mse(b)` | (R×C), (R×C) → 1×1 | dA = dOut·2(A − B)/(R·C), dB = −dA |
+//! | [`SoftmaxCrossEntropyWeighted`] | `a.softmax_cross_entropy_weighted(t, w)` | R×C, R×C, R×1 → 1×1 (Σ w·ℓ / Σ w) | dA = dOut·w_r·(P∘s − T)/Σw |
+//! | [`MseWeighted`] | `a.mse_weighted(b, w)` | R×C, R×C, R×1 → 1×1 (Σ w·ℓ / Σ w) | dA = dOut·2·w_r·(A − B)/(C·Σw), dB = −dA |
 //! | [`L2Penalty`] | `w.l2_penalty(λ)` | R×C → 1×1 (½·λ·‖W‖²) | dW = dOut·λ·W |
 //! | [`Vstack`] | `a.vstack(b)` | (A×C), (B×C) → (A+B)×C ¹ | dA = dOut[0..A, :], dB = dOut[A.., :] |
 //! | [`Hstack`] | `a.hstack(b)` | (R×A), (R×B) → R×(A+B) ¹ | dA = dOut[:, 0..A], dB = dOut[:, A..] |
@@ -75,6 +77,7 @@ mod matmul;
 mod maximum;
 mod mean;
 mod mse;
+mod mse_weighted;
 mod neg;
 mod norm_squared;
 mod powf;
@@ -90,6 +93,7 @@ mod sigmoid;
 mod softmax;
 mod softmax_cross_entropy;
 mod softmax_cross_entropy_targets;
+mod softmax_cross_entropy_weighted;
 mod softplus;
 mod sqrt;
 mod square;
@@ -119,6 +123,7 @@ pub use matmul::MatMul;
 pub use maximum::Maximum;
 pub use mean::Mean;
 pub use mse::Mse;
+pub use mse_weighted::MseWeighted;
 pub use neg::Neg;
 pub use norm_squared::NormSquared;
 pub use powf::Powf;
@@ -134,6 +139,7 @@ pub use sigmoid::Sigmoid;
 pub use softmax::Softmax;
 pub use softmax_cross_entropy::SoftmaxCrossEntropy;
 pub use softmax_cross_entropy_targets::SoftmaxCrossEntropyTargets;
+pub use softmax_cross_entropy_weighted::SoftmaxCrossEntropyWeighted;
 pub use softplus::Softplus;
 pub use sqrt::Sqrt;
 pub use square::Square;

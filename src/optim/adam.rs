@@ -91,20 +91,51 @@ impl<T: Real> UpdateRule<T> for Adam<T> {
         param: &mut SMatrix<T, R, C>,
         grad: &SMatrix<T, R, C>,
     ) {
-        state.t = state.t.saturating_add(1);
-        // β^t underflows to 0 long before t reaches i32::MAX; saturating keeps it so.
-        let t = i32::try_from(state.t).unwrap_or(i32::MAX);
-        let one = T::one();
-        let m_correction = one - self.beta1.powi(t);
-        let v_correction = one - self.beta2.powi(t);
-        // Entry by entry, in place: no R×C temporaries on the stack.
-        let moments = state.m.iter_mut().zip(state.v.iter_mut());
-        for ((w, &d_w), (m, v)) in param.iter_mut().zip(grad.iter()).zip(moments) {
-            *m = self.beta1 * *m + (one - self.beta1) * d_w;
-            *v = self.beta2 * *v + (one - self.beta2) * d_w * d_w;
-            let m_hat = *m / m_correction;
-            let v_hat = *v / v_correction;
-            *w -= self.lr * m_hat / (v_hat.sqrt() + self.eps);
-        }
+        adam_update(self, None, state, param, grad);
+    }
+}
+
+impl<T: Real> super::LearningRate<T> for Adam<T> {
+    fn learning_rate(&self) -> T {
+        self.lr
+    }
+
+    fn set_learning_rate(&mut self, lr: T) {
+        self.lr = lr;
+    }
+}
+
+/// Adam's step, with AdamW's decoupled weight decay `W ← W·(1 − lr·λ)` first if `decay` is
+/// `Some(λ)` (the order PyTorch's `AdamW` uses).
+pub(super) fn adam_update<T: Real, const R: usize, const C: usize>(
+    adam: &Adam<T>,
+    decay: Option<T>,
+    state: &mut AdamState<T, R, C>,
+    param: &mut SMatrix<T, R, C>,
+    grad: &SMatrix<T, R, C>,
+) {
+    state.t = state.t.saturating_add(1);
+    // β^t underflows to 0 long before t reaches i32::MAX; saturating keeps it so.
+    let t = i32::try_from(state.t).unwrap_or(i32::MAX);
+    let one = T::one();
+    let m_correction = one - adam.beta1.powi(t);
+    let v_correction = one - adam.beta2.powi(t);
+    // Adam's factor is exactly 1 (w·1 = w, to the bit).
+    let keep = decay.map_or(one, |decay| one - adam.lr * decay);
+    // Entry by entry, in place: no R×C temporaries on the stack. Over the column-major
+    // slices, not nalgebra's strided iterators, so the loop vectorizes.
+    let moments = state
+        .m
+        .as_mut_slice()
+        .iter_mut()
+        .zip(state.v.as_mut_slice());
+    let entries = param.as_mut_slice().iter_mut().zip(grad.as_slice());
+    for ((w, &d_w), (m, v)) in entries.zip(moments) {
+        *w *= keep;
+        *m = adam.beta1 * *m + (one - adam.beta1) * d_w;
+        *v = adam.beta2 * *v + (one - adam.beta2) * d_w * d_w;
+        let m_hat = *m / m_correction;
+        let v_hat = *v / v_correction;
+        *w -= adam.lr * m_hat / (v_hat.sqrt() + adam.eps);
     }
 }

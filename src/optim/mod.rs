@@ -1,5 +1,5 @@
-//! Optimizers: SGD, SGD with momentum and Adam, each keeping a state of every parameter's own
-//! shape.
+//! Optimizers: SGD, SGD with momentum, Adam and AdamW, each keeping a state of every
+//! parameter's own shape; learning-rate schedules and gradient clipping.
 //!
 //! An [`UpdateRule`] ([`Sgd`], [`Momentum`], [`Adam`], or your own) says how one R×C parameter
 //! moves given its R×C gradient and its R×C state; its settings are plain public fields with
@@ -40,15 +40,23 @@
 //! own R×C.
 
 mod adam;
+mod adamw;
+mod checkpoint;
+mod clip;
 mod momentum;
 mod optimizer;
 mod parameters;
+mod schedule;
 mod sgd;
 
 pub use adam::{Adam, AdamState};
+pub use adamw::AdamW;
+pub use checkpoint::{SaveState, StateReader, StateWriter};
+pub use clip::StepInfo;
 pub use momentum::{Momentum, MomentumState};
 pub use optimizer::Optimizer;
 pub use parameters::{ParameterVisitor, Parameters};
+pub use schedule::{LearningRate, Schedule};
 pub use sgd::Sgd;
 
 use nalgebra::SMatrix;

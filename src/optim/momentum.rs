@@ -81,3 +81,13 @@ impl<T: Real> UpdateRule<T> for Momentum<T> {
         *param += &state.velocity;
     }
 }
+
+impl<T: Real> super::LearningRate<T> for Momentum<T> {
+    fn learning_rate(&self) -> T {
+        self.lr
+    }
+
+    fn set_learning_rate(&mut self, lr: T) {
+        self.lr = lr;
+    }
+}

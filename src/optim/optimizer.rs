@@ -5,7 +5,8 @@ use std::marker::PhantomData;
 
 use nalgebra::SMatrix;
 
-use super::{ParameterVisitor, Parameters, UpdateRule};
+use super::clip::{clip_scale, global_norm};
+use super::{LearningRate, ParameterVisitor, Parameters, Schedule, StepInfo, UpdateRule};
 use crate::{Gradients, Real, Var};
 
 /// An [`UpdateRule`] together with the state it keeps for each parameter it has stepped.
@@ -16,8 +17,10 @@ use crate::{Gradients, Real, Var};
 /// States are created on a parameter's first step and found again by the parameter's graph
 /// and node, so one optimizer may serve several graphs without mixing their states (call
 /// [`Optimizer::reset`] to start over). The settings are the public field
-/// [`rule`](Optimizer::rule): change `optimizer.rule.lr` between steps for a learning-rate
-/// schedule.
+/// [`rule`](Optimizer::rule). A learning-rate [`Schedule`] ([`Optimizer::with_schedule`])
+/// and gradient clipping by global norm ([`Optimizer::with_clip_norm`]) are applied by
+/// [`Optimizer::step`], which reports what it did in a [`StepInfo`]. The states and the step
+/// count can be saved and restored ([`Optimizer::save_state`]).
 ///
 /// ```
 /// use nalgebra::Matrix1x2;
@@ -40,16 +43,23 @@ pub struct Optimizer<T: Real, U: UpdateRule<T>> {
     pub rule: U,
     /// Per graph (by [`Graph::id`](crate::Graph::id)): the states indexed by node id, `None`
     /// for nodes that are not parameters of this optimizer.
-    graphs: Vec<(u64, Vec<Option<Slot>>)>,
+    pub(super) graphs: Vec<(u64, Vec<Option<Slot>>)>,
     /// How many times [`Optimizer::step`] has run.
-    steps: u64,
+    pub(super) steps: u64,
+    /// The schedule, the rule's learning rate when it was set, and how to set the rule's rate.
+    schedule: Option<Scheduled<T, U>>,
+    /// The largest global gradient norm a step uses.
+    clip_norm: Option<T>,
     _scalar: PhantomData<fn() -> T>,
 }
 
+/// A schedule, the rule's learning rate when it was set, and how to set the rule's rate.
+type Scheduled<T, U> = (Schedule, T, fn(&mut U, T));
+
 /// One parameter's state (a boxed `U::State<R, C>`) and the last `step` that updated it.
-struct Slot {
-    state: Box<dyn Any>,
-    last_step: u64,
+pub(super) struct Slot {
+    pub(super) state: Box<dyn Any>,
+    pub(super) last_step: u64,
 }
 
 impl<T: Real, U: UpdateRule<T> + std::fmt::Debug> std::fmt::Debug for Optimizer<T, U> {
@@ -65,6 +75,8 @@ impl<T: Real, U: UpdateRule<T> + std::fmt::Debug> std::fmt::Debug for Optimizer<
                     .count(),
             )
             .field("steps", &self.steps)
+            .field("schedule", &self.schedule.map(|(s, base, _)| (s, base)))
+            .field("clip_norm", &self.clip_norm)
             .finish()
     }
 }
@@ -82,11 +94,73 @@ impl<T: Real, U: UpdateRule<T>> Optimizer<T, U> {
             rule,
             graphs: Vec::new(),
             steps: 0,
+            schedule: None,
+            clip_norm: None,
             _scalar: PhantomData,
         }
     }
 
-    /// Updates every parameter of `params` with its gradient in `grads`.
+    /// Sets the learning rate of every later [`Optimizer::step`] by `schedule`: step `t`
+    /// (counted by [`Optimizer::steps`], from 0) uses `lr₀·schedule.factor(t)`, with `lr₀`
+    /// the rule's learning rate now (or, if a schedule was set before, the rate it was set
+    /// with: schedules replace each other). The rate in `rule` follows the schedule (read it there,
+    /// or in [`StepInfo::learning_rate`]); setting it by hand is overridden at the next step.
+    ///
+    /// ```
+    /// use nalgebra::Matrix1;
+    /// use shapegrad::Graph;
+    /// use shapegrad::optim::{Optimizer, Schedule, Sgd};
+    ///
+    /// let g = Graph::<f64>::new();
+    /// let w = g.var(Matrix1::new(0.0));
+    /// let loss = w.scale(-1.0).sum(); // gradient −1: each step adds its learning rate
+    /// let schedule = Schedule::StepDecay { every: 2, gamma: 0.5 };
+    /// let mut optimizer = Optimizer::new(Sgd { lr: 1.0 }).with_schedule(schedule);
+    /// for _ in 0..5 {
+    ///     optimizer.step(&w, &loss.backward());
+    /// }
+    /// assert_eq!(w.value()[0], 1.0 + 1.0 + 0.5 + 0.5 + 0.25);
+    /// assert_eq!(optimizer.rule.lr, 0.25);
+    /// ```
+    pub fn with_schedule(mut self, schedule: Schedule) -> Self
+    where
+        U: LearningRate<T>,
+    {
+        let base = match self.schedule {
+            Some((_, base, _)) => base,
+            None => self.rule.learning_rate(),
+        };
+        self.schedule = Some((schedule, base, |rule, lr| rule.set_learning_rate(lr)));
+        self
+    }
+
+    /// Clips the gradients of every later [`Optimizer::step`] by their global norm: if
+    /// `√(Σ ‖dW‖²)` over the parameters stepped exceeds `max_norm`, every gradient is
+    /// multiplied by `max_norm / norm` before the rule sees it (PyTorch's
+    /// `clip_grad_norm_`). The step reports the norm ([`StepInfo::grad_norm`]).
+    ///
+    /// ```
+    /// let optimizer = shapegrad::optim::Optimizer::new(shapegrad::optim::Adam::<f64>::default())
+    ///     .with_clip_norm(1.0);
+    /// assert_eq!(optimizer.clip_norm(), Some(1.0));
+    /// ```
+    pub fn with_clip_norm(mut self, max_norm: T) -> Self {
+        self.clip_norm = Some(max_norm);
+        self
+    }
+
+    /// The schedule, if one was set.
+    pub fn schedule(&self) -> Option<Schedule> {
+        self.schedule.map(|(schedule, _, _)| schedule)
+    }
+
+    /// The global norm above which gradients are clipped, if clipping is on.
+    pub fn clip_norm(&self) -> Option<T> {
+        self.clip_norm
+    }
+
+    /// Updates every parameter of `params` with its gradient in `grads`, after setting the
+    /// learning rate by the schedule and clipping the gradients, if those are on.
     ///
     /// The gradients stay valid while the parameters change (the graph recomputes its values
     /// on the next read or backward), so this runs with `grads` still alive; drop `grads`
@@ -108,19 +182,37 @@ impl<T: Real, U: UpdateRule<T>> Optimizer<T, U> {
     /// # Panics
     /// If a parameter is a constant or an op's output rather than a [`Graph::var`](crate::Graph::var),
     /// or if `params` lists a parameter twice (it would be stepped twice).
-    pub fn step<'g, P>(&mut self, params: &P, grads: &Gradients<'g, T>)
+    pub fn step<'g, P>(&mut self, params: &P, grads: &Gradients<'g, T>) -> StepInfo<T>
     where
         P: Parameters<'g, T> + ?Sized,
     {
+        let learning_rate = self.schedule.map(|(schedule, base, set)| {
+            let lr = schedule.rate(self.steps, base);
+            set(&mut self.rule, lr);
+            lr
+        });
+        let grad_norm = self.clip_norm.map(|_| global_norm(params, grads));
+        let scale = match (grad_norm, self.clip_norm) {
+            (Some(norm), Some(max_norm)) => clip_scale(norm, max_norm),
+            _ => T::one(),
+        };
         self.steps += 1;
         params.visit(&mut Stepper {
             optimizer: self,
             grads,
+            scale,
         });
+        StepInfo {
+            grad_norm,
+            clip_scale: scale,
+            learning_rate,
+        }
     }
 
     /// Updates one parameter with a gradient of its own shape (what [`Optimizer::step`] does
-    /// for each parameter). A gradient of another shape does not compile.
+    /// for each parameter). A gradient of another shape does not compile. The schedule and
+    /// clipping are not applied and the step count does not change: they are per step of the
+    /// whole model.
     ///
     /// ```
     /// use nalgebra::Matrix2x3;
@@ -181,7 +273,8 @@ impl<T: Real, U: UpdateRule<T>> Optimizer<T, U> {
         self.steps
     }
 
-    /// Forgets every state (velocities, Adam's moments and step counts) and the step count.
+    /// Forgets every state (velocities, Adam's moments and step counts) and the step count
+    /// (a schedule starts again from its step 0).
     ///
     /// ```
     /// use nalgebra::Matrix1;
@@ -200,24 +293,13 @@ impl<T: Real, U: UpdateRule<T>> Optimizer<T, U> {
 
     /// The rule, and the state of node `id` of graph `graph` (created if it has none) and its
     /// last step, mutably.
-    fn parts<const R: usize, const C: usize>(
+    pub(super) fn parts<const R: usize, const C: usize>(
         &mut self,
         graph: u64,
         id: usize,
     ) -> (&U, &mut U::State<R, C>, &mut u64) {
-        let at = match self.graphs.iter().position(|(g, _)| *g == graph) {
-            Some(at) => at,
-            None => {
-                self.graphs.push((graph, Vec::new()));
-                self.graphs.len() - 1
-            }
-        };
-        let slots = &mut self.graphs[at].1;
-        if slots.len() <= id {
-            slots.resize_with(id + 1, || None);
-        }
         let rule = &self.rule;
-        let slot = slots[id].get_or_insert_with(|| Slot {
+        let slot = Self::slot(&mut self.graphs, graph, id).get_or_insert_with(|| Slot {
             state: Box::new(rule.new_state::<R, C>()),
             last_step: 0,
         });
@@ -226,6 +308,26 @@ impl<T: Real, U: UpdateRule<T>> Optimizer<T, U> {
             .downcast_mut::<U::State<R, C>>()
             .unwrap_or_else(|| panic!("{}", wrong_shape::<R, C>(id)));
         (rule, state, &mut slot.last_step)
+    }
+
+    /// The slot of node `id` of graph `graph`, made room for.
+    pub(super) fn slot(
+        graphs: &mut Vec<(u64, Vec<Option<Slot>>)>,
+        graph: u64,
+        id: usize,
+    ) -> &mut Option<Slot> {
+        let at = match graphs.iter().position(|(g, _)| *g == graph) {
+            Some(at) => at,
+            None => {
+                graphs.push((graph, Vec::new()));
+                graphs.len() - 1
+            }
+        };
+        let slots = &mut graphs[at].1;
+        if slots.len() <= id {
+            slots.resize_with(id + 1, || None);
+        }
+        &mut slots[id]
     }
 
     fn typed<const R: usize, const C: usize>(state: &dyn Any, id: usize) -> &U::State<R, C> {
@@ -246,6 +348,8 @@ fn wrong_shape<const R: usize, const C: usize>(id: usize) -> String {
 struct Stepper<'a, 'g, T: Real, U: UpdateRule<T>> {
     optimizer: &'a mut Optimizer<T, U>,
     grads: &'a Gradients<'g, T>,
+    /// The clipping factor of the gradients.
+    scale: T,
 }
 
 impl<'g, T: Real, U: UpdateRule<T>> ParameterVisitor<'g, T> for Stepper<'_, 'g, T, U> {
@@ -261,6 +365,14 @@ impl<'g, T: Real, U: UpdateRule<T>> ParameterVisitor<'g, T> for Stepper<'_, 'g, 
             param.id()
         );
         *last_step = step;
-        param.update_value(|value| rule.update(state, value, grad));
+        if self.scale == T::one() {
+            param.update_value(|value| rule.update(state, value, grad));
+        } else {
+            crate::pool::with_scratch::<T, R, C>(|clipped| {
+                clipped.copy_from(grad);
+                *clipped *= self.scale;
+                param.update_value(|value| rule.update(state, value, clipped));
+            });
+        }
     }
 }

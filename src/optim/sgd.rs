@@ -50,3 +50,13 @@ impl<T: Real> UpdateRule<T> for Sgd<T> {
         param.zip_apply(grad, |w, d_w| *w -= self.lr * d_w);
     }
 }
+
+impl<T: Real> super::LearningRate<T> for Sgd<T> {
+    fn learning_rate(&self) -> T {
+        self.lr
+    }
+
+    fn set_learning_rate(&mut self, lr: T) {
+        self.lr = lr;
+    }
+}

@@ -1,0 +1,154 @@
+use nalgebra::{Matrix1, SMatrix, SVector};
+
+use super::softmax_cross_entropy_weighted::{Inputs3, Refs3, inverse_total, weighted_mean};
+use crate::{Op, Real, Var};
+
+/// Mean squared error with each row weighted, averaged over the weights:
+/// `Σ_r w_r·ℓ_r / Σ_r w_r` with `ℓ_r = Σ_c (a[r, c] − b[r, c])² / C`.
+///
+/// ```text
+/// Shape:    (R×C), (R×C), (R×1) → (1×1)
+/// Gradient: dA = dOut·2·w_r·(A − B)/(C·W) (R×C), W = Σ_r w_r;  dB = −dA
+///           dw = dOut·(ℓ_r − L)/W (R×1), L the loss
+/// ```
+///
+/// With all weights equal it is [`Mse`](crate::ops::Mse) (the mean over all R·C entries);
+/// with weights 1 for a batch's real rows and 0 for its padding, it is the mean over the real
+/// rows only. If every weight is 0 the loss and all gradients are 0. Targets and weights are
+/// inputs, so a graph built once is replayed on every batch (make them constants and
+/// [`Var::set_value`] them). Sugar: `prediction.mse_weighted(targets, weights)`.
+///
+/// ```
+/// use nalgebra::{Matrix3x2, Vector3};
+/// use shapegrad::Graph;
+///
+/// let g = Graph::<f64>::new();
+/// let prediction = g.var(Matrix3x2::new(1.0, 2.0, 3.0, 4.0, 9.0, 9.0));
+/// let targets = g.constant(Matrix3x2::new(0.0, 2.0, 3.0, 2.0, 0.0, 0.0));
+/// let weights = g.constant(Vector3::new(1.0, 1.0, 0.0)); // row 2 is padding
+/// let loss = prediction.mse_weighted(targets, weights);
+/// assert_eq!(loss.value()[0], (1.0 + 4.0) / 4.0); // the mean over rows 0 and 1
+/// ```
+#[derive(Clone, Copy, Debug, Default)]
+pub struct MseWeighted;
+
+impl<T: Real, const R: usize, const C: usize> Op<T, Inputs3<T, R, C>> for MseWeighted {
+    type Output = Matrix1<T>;
+
+    fn name(&self) -> &'static str {
+        "mse_weighted"
+    }
+
+    fn forward(&self, (a, b, w): Refs3<'_, T, R, C>) -> Matrix1<T> {
+        Matrix1::new(weighted_mean(&row_errors(a, b), w))
+    }
+
+    fn backward(
+        &self,
+        (a, b, w): Refs3<'_, T, R, C>,
+        out: &Matrix1<T>,
+        d_out: &Matrix1<T>,
+    ) -> Inputs3<T, R, C> {
+        let scale = d_out[0] * inverse_total(w);
+        let two_over_c: T = nalgebra::convert(2.0 / C as f64);
+        let d_a = SMatrix::from_fn(|r, c| (a[(r, c)] - b[(r, c)]) * two_over_c * w[r] * scale);
+        let d_b = -d_a;
+        let d_w = row_errors(a, b).map(|l| (l - out[0]) * scale);
+        (d_a, d_b, d_w)
+    }
+}
+
+/// Each row's `ℓ_r = Σ_c (a[r, c] − b[r, c])² / C`.
+fn row_errors<T: Real, const R: usize, const C: usize>(
+    a: &SMatrix<T, R, C>,
+    b: &SMatrix<T, R, C>,
+) -> SVector<T, R> {
+    const {
+        assert!(
+            C > 0,
+            "shapegrad: mse_weighted needs C ≥ 1 columns: a row of no entries has no mean"
+        )
+    };
+    let c: T = nalgebra::convert(C as f64);
+    SVector::from_fn(|r, _| (a.row(r) - b.row(r)).norm_squared() / c)
+}
+
+impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
+    /// The weighted mean squared error between `self` and `targets`, row `r` weighted by
+    /// `weights[r]`, 1×1; see [`MseWeighted`](crate::ops::MseWeighted).
+    ///
+    /// ```
+    /// use nalgebra::Vector2;
+    /// let g = shapegrad::Graph::<f64>::new();
+    /// let y = g.var(Vector2::new(1.0, 3.0));
+    /// let t = g.constant(Vector2::zeros());
+    /// let w = g.constant(Vector2::new(0.0, 1.0));
+    /// assert_eq!(y.mse_weighted(t, w).value()[0], 9.0);
+    /// ```
+    #[track_caller]
+    pub fn mse_weighted(
+        self,
+        targets: Var<'g, T, R, C>,
+        weights: Var<'g, T, R, 1>,
+    ) -> Var<'g, T, 1, 1> {
+        self.graph().apply(MseWeighted, (self, targets, weights))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use nalgebra::{Matrix1, SMatrix, SVector};
+
+    use super::MseWeighted;
+    use crate::check::{GradcheckOptions, gradcheck};
+    use crate::testing::{random, rng};
+    use crate::{Graph, Op};
+
+    #[test]
+    fn equal_weights_give_the_plain_mse() {
+        let mut rng = rng(450);
+        let (a, b) = (random::<4, 3>(&mut rng), random::<4, 3>(&mut rng));
+        let g = Graph::<f64>::new();
+        let (av, bv) = (g.var(a), g.constant(b));
+        let plain = av.mse(bv);
+        let weighted = av.mse_weighted(bv, g.constant(SVector::repeat(2.5)));
+        assert!((plain.value()[0] - weighted.value()[0]).abs() < 1e-15);
+        let d_plain = *plain.backward().wrt(av);
+        assert!((d_plain - weighted.backward().wrt(av)).amax() < 1e-15);
+    }
+
+    #[test]
+    fn zero_weight_rows_are_left_out_and_all_zero_weights_give_zero() {
+        let mut rng = rng(451);
+        let (a, b) = (random::<3, 2>(&mut rng), random::<3, 2>(&mut rng));
+        let g = Graph::<f64>::new();
+        let av = g.var(a);
+        let w = g.constant(SVector::<f64, 3>::new(1.0, 0.0, 1.0));
+        let loss = av.mse_weighted(g.constant(b), w);
+        let want =
+            ((a.row(0) - b.row(0)).norm_squared() + (a.row(2) - b.row(2)).norm_squared()) / 4.0;
+        assert!((loss.value()[0] - want).abs() < 1e-15);
+        assert_eq!(loss.backward().wrt(av).row(1).amax(), 0.0);
+        w.set_value(SVector::zeros());
+        assert_eq!(loss.value()[0], 0.0);
+        assert_eq!(loss.backward().wrt(av).amax(), 0.0);
+    }
+
+    #[test]
+    fn gradcheck_of_every_input_and_the_graph_matches_backward() {
+        let mut rng = rng(452);
+        let (a, b) = (random::<5, 3>(&mut rng), random::<5, 3>(&mut rng));
+        let w: SMatrix<f64, 5, 1> = random::<5, 1>(&mut rng).map(|v| v.abs() + 0.1);
+        let g = Graph::<f64>::new();
+        let (av, bv, wv) = (g.var(a), g.var(b), g.var(w));
+        let loss = av.mse_weighted(bv, wv);
+        let report = gradcheck(loss, &GradcheckOptions::default());
+        assert!(report.passed(), "{report}");
+        let seed = Matrix1::new(-0.5);
+        let want = MseWeighted.backward((&a, &b, &w), &loss.value(), &seed);
+        let grads = loss.backward_with(seed);
+        assert!((grads.wrt(av) - want.0).amax() < 1e-15);
+        assert!((grads.wrt(bv) - want.1).amax() < 1e-15);
+        assert!((grads.wrt(wv) - want.2).amax() < 1e-15);
+    }
+}
