@@ -209,6 +209,21 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
         });
     }
 
+    /// [`Var::update_value`] without the copy: `f` gets the leaf's entries in the graph's
+    /// buffer, with the graph borrowed, so it must not touch the graph. For the optimizers,
+    /// whose rules see only matrices.
+    #[track_caller]
+    pub(crate) fn update_in_place(&self, f: impl FnOnce(&mut SMatrix<T, R, C>)) {
+        let mut tape = self.graph.tape_mut();
+        match tape.leaf_mut(self.id) {
+            Some(entries) => f(crate::layout::matrix_mut(entries)),
+            None => {
+                drop(tape);
+                self.not_a_leaf("update_value")
+            }
+        }
+    }
+
     #[track_caller]
     fn assert_leaf(&self, method: &str) {
         if !self.graph.is_leaf(self.id) {

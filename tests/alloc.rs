@@ -3,62 +3,21 @@
 //!
 //! The counter is per thread, so the test harness's own threads do not disturb it.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
 use std::hint::black_box;
 
 mod common;
+mod counting;
 
 use common::{SpiralNet, mpc_rollout, planar_arm, spiral_net};
+use counting::{Counting, allocations};
 use nalgebra::{Matrix1, Matrix2x3, SMatrix};
 use shapegrad::jacobian::jacobian;
 use shapegrad::nn::Dense;
 use shapegrad::optim::{Adam, Optimizer};
 use shapegrad::{Graph, Labels, Var};
 
-/// Forwards every call to the system allocator and counts, per thread, the calls that
-/// allocate (`alloc`, `alloc_zeroed`, `realloc`).
-struct Counting;
-
-thread_local! {
-    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
-}
-
-fn count() {
-    // `try_with`: the thread-local may be gone while a thread shuts down.
-    let _ = ALLOCATIONS.try_with(|n| n.set(n.get() + 1));
-}
-
-// SAFETY: every method forwards its arguments unchanged to `System`, which upholds the
-// `GlobalAlloc` contract; counting touches only a const-initialised thread-local `Cell` (no
-// allocation, no destructor), so it cannot recurse into the allocator.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        count();
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        count();
-        unsafe { System.alloc_zeroed(layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        count();
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
 #[global_allocator]
 static GLOBAL: Counting = Counting;
-
-/// The number of allocations `f` makes on this thread.
-fn allocations(f: impl FnOnce()) -> usize {
-    let before = ALLOCATIONS.with(Cell::get);
-    f();
-    ALLOCATIONS.with(Cell::get) - before
-}
 
 const STEPS: usize = 10;
 

@@ -92,6 +92,9 @@ pub trait UpdateRule<T: Real> {
     fn new_state<const R: usize, const C: usize>(&self) -> Self::State<R, C>;
 
     /// Moves `param` one step against `grad` (∂loss/∂param), updating `state`, in place.
+    ///
+    /// `param` is the parameter's value inside its graph, which is borrowed meanwhile: an
+    /// update works on the matrices it is given and does not read the graph.
     fn update<const R: usize, const C: usize>(
         &self,
         state: &mut Self::State<R, C>,

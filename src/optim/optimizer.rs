@@ -235,7 +235,7 @@ impl<T: Real, U: UpdateRule<T>> Optimizer<T, U> {
         grad: &SMatrix<T, R, C>,
     ) {
         let (rule, state, _) = self.parts::<R, C>(param.graph().id(), param.id());
-        param.update_value(|value| rule.update(state, value, grad));
+        param.update_in_place(|value| rule.update(state, value, grad));
     }
 
     /// The state of `param`, of its own shape, or `None` if it has not been stepped.
@@ -366,12 +366,12 @@ impl<'g, T: Real, U: UpdateRule<T>> ParameterVisitor<'g, T> for Stepper<'_, 'g, 
         );
         *last_step = step;
         if self.scale == T::one() {
-            param.update_value(|value| rule.update(state, value, grad));
+            param.update_in_place(|value| rule.update(state, value, grad));
         } else {
             crate::pool::with_scratch::<T, R, C>(|clipped| {
                 clipped.copy_from(grad);
                 *clipped *= self.scale;
-                param.update_value(|value| rule.update(state, value, clipped));
+                param.update_in_place(|value| rule.update(state, value, clipped));
             });
         }
     }
