@@ -78,6 +78,7 @@ mod op;
 pub mod ops;
 pub mod optim;
 mod pool;
+pub mod second_order;
 pub mod shape;
 mod tape;
 #[cfg(test)]
@@ -96,6 +97,10 @@ pub use op::Op;
 pub use value::{Real, Value};
 pub use var::Var;
 pub use var_tuple::VarTuple;
+
+/// The dual numbers [`second_order`] runs graphs on (the crate `num-dual` 0.15), re-exported
+/// so that its version always matches shapegrad's.
+pub use num_dual;
 
 /// Seals the traits whose implementations shapegrad provides for every shape.
 mod sealed {
