@@ -63,9 +63,14 @@
 //!
 //! * a scalar: `let k: T = nalgebra::convert(0.8);`, or `T::one()`, `T::zero()`, `T::pi()`;
 //! * a matrix of `f64`s: `g.constant(m.cast::<T>())` (with `g = x.graph()`);
-//! * data the function needs (weights, a target): pass it in a closure,
-//!   `hessian(|x| cost(x, &target), x0)`, with `cost<'g, T: Real>(x: Var<'g, T, N, 1>,
-//!   target: &SVector<f64, N>) -> …` converting it with `cast` inside.
+//! * data the function needs (weights, a target): make it an argument of the generic
+//!   function, `cost<'g, T: Real>(x: Var<'g, T, N, 1>, target: &SVector<f64, N>) -> …`,
+//!   converted with `cast` inside, and pass a closure: `hessian(|x| cost(x, &target), x0)`.
+//!
+//! A closure is compiled for one scalar type: write the closure at each call, as above. A
+//! closure kept in a `let` and handed to two entry points (or to an entry point and a
+//! `Graph<f64>`) does not compile ("type mismatch in closure arguments", or "one type is
+//! more general than the other").
 //!
 //! Constants carry no derivative (their dual parts are zero); only the input does.
 //!
