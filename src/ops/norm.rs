@@ -59,12 +59,13 @@ fn norm<T: Real>(entries: &[T]) -> T {
     scale * sum.sqrt()
 }
 
-/// `dOut / ‖A‖`, or 0 at `A = 0`.
-fn factor<T: Real>(out: &Matrix1<T>, d_out: &Matrix1<T>) -> T {
-    if out[0] == T::zero() {
+/// `dOut·x/‖A‖` for one entry x (divided, not multiplied by 1/‖A‖, so that `(3, 4)` gives
+/// exactly `(0.6, 0.8)`), or 0 at `A = 0`.
+fn local<T: Real>(norm: T, d_out: T, x: T) -> T {
+    if norm == T::zero() {
         T::zero()
     } else {
-        d_out[0] / out[0]
+        d_out * (x / norm)
     }
 }
 
@@ -85,7 +86,7 @@ impl<T: Real, const R: usize, const C: usize> Op<T, (SMatrix<T, R, C>,)> for Nor
         out: &Matrix1<T>,
         d_out: &Matrix1<T>,
     ) -> (SMatrix<T, R, C>,) {
-        (a * factor(out, d_out),)
+        (a.map(|x| local(out[0], d_out[0], x)),)
     }
 
     fn backward_into(
@@ -96,8 +97,7 @@ impl<T: Real, const R: usize, const C: usize> Op<T, (SMatrix<T, R, C>,)> for Nor
         (d_a,): (Option<GradSlot<'_, T, R, C>>,),
     ) {
         if let Some(d_a) = d_a {
-            let factor = factor(out, d_out);
-            d_a.add_map(a, |x| x * factor);
+            d_a.add_map(a, |x| local(out[0], d_out[0], x));
         }
     }
 }
