@@ -1,6 +1,6 @@
 //! Exact second derivatives and forward-mode Jacobians, through dual-number scalars.
 //!
-//! A [`Graph`](crate::Graph) is generic over its scalar, and the dual numbers of the crate
+//! A [`Graph`] is generic over its scalar, and the dual numbers of the crate
 //! [`num_dual`] (re-exported as `shapegrad::num_dual`) are scalars it accepts. Run on them,
 //! the graph's own forward and backward passes carry derivatives along:
 //!
@@ -56,6 +56,11 @@
 //! assert!((gradient - jac.transpose() * (position - target)).abs().max() < 1e-15);
 //! assert!((h - gauss_newton).abs().max() < 1.0); // close to JᵀJ near the target
 //! ```
+//!
+//! A function written for `f64` only (`fn f(x: Var<'_, f64, 2, 1>) -> …`) is rejected with
+//! "type mismatch in function arguments … expected function signature `for<'g> fn(Var<'g,
+//! DualVec<f64, Const<_>>, _, _>) -> _`, found `fn(Var<'_, f64, 2, _>) -> _`": make it generic
+//! over `T: Real`.
 //!
 //! # Constants in generic code
 //!
@@ -115,7 +120,7 @@ pub use hvp::HessianVectorProduct;
 use nalgebra::{SMatrix, SVector};
 use num_dual::{Dual64, DualSVec64};
 
-use crate::Var;
+use crate::{Graph, Handle, Real, Var};
 
 /// The M×N Jacobian of f: Rᴺ → Rᴹ at `x` by forward mode: `(f(x), J)`, `J[(i, k)] = ∂fᵢ/∂xₖ`,
 /// from a single forward pass over `DualSVec64<N>` scalars. See [`ForwardJacobian`] to replay
@@ -219,4 +224,17 @@ pub fn hessian_flat<const N: usize, const R: usize, const C: usize>(
     x: SMatrix<f64, R, C>,
 ) -> (f64, SMatrix<f64, R, C>, SMatrix<f64, N, N>) {
     Hessian::<N, R, C>::new_flat(f, x).at(x)
+}
+
+/// A new graph over `T` with the var `x` and `f(x)`, kept by their handles.
+fn build<T: Real, const R: usize, const C: usize, const RO: usize, const CO: usize>(
+    f: impl for<'g> FnOnce(Var<'g, T, R, C>) -> Var<'g, T, RO, CO>,
+    x: SMatrix<T, R, C>,
+) -> (Graph<T>, Handle<T, R, C>, Handle<T, RO, CO>) {
+    let graph = Graph::new();
+    let (x, y) = {
+        let x = graph.var(x);
+        (x.handle(), f(x).handle())
+    };
+    (graph, x, y)
 }

@@ -50,10 +50,7 @@ impl<T: Real, const R: usize, const C: usize> Op<T, (SMatrix<T, R, C>, SMatrix<T
         _out: &SMatrix<T, R, C>,
         d_out: &SMatrix<T, R, C>,
     ) -> (SMatrix<T, R, C>, SMatrix<T, R, C>) {
-        let a_wins = a.zip_map(b, |x, y| x <= y);
-        let d_a = d_out.zip_map(&a_wins, |d, w| if w { d } else { T::zero() });
-        let d_b = d_out.zip_map(&a_wins, |d, w| if w { T::zero() } else { d });
-        (d_a, d_b)
+        super::maximum::route(d_out, &a.zip_map(b, |x, y| x <= y))
     }
 }
 

@@ -52,11 +52,7 @@ impl<const N: usize, const M: usize> ForwardJacobian<N, M> {
         f: impl for<'g> FnOnce(Var<'g, DualSVec64<N>, N, 1>) -> Var<'g, DualSVec64<N>, M, 1>,
         x: SVector<f64, N>,
     ) -> Self {
-        let graph = Graph::new();
-        let (x, y) = {
-            let x = graph.var(seeded(&x));
-            (x.handle(), f(x).handle())
-        };
+        let (graph, x, y) = super::build(f, seeded(&x));
         ForwardJacobian { graph, x, y }
     }
 

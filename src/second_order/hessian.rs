@@ -81,11 +81,7 @@ impl<const N: usize, const R: usize, const C: usize> Hessian<N, R, C> {
         f: impl for<'g> FnOnce(Var<'g, DualSVec64<N>, R, C>) -> Var<'g, DualSVec64<N>, 1, 1>,
         x: SMatrix<f64, R, C>,
     ) -> Self {
-        let graph = Graph::new();
-        let (x, f) = {
-            let x = graph.var(seeded(&x));
-            (x.handle(), f(x).handle())
-        };
+        let (graph, x, f) = super::build(f, seeded(&x));
         Hessian { graph, x, f }
     }
 

@@ -58,11 +58,7 @@ impl<const R: usize, const C: usize> HessianVectorProduct<R, C> {
         f: impl for<'g> FnOnce(Var<'g, Dual64, R, C>) -> Var<'g, Dual64, 1, 1>,
         x: SMatrix<f64, R, C>,
     ) -> Self {
-        let graph = Graph::new();
-        let (x, f) = {
-            let x = graph.var(x.map(Dual64::from_re));
-            (x.handle(), f(x).handle())
-        };
+        let (graph, x, f) = super::build(f, x.map(Dual64::from_re));
         HessianVectorProduct { graph, x, f }
     }
 
