@@ -10,7 +10,7 @@
 //! `cargo test` runs 500 compositions; set `SHAPEGRAD_PROPTEST_CASES` to run more.
 
 mod common;
-use common::random_from;
+use common::{proptest_cases, random_from, rows_have_a_clear_max};
 
 use proptest::prelude::*;
 use rand::SeedableRng;
@@ -302,13 +302,10 @@ impl<'g> Builder<'g> {
             .away_from_zero
             .iter()
             .all(|v| v.value().iter().all(|x| x.abs() > KINK_MARGIN));
-        let rows_have_a_clear_max = self.row_maxed.iter().all(|v| {
-            v.value().row_iter().all(|row| {
-                let mut entries: Vec<f64> = row.iter().copied().collect();
-                entries.sort_by(|a, b| b.total_cmp(a));
-                entries[0] - entries[1] > KINK_MARGIN
-            })
-        });
+        let rows_have_a_clear_max = self
+            .row_maxed
+            .iter()
+            .all(|v| rows_have_a_clear_max(&v.value(), KINK_MARGIN));
         let moderate = self.earlier.iter().all(|v| {
             v.value()
                 .iter()
@@ -318,16 +315,9 @@ impl<'g> Builder<'g> {
     }
 }
 
-fn cases() -> u32 {
-    std::env::var("SHAPEGRAD_PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(500)
-}
-
 proptest! {
     #![proptest_config(ProptestConfig {
-        cases: cases(),
+        cases: proptest_cases(500),
         max_global_rejects: 100_000,
         ..ProptestConfig::default()
     })]
