@@ -1,7 +1,7 @@
 //! Exact second order and forward-mode Jacobians (`shapegrad::second_order`) against closed
 //! forms (to 1e-12 relative) and against the central-difference versions (within their
 //! error): xᵀAx, Rosenbrock, Σ tanh(W·x)² (with respect to x, and to W flattened
-//! column-major), and the 3-link arm's Jacobian.
+//! column-major), the 3-link arm's Jacobian, and the geometry ops cross and norm.
 
 #[path = "../examples/robot_arm/arm.rs"]
 mod arm;
@@ -250,6 +250,29 @@ fn hessian_is_symmetric_to_rounding() {
     let w = random::<4, 3>(60);
     let (_, _, h) = hessian(|x| energy_of_x(x, &w).exp(), random::<3, 1>(61));
     assert_relative("symmetry", &h, &h.transpose(), 1e-14);
+}
+
+// The geometry ops: ‖a × b‖² (Hessian in a: 2(‖b‖²·I − b·bᵀ)) and ‖x‖ ((I − x̂·x̂ᵀ)/‖x‖).
+
+fn cross_squared<'g, T: Real>(a: Var<'g, T, 3, 1>, b: &Vector3<f64>) -> Var<'g, T, 1, 1> {
+    a.cross(a.graph().constant(b.cast::<T>())).norm_squared()
+}
+
+#[test]
+fn geometry_ops_have_their_closed_form_hessians() {
+    for seed in 70..74 {
+        let (a, b) = (random::<3, 1>(seed), random::<3, 1>(seed + 10));
+        let (_, _, h) = hessian(|a| cross_squared(a, &b), a);
+        let closed =
+            (SMatrix::<f64, 3, 3>::identity() * b.norm_squared() - b * b.transpose()) * 2.0;
+        assert_relative("‖a × b‖²", &h, &closed, 1e-12);
+
+        let (_, gradient, h) = hessian(|x| x.norm(), a);
+        let unit = a / a.norm();
+        assert_relative("∇‖x‖", &gradient, &unit, 1e-12);
+        let closed = (SMatrix::<f64, 3, 3>::identity() - unit * unit.transpose()) / a.norm();
+        assert_relative("∇²‖x‖", &h, &closed, 1e-12);
+    }
 }
 
 #[test]
