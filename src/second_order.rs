@@ -145,7 +145,7 @@ pub fn forward_jacobian<const N: usize, const M: usize>(
     f: impl for<'g> FnOnce(Var<'g, DualSVec64<N>, N, 1>) -> Var<'g, DualSVec64<N>, M, 1>,
     x: SVector<f64, N>,
 ) -> (SVector<f64, M>, SMatrix<f64, M, N>) {
-    ForwardJacobian::new(f, x).at(x)
+    ForwardJacobian::new(f, x).read()
 }
 
 /// The Hessian-vector product at `x` along `v`: `(f(x), ∇f(x), H(x)·v)`, exact, from one
@@ -172,7 +172,7 @@ pub fn hvp<const R: usize, const C: usize>(
     x: SMatrix<f64, R, C>,
     v: SMatrix<f64, R, C>,
 ) -> (f64, SMatrix<f64, R, C>, SMatrix<f64, R, C>) {
-    HessianVectorProduct::new(f, x).at(x, v)
+    HessianVectorProduct::along(f, x, v).read()
 }
 
 /// The N×N Hessian at `x`: `(f(x), ∇f(x), H)`, exact, `H[(k, j)] = ∂²f/∂xₖ∂xⱼ`, from one
@@ -200,7 +200,7 @@ pub fn hessian<const N: usize>(
     f: impl for<'g> FnOnce(Var<'g, DualSVec64<N>, N, 1>) -> Var<'g, DualSVec64<N>, 1, 1>,
     x: SVector<f64, N>,
 ) -> (f64, SVector<f64, N>, SMatrix<f64, N, N>) {
-    Hessian::new(f, x).at(x)
+    Hessian::new(f, x).read()
 }
 
 /// The Hessian of a function of an R×C matrix, flattened: `(f(X), ∇f(X), H)` with H the
@@ -226,7 +226,7 @@ pub fn hessian_flat<const N: usize, const R: usize, const C: usize>(
     f: impl for<'g> FnOnce(Var<'g, DualSVec64<N>, R, C>) -> Var<'g, DualSVec64<N>, 1, 1>,
     x: SMatrix<f64, R, C>,
 ) -> (f64, SMatrix<f64, R, C>, SMatrix<f64, N, N>) {
-    Hessian::<N, R, C>::new_flat(f, x).at(x)
+    Hessian::<N, R, C>::new_flat(f, x).read()
 }
 
 /// A new graph over `T` with the var `x` and `f(x)`, kept by their handles.

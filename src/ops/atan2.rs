@@ -1,6 +1,6 @@
 use nalgebra::SMatrix;
 
-use crate::{Op, Real, Var};
+use crate::{GradSlot, Op, Real, Var};
 
 /// Two-argument arctangent, element-wise: `atan2(y, x)`, the angle of the point (x, y) in
 /// (−π, π], as `f64::atan2` (`y.atan2(x)`).
@@ -68,10 +68,38 @@ impl<T: Real, const R: usize, const C: usize> Op<T, (SMatrix<T, R, C>, SMatrix<T
         _out: &SMatrix<T, R, C>,
         d_out: &SMatrix<T, R, C>,
     ) -> (SMatrix<T, R, C>, SMatrix<T, R, C>) {
-        let local = y.zip_map(x, local_gradient);
-        let d_y = d_out.zip_map(&local, |d, (dy, _)| d * dy);
-        let d_x = d_out.zip_map(&local, |d, (_, dx)| d * dx);
+        let d_y = y.zip_zip_map(x, d_out, |y, x, d| d * local_gradient(y, x).0);
+        let d_x = y.zip_zip_map(x, d_out, |y, x, d| d * local_gradient(y, x).1);
         (d_y, d_x)
+    }
+
+    fn forward_into(
+        &self,
+        (y, x): (&SMatrix<T, R, C>, &SMatrix<T, R, C>),
+        out: &mut SMatrix<T, R, C>,
+    ) {
+        out.zip_zip_apply(y, x, |angle, y, x| *angle = y.atan2(x));
+    }
+
+    fn backward_into(
+        &self,
+        (y, x): (&SMatrix<T, R, C>, &SMatrix<T, R, C>),
+        _out: &SMatrix<T, R, C>,
+        d_out: &SMatrix<T, R, C>,
+        (d_y, d_x): (Option<GradSlot<'_, T, R, C>>, Option<GradSlot<'_, T, R, C>>),
+    ) {
+        // Each slot is written entry by entry from (y, x, dOut): no temporary matrix.
+        let write = |slot: Option<GradSlot<'_, T, R, C>>, pick: fn((T, T)) -> T| {
+            if let Some(slot) = slot {
+                let (grad, add) = slot.into_parts();
+                for (k, g) in grad.iter_mut().enumerate() {
+                    let term = d_out[k] * pick(local_gradient(y[k], x[k]));
+                    *g = if add { *g + term } else { term };
+                }
+            }
+        };
+        write(d_y, |(dy, _)| dy);
+        write(d_x, |(_, dx)| dx);
     }
 }
 

@@ -70,6 +70,11 @@ impl<const N: usize, const M: usize> ForwardJacobian<N, M> {
     /// ```
     pub fn at(&self, x: SVector<f64, N>) -> (SVector<f64, M>, SMatrix<f64, M, N>) {
         self.graph.at(self.x).set_value(seeded(&x));
+        self.read()
+    }
+
+    /// `(f(x), J(x))` at the input's current value.
+    pub(super) fn read(&self) -> (SVector<f64, M>, SMatrix<f64, M, N>) {
         let y = self.graph.at(self.y).value();
         let mut jac = SMatrix::<f64, M, N>::zeros();
         for (i, y_i) in y.iter().enumerate() {

@@ -97,9 +97,13 @@ impl<const N: usize, const R: usize, const C: usize> Hessian<N, R, C> {
     /// assert_eq!((value, gradient, h), (1.0, Vector2::zeros(), Matrix2::identity() * 2.0));
     /// ```
     pub fn at(&self, x: SMatrix<f64, R, C>) -> (f64, SMatrix<f64, R, C>, SMatrix<f64, N, N>) {
-        let x_var = self.graph.at(self.x);
-        x_var.set_value(seeded(&x));
-        let f = self.graph.at(self.f);
+        self.graph.at(self.x).set_value(seeded(&x));
+        self.read()
+    }
+
+    /// `(f(x), ∇f(x), H(x))` at the input's current value.
+    pub(super) fn read(&self) -> (f64, SMatrix<f64, R, C>, SMatrix<f64, N, N>) {
+        let (x_var, f) = (self.graph.at(self.x), self.graph.at(self.f));
         let grads = f.backward();
         let d_x = grads.wrt(x_var);
         let mut hessian = SMatrix::<f64, N, N>::zeros();

@@ -58,7 +58,16 @@ impl<const R: usize, const C: usize> HessianVectorProduct<R, C> {
         f: impl for<'g> FnOnce(Var<'g, Dual64, R, C>) -> Var<'g, Dual64, 1, 1>,
         x: SMatrix<f64, R, C>,
     ) -> Self {
-        let (graph, x, f) = super::build(f, x.map(Dual64::from_re));
+        Self::along(f, x, SMatrix::zeros())
+    }
+
+    /// Builds the graph with its input at `x` along `v`.
+    pub(super) fn along(
+        f: impl for<'g> FnOnce(Var<'g, Dual64, R, C>) -> Var<'g, Dual64, 1, 1>,
+        x: SMatrix<f64, R, C>,
+        v: SMatrix<f64, R, C>,
+    ) -> Self {
+        let (graph, x, f) = super::build(f, x.zip_map(&v, Dual64::new));
         HessianVectorProduct { graph, x, f }
     }
 
@@ -78,9 +87,13 @@ impl<const R: usize, const C: usize> HessianVectorProduct<R, C> {
         x: SMatrix<f64, R, C>,
         v: SMatrix<f64, R, C>,
     ) -> (f64, SMatrix<f64, R, C>, SMatrix<f64, R, C>) {
-        let x_var = self.graph.at(self.x);
-        x_var.set_value(x.zip_map(&v, Dual64::new));
-        let f = self.graph.at(self.f);
+        self.graph.at(self.x).set_value(x.zip_map(&v, Dual64::new));
+        self.read()
+    }
+
+    /// `(f(x), ∇f(x), H(x)·v)` at the input's current value and direction.
+    pub(super) fn read(&self) -> (f64, SMatrix<f64, R, C>, SMatrix<f64, R, C>) {
+        let (x_var, f) = (self.graph.at(self.x), self.graph.at(self.f));
         let grads = f.backward();
         let d_x = grads.wrt(x_var);
         (f.value()[0].re, d_x.map(|d| d.re), d_x.map(|d| d.eps))
