@@ -13,7 +13,8 @@
 //!
 //! All are exact (to rounding), f64, with the dimensions in the types. The functions build a
 //! graph, evaluate once and drop it; the structs build the graph once and replay it with
-//! `at(…)` (a Newton loop, a controller), without rebuilding.
+//! `at(…)` (a Newton loop, a controller), without rebuilding; they are `Send`, so a control
+//! thread can own one.
 //!
 //! # Writing the function once
 //!

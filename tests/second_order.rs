@@ -304,3 +304,28 @@ fn other_dual_scalars_run_the_graph_too() {
         y.eps1eps2
     );
 }
+
+#[test]
+fn the_replayed_structs_move_to_other_threads() {
+    fn send<T: Send>(t: T) -> T {
+        t
+    }
+    let hessian = send(Hessian::new(rosenbrock::<_, 2, 1>, SVector::zeros()));
+    let forward = send(ForwardJacobian::new(arm::tip, Vector3::zeros()));
+    let products = send(HessianVectorProduct::new(
+        rosenbrock::<_, 2, 1>,
+        SVector::zeros(),
+    ));
+    let worker = std::thread::spawn(move || {
+        let x = SVector::<f64, 2>::new(1.0, 1.0);
+        (
+            hessian.at(x).2,
+            forward.at(Vector3::zeros()).1,
+            products.at(x, x).2,
+        )
+    });
+    let (h, jac, hv) = worker.join().unwrap();
+    assert_eq!(h, rosenbrock_hessian(&SVector::<f64, 2>::new(1.0, 1.0)));
+    assert_eq!(jac, arm::analytic_jacobian(&Vector3::zeros()));
+    assert_eq!(hv, h * SVector::<f64, 2>::new(1.0, 1.0));
+}
