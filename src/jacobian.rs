@@ -14,7 +14,10 @@
 //! | Jacobian, Ri×Ci → Ro×Co | [`matrix_jacobian`]: Ro·Co backward | [`numerical_matrix_jacobian`]: 2·Ri·Ci forward |
 //! | uᵀ·J (VJP) | [`vjp`]: 1 backward | — |
 //! | J·v (JVP) | [`jvp`]: Ro·Co backward | [`jvp_central_difference`]: 2 forward |
-//! | Hessian, N×1 → 1×1 | — | [`hessian`]: 2N forward + 2N backward |
+//! | Hessian, N×1 → 1×1 | [`second_order::hessian`](crate::second_order::hessian): 1 forward + 1 backward on dual scalars | [`hessian`]: 2N forward + 2N backward |
+//!
+//! Forward mode (the Jacobian from one forward pass, H·v, exact Hessians) runs the graph on
+//! dual-number scalars: see [`second_order`](crate::second_order).
 //!
 //! [`jacobian_check`] compares the analytic and numerical Jacobians and reports the worst entry.
 //!

@@ -26,7 +26,8 @@
 //!
 //! # Notation
 //!
-//! `T` scalar (`f32` or `f64`), `R` rows, `C` columns, `K` a contracted dimension;
+//! `T` scalar (`f32`, `f64`, or a dual number, see [`second_order`]), `R` rows, `C` columns,
+//! `K` a contracted dimension;
 //! `dOut` is ∂loss/∂output and `dA`, `dB` are ∂loss/∂input; `·` is the matrix product, `∘` the
 //! element-wise product, `[p]` is 1 where `p` holds and 0 elsewhere.
 //!
@@ -57,6 +58,15 @@
 //! and reports the worst entry; [`jacobian`] gives Jacobians with their dimensions in the types
 //! (M×N for f: Rᴺ → Rᴹ, and the four-index ∂Y\[i,j\]/∂X\[k,l\] of a matrix function), Jacobian
 //! products and Hessians; [`Graph::to_dot`] draws the graph with its values and gradients.
+//!
+//! # Robotics and second order
+//!
+//! [`ops`] has the kinematics pieces (`sin`, `cos`, `atan2`, `cross`, `norm` with gradient 0
+//! at 0, `clamp`, `minimum`, `detach`). [`second_order`] runs a graph on dual-number scalars
+//! (the crate [`num_dual`]) for exact Hessians in one backward pass, Hessian-vector products
+//! and forward-mode Jacobians, of a function you write once, generic over the scalar:
+//! `cargo run --release --example robot_arm` does inverse kinematics and Newton steps with
+//! them.
 //!
 //! # Training
 //!
@@ -97,6 +107,7 @@ mod op;
 pub mod ops;
 pub mod optim;
 mod pool;
+pub mod second_order;
 pub mod shape;
 mod tape;
 #[cfg(test)]
@@ -115,6 +126,10 @@ pub use op::Op;
 pub use value::{Real, Value};
 pub use var::{Loss, Var};
 pub use var_tuple::VarTuple;
+
+/// The dual numbers [`second_order`] runs graphs on (the crate `num-dual` 0.15), re-exported
+/// so that its version always matches shapegrad's.
+pub use num_dual;
 
 /// Seals the traits whose implementations shapegrad provides for every shape.
 mod sealed {

@@ -154,3 +154,16 @@ fn a_row_or_column_index_out_of_range_is_reported_at_the_callers_line() {
         _ = m.column(5);
     });
 }
+
+#[test]
+fn reversed_clamp_bounds_are_reported_at_the_callers_line() {
+    let g = Graph::<f64>::new();
+    let x = g.var(Vector2::new(0.5, 2.0));
+    assert_panics_here(
+        "clamp needs bounds lo ≤ hi (neither NaN), but lo = 1.0 and hi = 0.0",
+        || {
+            next_line_panics(line!());
+            _ = x.clamp(1.0, 0.0);
+        },
+    );
+}

@@ -3,14 +3,14 @@
 //! A composition is a random sequence of up to 8 steps applied to a 3×4 working value (unary
 //! ops, products with other vars, broadcasts, binary ops against a fresh var, a constant or an
 //! earlier intermediate — a fork), followed by a random reduction to a 1×1 loss. Inputs are
-//! random; a composition that lands near a kink (ReLU/abs at 0, a max tie) or overflows is
-//! rejected and another is drawn. Ops with a restricted domain (ln, sqrt, reciprocal, powf,
+//! random; a composition that lands near a kink (ReLU/abs at 0, a max or min tie, a clamp
+//! bound) or overflows is rejected and another is drawn. Ops with a restricted domain (ln, sqrt, reciprocal, powf,
 //! division, negative powers) are applied to `x² + ½`, which keeps them inside it.
 //!
 //! `cargo test` runs 500 compositions; set `SHAPEGRAD_PROPTEST_CASES` to run more.
 
 mod common;
-use common::random_from;
+use common::{proptest_cases, random_from, rows_have_a_clear_max};
 
 use proptest::prelude::*;
 use rand::SeedableRng;
@@ -62,6 +62,13 @@ enum Step {
     ComponentMul(Other),
     ComponentDiv(Other),
     Maximum(Other),
+    Minimum(Other),
+    Sin,
+    Cos,
+    /// `atan2(x, ·)` with a positive second input: away from the origin and the branch cut.
+    Atan2(Other),
+    /// Clamped to [−½, ½].
+    Clamp,
     /// `x` stacked on `other` (6×4), then the 3×4 block starting at the given row.
     VstackView(Other, usize),
     /// `x` beside `other` (3×8), then the 3×4 block starting at the given column.
@@ -89,6 +96,7 @@ enum Reduction {
     RowSumSum,
     ColumnSumMean,
     L2Penalty(f64),
+    Norm,
 }
 
 fn other() -> impl Strategy<Value = Other> {
@@ -128,6 +136,11 @@ fn step() -> impl Strategy<Value = Step> {
         other().prop_map(Step::ComponentMul),
         other().prop_map(Step::ComponentDiv),
         other().prop_map(Step::Maximum),
+        other().prop_map(Step::Minimum),
+        Just(Step::Sin),
+        Just(Step::Cos),
+        other().prop_map(Step::Atan2),
+        Just(Step::Clamp),
         (other(), 0usize..=R).prop_map(|(o, i)| Step::VstackView(o, i)),
         (other(), 0usize..=C).prop_map(|(o, j)| Step::HstackView(o, j)),
         Just(Step::ReshapeTranspose),
@@ -150,6 +163,7 @@ fn reduction() -> impl Strategy<Value = Reduction> {
         Just(Reduction::RowSumSum),
         Just(Reduction::ColumnSumMean),
         (0.01..1.0f64).prop_map(Reduction::L2Penalty),
+        Just(Reduction::Norm),
     ]
 }
 
@@ -218,6 +232,19 @@ impl<'g> Builder<'g> {
                 self.away_from_zero.push(x - y);
                 x.maximum(y)
             }
+            Step::Minimum(o) => {
+                let y = self.operand(o);
+                self.away_from_zero.push(x - y);
+                x.minimum(y)
+            }
+            Step::Sin => x.sin(),
+            Step::Cos => x.cos(),
+            Step::Atan2(o) => x.atan2(Self::positive(self.operand(o))),
+            Step::Clamp => {
+                self.away_from_zero.push(x.add_scalar(0.5));
+                self.away_from_zero.push(x.add_scalar(-0.5));
+                x.clamp(-0.5, 0.5)
+            }
             Step::VstackView(o, i) => {
                 let stacked: Var<'g, f64, 6, C> = x.vstack(self.operand(o));
                 match i {
@@ -265,6 +292,7 @@ impl<'g> Builder<'g> {
             Reduction::RowSumSum => x.row_sum().sum(),
             Reduction::ColumnSumMean => x.column_sum().mean(),
             Reduction::L2Penalty(lambda) => x.l2_penalty(*lambda),
+            Reduction::Norm => x.norm(),
         }
     }
 
@@ -274,13 +302,10 @@ impl<'g> Builder<'g> {
             .away_from_zero
             .iter()
             .all(|v| v.value().iter().all(|x| x.abs() > KINK_MARGIN));
-        let rows_have_a_clear_max = self.row_maxed.iter().all(|v| {
-            v.value().row_iter().all(|row| {
-                let mut entries: Vec<f64> = row.iter().copied().collect();
-                entries.sort_by(|a, b| b.total_cmp(a));
-                entries[0] - entries[1] > KINK_MARGIN
-            })
-        });
+        let rows_have_a_clear_max = self
+            .row_maxed
+            .iter()
+            .all(|v| rows_have_a_clear_max(&v.value(), KINK_MARGIN));
         let moderate = self.earlier.iter().all(|v| {
             v.value()
                 .iter()
@@ -290,16 +315,9 @@ impl<'g> Builder<'g> {
     }
 }
 
-fn cases() -> u32 {
-    std::env::var("SHAPEGRAD_PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(500)
-}
-
 proptest! {
     #![proptest_config(ProptestConfig {
-        cases: cases(),
+        cases: proptest_cases(500),
         max_global_rejects: 100_000,
         ..ProptestConfig::default()
     })]

@@ -136,8 +136,8 @@ pub fn jvp_central_difference<
 /// exact, so only one finite difference is taken: error O(h²) plus rounding O(ε·|∇f|/h);
 /// `h = ε^(1/3)`, about 6e-6 for `f64`, balances the two). The result is returned as computed,
 /// not symmetrised: it is symmetric to within that error, and its asymmetry is a measure of it.
-/// shapegrad has no exact Hessian: that needs the ops' backward passes to be differentiable
-/// themselves (reverse-over-reverse), which they are not.
+/// For the exact Hessian (one backward pass over dual scalars) see
+/// [`second_order::hessian`](crate::second_order::hessian); this one is its check.
 ///
 /// ```
 /// use nalgebra::{Matrix2, Vector2};

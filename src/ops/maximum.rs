@@ -49,11 +49,19 @@ impl<T: Real, const R: usize, const C: usize> Op<T, (SMatrix<T, R, C>, SMatrix<T
         _out: &SMatrix<T, R, C>,
         d_out: &SMatrix<T, R, C>,
     ) -> (SMatrix<T, R, C>, SMatrix<T, R, C>) {
-        let a_wins = a.zip_map(b, |x, y| x >= y);
-        let d_a = d_out.zip_map(&a_wins, |d, w| if w { d } else { T::zero() });
-        let d_b = d_out.zip_map(&a_wins, |d, w| if w { T::zero() } else { d });
-        (d_a, d_b)
+        route(d_out, &a.zip_map(b, |x, y| x >= y))
     }
+}
+
+/// A gate's input gradients: `d_out` goes to `a` where `a_wins`, to `b` elsewhere (the max
+/// gate's and [`Minimum`](super::Minimum)'s backward).
+pub(super) fn route<T: Real, const R: usize, const C: usize>(
+    d_out: &SMatrix<T, R, C>,
+    a_wins: &SMatrix<bool, R, C>,
+) -> (SMatrix<T, R, C>, SMatrix<T, R, C>) {
+    let d_a = d_out.zip_map(a_wins, |d, w| if w { d } else { T::zero() });
+    let d_b = d_out.zip_map(a_wins, |d, w| if w { T::zero() } else { d });
+    (d_a, d_b)
 }
 
 impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {

@@ -17,9 +17,15 @@
 //! | [`Mean`] | `a.mean()` | R×C → 1×1 | dA = dOut/(R·C) |
 //! | [`Relu`] | `a.relu()` | R×C → R×C | dA = dOut∘\[a > 0\] |
 //! | [`Maximum`] | `a.maximum(b)` | max(R×C, R×C) → R×C | dA = dOut∘\[a ≥ b\], dB = dOut∘\[a < b\] |
+//! | [`Minimum`] | `a.minimum(b)` | min(R×C, R×C) → R×C | dA = dOut∘\[a ≤ b\], dB = dOut∘\[a > b\] |
+//! | [`Clamp`] | `a.clamp(lo, hi)` | R×C → R×C | dA = dOut∘\[lo ≤ a ≤ hi\] (1 on the bounds) |
+//! | [`Detach`] | `a.detach()` | R×C → R×C | dA = 0 |
 //! | [`Exp`] | `a.exp()` | R×C → R×C | dA = dOut∘y, y = eᵃ |
 //! | [`Ln`] | `a.ln()` | R×C → R×C | dA = dOut∘(1/a) |
 //! | [`Tanh`] | `a.tanh()` | R×C → R×C | dA = dOut∘(1 − y²), y = tanh a |
+//! | [`Sin`] | `a.sin()` | R×C → R×C | dA = dOut∘cos a |
+//! | [`Cos`] | `a.cos()` | R×C → R×C | dA = −dOut∘sin a |
+//! | [`Atan2`] | `y.atan2(x)` | atan2(R×C, R×C) → R×C | dY = dOut∘x/(x² + y²), dX = −dOut∘y/(x² + y²); 0 at (0, 0) |
 //! | [`Sigmoid`] | `a.sigmoid()` | R×C → R×C | dA = dOut∘y∘(1 − y), y = σ(a) |
 //! | [`Softplus`] | `a.softplus()` | R×C → R×C | dA = dOut∘σ(a) |
 //! | [`Sqrt`] | `a.sqrt()` | R×C → R×C | dA = dOut∘1/(2y), y = √a |
@@ -37,6 +43,8 @@
 //! | [`RowwiseMax`] | `a.rowwise_max()` | R×C → R×1 | dA[r, c] = dOut[r, 0]·[c = first argmax of row r] |
 //! | [`Dot`] | `a.dot(b)` | (R×C)·(R×C) → 1×1 | dA = dOut·B, dB = dOut·A |
 //! | [`NormSquared`] | `a.norm_squared()` | R×C → 1×1 | dA = 2·dOut·A |
+//! | [`Norm`] | `a.norm()` | R×C → 1×1 | dA = dOut·A/‖A‖, 0 at A = 0 |
+//! | [`Cross`] | `a.cross(b)` | (3×1) × (3×1) → 3×1 | dA = b × dOut, dB = dOut × a |
 //! | [`Softmax`] | `a.softmax()` | R×C → R×C | dA = P∘(dOut − column_sum(dOut∘P)·1ᵀ), P = output |
 //! | [`LogSoftmax`] | `a.log_softmax()` | R×C → R×C | dA = dOut − P∘(column_sum(dOut)·1ᵀ), P = exp(output) |
 //! | [`SoftmaxCrossEntropy`] | `a.softmax_cross_entropy(&labels)` | R×C, [`Labels<R, C>`](crate::Labels) → 1×1 | dA = dOut·(P − Y)/R, Y = one-hot labels |
@@ -62,10 +70,15 @@ mod add;
 mod add_column;
 mod add_row;
 mod add_scalar;
+mod atan2;
+mod clamp;
 mod column;
 mod column_sum;
 mod component_div;
 mod component_mul;
+mod cos;
+mod cross;
+mod detach;
 mod dot;
 mod exp;
 mod fixed_view;
@@ -76,9 +89,11 @@ mod log_softmax;
 mod matmul;
 mod maximum;
 mod mean;
+mod minimum;
 mod mse;
 mod mse_weighted;
 mod neg;
+mod norm;
 mod norm_squared;
 mod powf;
 mod powi;
@@ -90,6 +105,7 @@ mod row_sum;
 mod rowwise_max;
 mod scale;
 mod sigmoid;
+mod sin;
 mod softmax;
 mod softmax_cross_entropy;
 mod softmax_cross_entropy_targets;
@@ -108,10 +124,15 @@ pub use add::Add;
 pub use add_column::AddColumn;
 pub use add_row::AddRow;
 pub use add_scalar::AddScalar;
+pub use atan2::Atan2;
+pub use clamp::Clamp;
 pub use column::Column;
 pub use column_sum::ColumnSum;
 pub use component_div::ComponentDiv;
 pub use component_mul::ComponentMul;
+pub use cos::Cos;
+pub use cross::Cross;
+pub use detach::Detach;
 pub use dot::Dot;
 pub use exp::Exp;
 pub use fixed_view::FixedView;
@@ -122,9 +143,11 @@ pub use log_softmax::LogSoftmax;
 pub use matmul::MatMul;
 pub use maximum::Maximum;
 pub use mean::Mean;
+pub use minimum::Minimum;
 pub use mse::Mse;
 pub use mse_weighted::MseWeighted;
 pub use neg::Neg;
+pub use norm::Norm;
 pub use norm_squared::NormSquared;
 pub use powf::Powf;
 pub use powi::Powi;
@@ -136,6 +159,7 @@ pub use row_sum::RowSum;
 pub use rowwise_max::RowwiseMax;
 pub use scale::Scale;
 pub use sigmoid::Sigmoid;
+pub use sin::Sin;
 pub use softmax::Softmax;
 pub use softmax_cross_entropy::SoftmaxCrossEntropy;
 pub use softmax_cross_entropy_targets::SoftmaxCrossEntropyTargets;

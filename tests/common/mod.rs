@@ -30,6 +30,26 @@ pub fn assert_close<const R: usize, const C: usize>(
     }
 }
 
+/// The number of property-test cases: `SHAPEGRAD_PROPTEST_CASES` if set, else `default`.
+pub fn proptest_cases(default: u32) -> u32 {
+    std::env::var("SHAPEGRAD_PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// Whether each row's two largest entries differ by more than `margin` (no tie for the max).
+pub fn rows_have_a_clear_max<const R: usize, const C: usize>(
+    m: &SMatrix<f64, R, C>,
+    margin: f64,
+) -> bool {
+    m.row_iter().all(|row| {
+        let mut entries: Vec<f64> = row.iter().copied().collect();
+        entries.sort_by(|a, b| b.total_cmp(a));
+        entries[0] - entries[1] > margin
+    })
+}
+
 /// The course notes' spiral network at full size (300 samples, 2 → 100 ReLU → 3, softmax
 /// cross-entropy + L2 1e-3) on fixed, deterministic data, built on `g`.
 pub struct SpiralNet<'g> {
