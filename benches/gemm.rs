@@ -5,20 +5,15 @@
 //! `gemm f64 nt n=24 static/blocked 1.35` (above 1: the blocked GEMM is faster), which is how
 //! `GEMM_MIN_DIM` in src/gemm.rs was chosen.
 
+#[path = "support/medians.rs"]
+mod medians;
+
 use std::hint::black_box;
-use std::path::PathBuf;
 use std::time::Duration;
 
 use criterion::Criterion;
 use nalgebra::{Const, Dyn, MatrixView, MatrixViewMut, SMatrix};
 use shapegrad::Real;
-
-fn output_directory() -> PathBuf {
-    match std::env::var_os("CARGO_TARGET_DIR") {
-        Some(dir) => PathBuf::from(dir).join("criterion"),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/criterion"),
-    }
-}
 
 fn dyn_view<T: Real>(
     data: &[T],
@@ -84,16 +79,6 @@ fn sizes<T: Real, const N: usize>(c: &mut Criterion, ty: &str, ran: &mut Vec<Str
     }
 }
 
-fn median_ns(group: &str, bench: &str) -> Option<f64> {
-    let path = output_directory()
-        .join(group)
-        .join(bench)
-        .join("new/estimates.json");
-    let json: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()?;
-    json["median"]["point_estimate"].as_f64()
-}
-
 fn run<T: Real>(c: &mut Criterion, ty: &str, ran: &mut Vec<String>) {
     sizes::<T, 8>(c, ty, ran);
     sizes::<T, 16>(c, ty, ran);
@@ -105,7 +90,7 @@ fn run<T: Real>(c: &mut Criterion, ty: &str, ran: &mut Vec<String>) {
 
 fn main() {
     let mut c = Criterion::default()
-        .output_directory(&output_directory())
+        .output_directory(&medians::output_directory())
         .sample_size(15)
         .warm_up_time(Duration::from_millis(200))
         .measurement_time(Duration::from_millis(400))
@@ -116,7 +101,10 @@ fn main() {
     c.final_summary();
     println!();
     for group in ran {
-        if let (Some(s), Some(b)) = (median_ns(&group, "static"), median_ns(&group, "blocked")) {
+        if let (Some(s), Some(b)) = (
+            medians::median_ns(&group, "static"),
+            medians::median_ns(&group, "blocked"),
+        ) {
             let parts: Vec<&str> = group.split('_').collect();
             println!(
                 "gemm {} {} n={} static/blocked {:.2} (static {s:.0} ns, blocked {b:.0} ns)",

@@ -17,11 +17,13 @@
 //!     f64 graph; contender `exact` (`second_order::Hessian`, one backward pass over
 //!     `DualSVec64<10>`, replayed).
 
+#[path = "support/medians.rs"]
+mod medians;
+
 #[path = "../examples/robot_arm/arm.rs"]
 mod arm;
 
 use std::hint::black_box;
-use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -37,13 +39,6 @@ use shapegrad::{Graph, Labels, Real, Var, datasets};
 /// The (workload, baseline, contender) triples that ran.
 static RAN: Mutex<Vec<(&'static str, &'static str, &'static str)>> = Mutex::new(Vec::new());
 
-fn output_directory() -> PathBuf {
-    match std::env::var_os("CARGO_TARGET_DIR") {
-        Some(dir) => PathBuf::from(dir).join("criterion"),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/criterion"),
-    }
-}
-
 /// Times `step` as `name` in the group `workload`_f64, and records it against `baseline`.
 fn run<O>(
     c: &mut Criterion,
@@ -56,14 +51,6 @@ fn run<O>(
             RAN.lock().unwrap().push((workload, baseline, name));
             b.iter(&mut step)
         });
-}
-
-/// The median of a finished benchmark, from criterion's estimates file.
-fn median_ns(workload: &str, name: &str) -> Option<f64> {
-    let file = output_directory().join(format!("{workload}_f64/{name}/new/estimates.json"));
-    let json: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(file).ok()?).ok()?;
-    json["median"]["point_estimate"].as_f64()
 }
 
 fn rng(seed: u64) -> StdRng {
@@ -220,7 +207,7 @@ fn hess(c: &mut Criterion) {
 
 fn main() {
     let mut c = Criterion::default()
-        .output_directory(&output_directory())
+        .output_directory(&medians::output_directory())
         .sample_size(30)
         .warm_up_time(Duration::from_millis(500))
         .measurement_time(Duration::from_secs(2))
@@ -236,8 +223,10 @@ fn main() {
         if name == baseline {
             continue;
         }
-        if let (Some(base), Some(time)) = (median_ns(workload, baseline), median_ns(workload, name))
-        {
+        if let (Some(base), Some(time)) = (
+            medians::median_ns(workload, baseline),
+            medians::median_ns(workload, name),
+        ) {
             println!(
                 "ratio {workload} {name}/{baseline} {:.2} f64 ({time:.0} ns vs {base:.0} ns)",
                 time / base

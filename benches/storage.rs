@@ -7,6 +7,9 @@
 //! `SMatrixView::from_slice`/`SMatrixViewMut::from_slice` (raw pointers inside: no such
 //! knowledge). The run ends with `ratio storage <kernel> view/ref 1.9` lines.
 
+#[path = "support/medians.rs"]
+mod medians;
+
 use std::hint::black_box;
 use std::time::Duration;
 
@@ -185,17 +188,6 @@ fn kernels<const R: usize, const K: usize, const C: usize>(
     }
 }
 
-fn median_ns(group: &str, bench: &str) -> Option<f64> {
-    let dir = match std::env::var_os("CARGO_TARGET_DIR") {
-        Some(dir) => std::path::PathBuf::from(dir).join("criterion"),
-        None => std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/criterion"),
-    };
-    let text =
-        std::fs::read_to_string(dir.join(group).join(bench).join("new/estimates.json")).ok()?;
-    let json: serde_json::Value = serde_json::from_str(&text).ok()?;
-    json["median"]["point_estimate"].as_f64()
-}
-
 fn main() {
     let mut c = Criterion::default()
         .sample_size(30)
@@ -210,8 +202,8 @@ fn main() {
     println!();
     for (group, kernel) in ratios {
         let (Some(by_ref), Some(by_view)) = (
-            median_ns(&group, &format!("{kernel}_ref")),
-            median_ns(&group, &format!("{kernel}_view")),
+            medians::median_ns(&group, &format!("{kernel}_ref")),
+            medians::median_ns(&group, &format!("{kernel}_view")),
         ) else {
             continue;
         };

@@ -306,3 +306,43 @@ fn a_graph_built_on_a_new_thread_allocates_less_than_once_per_node() {
     );
     println!("{nodes}-node graph on a new thread: {n} allocations");
 }
+
+/// Rosenbrock's function in N dimensions, written once for every scalar.
+fn rosenbrock<'g, T: shapegrad::Real, const N: usize>(x: Var<'g, T, N, 1>) -> Var<'g, T, 1, 1> {
+    let g = x.graph();
+    let mut total = g.constant(Matrix1::zeros());
+    for i in 0..N - 1 {
+        let (a, b) = (x.row(i), x.row(i + 1));
+        let hundred = g.constant(Matrix1::new(nalgebra::convert::<f64, T>(100.0)));
+        total = total
+            + (b - a.square()).square().component_mul(hundred)
+            + a.add_scalar(nalgebra::convert(-1.0)).square();
+    }
+    total
+}
+
+#[test]
+fn replayed_second_order_entry_points_allocate_nothing() {
+    use shapegrad::second_order::{ForwardJacobian, Hessian, HessianVectorProduct};
+    let arm = ForwardJacobian::new(common::planar_arm_tip, nalgebra::Vector3::zeros());
+    let hessian = Hessian::new(rosenbrock::<_, 4>, nalgebra::Vector4::zeros());
+    let hvp = HessianVectorProduct::new(rosenbrock::<_, 4>, nalgebra::Vector4::zeros());
+    let v = nalgebra::Vector4::new(1.0, 0.0, -1.0, 0.5);
+    black_box((
+        arm.at(nalgebra::Vector3::zeros()),
+        hessian.at(v),
+        hvp.at(v, v),
+    ));
+    let n = allocations(|| {
+        for step in 0..STEPS {
+            let x = nalgebra::Vector4::repeat(0.1 * step as f64);
+            black_box(arm.at(nalgebra::Vector3::new(0.1 * step as f64, 0.2, -0.3)));
+            black_box(hessian.at(x));
+            black_box(hvp.at(x, v));
+        }
+    });
+    assert_eq!(
+        n, 0,
+        "{n} allocations in {STEPS} replays of three entry points"
+    );
+}

@@ -14,13 +14,15 @@
 //! with steps/s, samples/s and the ratios of the medians (`ratio shapegrad/hand …`, above 1:
 //! shapegrad is slower), then the save/load times and the file size.
 
+#[path = "../support/medians.rs"]
+mod medians;
+
 #[path = "../../examples/digits.rs"]
 #[allow(dead_code)]
 mod digits;
 mod hand;
 
 use std::hint::black_box;
-use std::path::PathBuf;
 use std::time::Duration;
 
 use criterion::Criterion;
@@ -29,24 +31,6 @@ use shapegrad::data::{Batch, Dataset};
 use shapegrad::nn::{Dense, Init};
 use shapegrad::optim::Schedule;
 use shapegrad::{Graph, io};
-
-fn target_dir() -> PathBuf {
-    match std::env::var_os("CARGO_TARGET_DIR") {
-        Some(dir) => PathBuf::from(dir),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target"),
-    }
-}
-
-fn median_ns(group: &str, bench: &str) -> Option<f64> {
-    let path = target_dir()
-        .join("criterion")
-        .join(group)
-        .join(bench)
-        .join("new/estimates.json");
-    let json: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()?;
-    json["median"]["point_estimate"].as_f64()
-}
 
 /// Every batch of `epochs` shuffled epochs, drawn once (the contenders cycle through them).
 fn batches(train: &Dataset<f64, 64, 10>, seed: u64, epochs: u64) -> Vec<Batch<f64, B, 64, 10>> {
@@ -148,7 +132,7 @@ fn save_load(c: &mut Criterion) {
     let fresh = Graph::<f64>::new();
     let into = spiral_net(&fresh, 7);
     let bytes = io::to_bytes(&net).unwrap();
-    let path = target_dir().join("bench-spiral.safetensors");
+    let path = medians::output_directory().with_file_name("bench-spiral.safetensors");
     io::save(&net, &path).unwrap();
     io::load(&into, &path).unwrap();
     assert_eq!(into.0.weight.value(), net.0.weight.value());
@@ -175,9 +159,9 @@ fn save_load(c: &mut Criterion) {
 
 fn report() {
     println!();
-    let hand = median_ns("training_step", "hand");
+    let hand = medians::median_ns("training_step", "hand");
     for name in ["hand", "hand_gemm", "shapegrad"] {
-        if let Some(ns) = median_ns("training_step", name) {
+        if let Some(ns) = medians::median_ns("training_step", name) {
             let steps = 1e9 / ns;
             println!(
                 "{name:>10}: {:8.1} µs per step, {steps:8.0} steps/s, {:9.0} samples/s",
@@ -187,15 +171,15 @@ fn report() {
         }
     }
     if let (Some(ours), Some(hand), Some(gemm)) = (
-        median_ns("training_step", "shapegrad"),
+        medians::median_ns("training_step", "shapegrad"),
         hand,
-        median_ns("training_step", "hand_gemm"),
+        medians::median_ns("training_step", "hand_gemm"),
     ) {
         println!("ratio shapegrad/hand {:.2} (target ≤ 1.0)", ours / hand);
         println!("ratio shapegrad/hand_gemm {:.2}", ours / gemm);
     }
     for name in ["to_bytes", "from_bytes", "save_file", "load_file"] {
-        if let Some(ns) = median_ns("spiral_params", name) {
+        if let Some(ns) = medians::median_ns("spiral_params", name) {
             println!("spiral params {name}: {:.1} µs", ns / 1e3);
         }
     }
@@ -203,7 +187,7 @@ fn report() {
 
 fn main() {
     let mut c = Criterion::default()
-        .output_directory(&target_dir().join("criterion"))
+        .output_directory(&medians::output_directory())
         .sample_size(30)
         .warm_up_time(Duration::from_millis(500))
         .measurement_time(Duration::from_secs(2))

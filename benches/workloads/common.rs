@@ -1,6 +1,5 @@
 //! Shared pieces: criterion settings, random matrices, gradient comparison, ratio lines.
 
-use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -23,16 +22,9 @@ struct Ran {
 
 static RAN: Mutex<Vec<Ran>> = Mutex::new(Vec::new());
 
-fn output_directory() -> PathBuf {
-    match std::env::var_os("CARGO_TARGET_DIR") {
-        Some(dir) => PathBuf::from(dir).join("criterion"),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/criterion"),
-    }
-}
-
 pub fn criterion() -> Criterion {
     Criterion::default()
-        .output_directory(&output_directory())
+        .output_directory(&crate::medians::output_directory())
         .sample_size(30)
         .warm_up_time(Duration::from_millis(500))
         .measurement_time(Duration::from_secs(2))
@@ -134,16 +126,6 @@ pub fn assert_close<T: Real, const R: usize, const C: usize>(
     );
 }
 
-fn median_ns(group: &str, bench: &str) -> Option<f64> {
-    let path = output_directory()
-        .join(group)
-        .join(bench)
-        .join("new/estimates.json");
-    let text = std::fs::read_to_string(path).ok()?;
-    let json: serde_json::Value = serde_json::from_str(&text).ok()?;
-    json["median"]["point_estimate"].as_f64()
-}
-
 /// One line per workload and contender: `ratio W2 replay/hand 0.93 f64`.
 pub fn print_ratios() {
     println!();
@@ -159,8 +141,8 @@ pub fn print_ratios() {
         }
         let group = format!("{}_{}", r.workload, r.ty);
         let (Some(base), Some(time)) = (
-            median_ns(&group, r.baseline),
-            median_ns(&group, r.contender),
+            crate::medians::median_ns(&group, r.baseline),
+            crate::medians::median_ns(&group, r.contender),
         ) else {
             continue;
         };

@@ -17,7 +17,11 @@
 //!
 //! `cargo bench --bench workloads -- W5` runs one workload (criterion's filter).
 
+#[path = "../../examples/robot_arm/arm.rs"]
+mod arm;
 mod common;
+#[path = "../support/medians.rs"]
+mod medians;
 mod w1;
 mod w2;
 mod w3;

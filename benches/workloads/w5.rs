@@ -8,47 +8,11 @@
 use std::hint::black_box;
 
 use criterion::Criterion;
-use nalgebra::{Matrix2x3, Matrix3, SMatrix, Vector3};
+use nalgebra::{Matrix2x3, Vector3};
 use shapegrad::jacobian::jacobian;
-use shapegrad::{Graph, Op, Real, Var};
+use shapegrad::{Graph, Real, Var};
 
 use crate::common::{assert_close, group, t};
-
-/// Element-wise sine (the library's own comes with the robotics issue).
-struct Sin;
-
-impl<T: Real, const R: usize, const C: usize> Op<T, (SMatrix<T, R, C>,)> for Sin {
-    type Output = SMatrix<T, R, C>;
-    fn forward(&self, (a,): (&SMatrix<T, R, C>,)) -> SMatrix<T, R, C> {
-        a.map(T::sin)
-    }
-    fn backward(
-        &self,
-        (a,): (&SMatrix<T, R, C>,),
-        _: &SMatrix<T, R, C>,
-        d_out: &SMatrix<T, R, C>,
-    ) -> (SMatrix<T, R, C>,) {
-        (d_out.zip_map(a, |d, a| d * a.cos()),)
-    }
-}
-
-/// Element-wise cosine.
-struct Cos;
-
-impl<T: Real, const R: usize, const C: usize> Op<T, (SMatrix<T, R, C>,)> for Cos {
-    type Output = SMatrix<T, R, C>;
-    fn forward(&self, (a,): (&SMatrix<T, R, C>,)) -> SMatrix<T, R, C> {
-        a.map(T::cos)
-    }
-    fn backward(
-        &self,
-        (a,): (&SMatrix<T, R, C>,),
-        _: &SMatrix<T, R, C>,
-        d_out: &SMatrix<T, R, C>,
-    ) -> (SMatrix<T, R, C>,) {
-        (d_out.zip_map(a, |d, a| -d * a.sin()),)
-    }
-}
 
 fn links<T: Real>() -> Vector3<T> {
     Vector3::new(t(1.0), t(0.8), t(0.5))
@@ -70,24 +34,11 @@ fn analytic<T: Real>(q: &Vector3<T>) -> Matrix2x3<T> {
     j
 }
 
-/// The arm on a graph: returns q and the tip.
+/// The arm on a graph (the library's `sin` and `cos`, `examples/robot_arm/arm.rs`): q and the
+/// tip.
 pub fn arm<T: Real>(graph: &Graph<T>) -> (Var<'_, T, 3, 1>, Var<'_, T, 2, 1>) {
     let q = graph.var(Vector3::zeros());
-    let cumulative = graph.constant(Matrix3::from_fn(
-        |r, c| if c <= r { T::one() } else { T::zero() },
-    ));
-    let theta = cumulative * q;
-    let l = links::<T>();
-    let to_x = graph.constant(Matrix2x3::from_rows(&[
-        l.transpose(),
-        Vector3::zeros().transpose(),
-    ]));
-    let to_y = graph.constant(Matrix2x3::from_rows(&[
-        Vector3::zeros().transpose(),
-        l.transpose(),
-    ]));
-    let tip = to_x * graph.apply(Cos, (theta,)) + to_y * graph.apply(Sin, (theta,));
-    (q, tip)
+    (q, crate::arm::tip(q))
 }
 
 pub fn bench<T: Real>(c: &mut Criterion, ty: &'static str) {

@@ -82,51 +82,23 @@ pub fn spiral_net(g: &Graph<f64>) -> SpiralNet<'_> {
     }
 }
 
-/// Element-wise sine and cosine through the `Op` trait, for the planar arm (W5).
-pub struct Sin;
-pub struct Cos;
-
-impl<const R: usize, const C: usize> shapegrad::Op<f64, (SMatrix<f64, R, C>,)> for Sin {
-    type Output = SMatrix<f64, R, C>;
-    fn forward(&self, (a,): (&SMatrix<f64, R, C>,)) -> SMatrix<f64, R, C> {
-        a.map(f64::sin)
-    }
-    fn backward(
-        &self,
-        (a,): (&SMatrix<f64, R, C>,),
-        _: &SMatrix<f64, R, C>,
-        d_out: &SMatrix<f64, R, C>,
-    ) -> (SMatrix<f64, R, C>,) {
-        (d_out.zip_map(a, |d, a| d * a.cos()),)
-    }
-}
-
-impl<const R: usize, const C: usize> shapegrad::Op<f64, (SMatrix<f64, R, C>,)> for Cos {
-    type Output = SMatrix<f64, R, C>;
-    fn forward(&self, (a,): (&SMatrix<f64, R, C>,)) -> SMatrix<f64, R, C> {
-        a.map(f64::cos)
-    }
-    fn backward(
-        &self,
-        (a,): (&SMatrix<f64, R, C>,),
-        _: &SMatrix<f64, R, C>,
-        d_out: &SMatrix<f64, R, C>,
-    ) -> (SMatrix<f64, R, C>,) {
-        (d_out.zip_map(a, |d, a| -d * a.sin()),)
-    }
+/// The tip (2×1) of a planar 3-link arm (links 1.0, 0.8, 0.5) at joint angles q (3×1), for
+/// every scalar.
+pub fn planar_arm_tip<'g, T: shapegrad::Real>(q: Var<'g, T, 3, 1>) -> Var<'g, T, 2, 1> {
+    use nalgebra::{Matrix3, RowVector3};
+    let g = q.graph();
+    let cumulative = g.constant(Matrix3::from_fn(
+        |r, c| if c <= r { T::one() } else { T::zero() },
+    ));
+    let theta = cumulative * q;
+    let l = g.constant(RowVector3::new(1.0, 0.8, 0.5).cast::<T>());
+    (l * theta.cos()).vstack(l * theta.sin())
 }
 
 /// A planar 3-link arm (links 1.0, 0.8, 0.5): the joint angles q (3×1) and the tip (2×1).
 pub fn planar_arm(g: &Graph<f64>) -> (Var<'_, f64, 3, 1>, Var<'_, f64, 2, 1>) {
-    use nalgebra::{Matrix2x3, Matrix3, RowVector3};
     let q = g.var(nalgebra::Vector3::new(0.3, -0.7, 1.1));
-    let cumulative = g.constant(Matrix3::from_fn(|r, c| if c <= r { 1.0 } else { 0.0 }));
-    let theta = cumulative * q;
-    let l = RowVector3::new(1.0, 0.8, 0.5);
-    let to_x = g.constant(Matrix2x3::from_rows(&[l, RowVector3::zeros()]));
-    let to_y = g.constant(Matrix2x3::from_rows(&[RowVector3::zeros(), l]));
-    let tip = to_x * g.apply(Cos, (theta,)) + to_y * g.apply(Sin, (theta,));
-    (q, tip)
+    (q, planar_arm_tip(q))
 }
 
 /// Shooting for model-predictive control: x₀ (4×1), x_{t+1} = A·x_t + B·u_t for 20 steps,
