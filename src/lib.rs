@@ -107,6 +107,7 @@ mod op;
 pub mod ops;
 pub mod optim;
 mod pool;
+pub mod product;
 pub mod second_order;
 pub mod shape;
 mod tape;

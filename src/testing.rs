@@ -31,7 +31,7 @@ pub(crate) fn away_from_zero<const R: usize, const C: usize>(
 }
 
 /// |a − b| ≤ tol·max(1, |b|) entry by entry, with a message naming the entry.
-fn assert_close<const R: usize, const C: usize>(
+pub(crate) fn assert_close<const R: usize, const C: usize>(
     what: &str,
     a: &SMatrix<f64, R, C>,
     b: &SMatrix<f64, R, C>,

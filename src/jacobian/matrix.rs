@@ -3,6 +3,7 @@
 use nalgebra::SMatrix;
 
 use crate::Real;
+use crate::shape::{Message, fail};
 
 /// `∂Y[i,j]/∂X[k,l]` for a function from Ri×Ci matrices X to Ro×Co matrices Y.
 ///
@@ -126,16 +127,7 @@ impl<T: Real, const RO: usize, const CO: usize, const RI: usize, const CI: usize
     /// // let bad: SMatrix<f64, 6, 5> = matrix_jacobian(x.transpose(), x).flatten(); // 5 ≠ 2·3
     /// ```
     pub fn flatten<const M: usize, const N: usize>(&self) -> SMatrix<T, M, N> {
-        const {
-            assert!(
-                M == RO * CO,
-                "MatrixJacobian::flatten: the flat Jacobian needs M = Ro·Co rows"
-            );
-            assert!(
-                N == RI * CI,
-                "MatrixJacobian::flatten: the flat Jacobian needs N = Ri·Ci columns"
-            );
-        }
+        let () = FlatShape::<RO, CO, RI, CI, M, N>::ASSERT;
         SMatrix::from_fn(|r, c| self.get(r % RO, r / RO, c % RI, c / RI))
     }
 
@@ -153,20 +145,46 @@ impl<T: Real, const RO: usize, const CO: usize, const RI: usize, const CI: usize
     /// assert_eq!(back, flat);
     /// ```
     pub fn from_flat<const M: usize, const N: usize>(flat: &SMatrix<T, M, N>) -> Self {
-        const {
-            assert!(
-                M == RO * CO,
-                "MatrixJacobian::from_flat: the flat Jacobian needs M = Ro·Co rows"
-            );
-            assert!(
-                N == RI * CI,
-                "MatrixJacobian::from_flat: the flat Jacobian needs N = Ri·Ci columns"
-            );
-        }
+        let () = FlatShape::<RO, CO, RI, CI, M, N>::ASSERT;
         MatrixJacobian {
             gradients: SMatrix::from_fn(|i, j| {
                 SMatrix::from_fn(|k, l| flat[(i + j * RO, k + l * RI)])
             }),
         }
     }
+}
+
+/// The rule of a flat Jacobian's declared shape: M = Ro·Co rows, N = Ri·Ci columns. Evaluated
+/// when the code is built; the message leads with the numbers.
+struct FlatShape<
+    const RO: usize,
+    const CO: usize,
+    const RI: usize,
+    const CI: usize,
+    const M: usize,
+    const N: usize,
+>;
+
+impl<
+    const RO: usize,
+    const CO: usize,
+    const RI: usize,
+    const CI: usize,
+    const M: usize,
+    const N: usize,
+> FlatShape<RO, CO, RI, CI, M, N>
+{
+    const ASSERT: () = if M != RO * CO || N != RI * CI {
+        fail(
+            Message::new("the Jacobian of a ")
+                .shape(RO, CO)
+                .text(" output by a ")
+                .shape(RI, CI)
+                .text(" input flattens to ")
+                .shape(RO * CO, RI * CI)
+                .text(", not ")
+                .shape(M, N)
+                .text(" (Ro·Co rows, Ri·Ci columns)"),
+        )
+    };
 }
