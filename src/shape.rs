@@ -127,22 +127,24 @@ pub(crate) struct SumIs<const A: usize, const B: usize, const S: usize>;
 
 impl<const A: usize, const B: usize, const S: usize> SumIs<A, B, S> {
     pub(crate) const ASSERT: () = if A + B != S {
-        fail(
-            Message::new("stacking ")
-                .number(A)
-                .text(" and ")
-                .number(B)
-                .text(": ")
-                .number(A)
-                .text(" + ")
-                .number(B)
-                .text(" = ")
-                .number(A + B)
-                .text(", not the declared ")
-                .number(S)
-                .text(" (vstack_to/hstack_to::<S> need S = A + B)"),
-        )
+        fail(Self::message())
     };
+
+    const fn message() -> Message {
+        Message::new("stacking ")
+            .number(A)
+            .text(" and ")
+            .number(B)
+            .text(": ")
+            .number(A)
+            .text(" + ")
+            .number(B)
+            .text(" = ")
+            .number(A + B)
+            .text(", not the declared ")
+            .number(S)
+            .text(" (vstack_to/hstack_to::<S> need S = A + B)")
+    }
 }
 
 /// The rule of the row-wise maximum and everything built on it (`rowwise_max`, `softmax`,
@@ -153,11 +155,15 @@ pub(crate) struct RowsHaveEntries<const R: usize, const C: usize>;
 
 impl<const R: usize, const C: usize> RowsHaveEntries<R, C> {
     pub(crate) const ASSERT: () = if C == 0 {
-        fail(Message::new("a ").shape(R, C).text(
-            " matrix has rows of 0 entries, which have no maximum: rowwise_max, \
-                       softmax, log_softmax and the softmax cross-entropies need C ≥ 1 columns",
-        ))
+        fail(Self::message())
     };
+
+    const fn message() -> Message {
+        Message::new("a ").shape(R, C).text(
+            " matrix has rows of 0 entries, which have no maximum: rowwise_max, softmax, \
+             log_softmax and the softmax cross-entropies need C ≥ 1 columns",
+        )
+    }
 }
 
 /// The rule of the means over all entries (`mean`, `mse`): R·C ≥ 1. Evaluated when the code is
@@ -166,10 +172,12 @@ pub(crate) struct EntriesToAverage<const R: usize, const C: usize>;
 
 impl<const R: usize, const C: usize> EntriesToAverage<R, C> {
     pub(crate) const ASSERT: () = if R * C == 0 {
-        fail(
-            Message::new("a ")
-                .shape(R, C)
-                .text(" matrix has 0 entries, which have no mean: mean and mse need R·C ≥ 1"),
-        )
+        fail(Self::message())
     };
+
+    const fn message() -> Message {
+        Message::new("a ")
+            .shape(R, C)
+            .text(" matrix has 0 entries, which have no mean: mean and mse need R·C ≥ 1")
+    }
 }

@@ -175,16 +175,18 @@ impl<
 > FlatShape<RO, CO, RI, CI, M, N>
 {
     const ASSERT: () = if M != RO * CO || N != RI * CI {
-        fail(
-            Message::new("the Jacobian of a ")
-                .shape(RO, CO)
-                .text(" output by a ")
-                .shape(RI, CI)
-                .text(" input flattens to ")
-                .shape(RO * CO, RI * CI)
-                .text(", not ")
-                .shape(M, N)
-                .text(" (Ro·Co rows, Ri·Ci columns)"),
-        )
+        fail(Self::message())
     };
+
+    const fn message() -> Message {
+        Message::new("the Jacobian of a ")
+            .shape(RO, CO)
+            .text(" output by a ")
+            .shape(RI, CI)
+            .text(" input flattens to ")
+            .shape(RO * CO, RI * CI)
+            .text(", not ")
+            .shape(M, N)
+            .text(" (Ro·Co rows, Ri·Ci columns)")
+    }
 }

@@ -127,28 +127,24 @@ impl<
 {
     // Written so that no subtraction underflows: `I <= R - R2` only once `R2 <= R`.
     const ASSERT: () = if !(R2 <= R && I <= R - R2) {
-        fail(
-            Self::block()
-                .text("rows ")
-                .number(I)
-                .text("..")
-                .number(I + R2)
-                .text(", past its ")
-                .number(R)
-                .text(" rows"),
-        )
+        fail(Self::message("rows", I, R2, R))
     } else if !(C2 <= C && J <= C - C2) {
-        fail(
-            Self::block()
-                .text("columns ")
-                .number(J)
-                .text("..")
-                .number(J + C2)
-                .text(", past its ")
-                .number(C)
-                .text(" columns"),
-        )
+        fail(Self::message("columns", J, C2, C))
     };
+
+    /// `fixed_view: a 2×2 block at (2, 1) of a 3×4 matrix needs rows 2..4, past its 3 rows`.
+    const fn message(what: &str, offset: usize, size: usize, length: usize) -> Message {
+        Self::block()
+            .text(what)
+            .text(" ")
+            .number(offset)
+            .text("..")
+            .number(offset + size)
+            .text(", past its ")
+            .number(length)
+            .text(" ")
+            .text(what)
+    }
 
     /// `fixed_view: a 2×2 block at (2, 1) of a 3×4 matrix needs `.
     const fn block() -> Message {

@@ -75,12 +75,14 @@ struct RowsToAverage<const R: usize, const C: usize>;
 
 impl<const R: usize, const C: usize> RowsToAverage<R, C> {
     const ASSERT: () = if C == 0 {
-        fail(
-            Message::new("mse_weighted of ")
-                .shape(R, C)
-                .text(" matrices: rows of 0 entries have no mean (C ≥ 1 columns)"),
-        )
+        fail(Self::message())
     };
+
+    const fn message() -> Message {
+        Message::new("mse_weighted of ")
+            .shape(R, C)
+            .text(" matrices: rows of 0 entries have no mean (C ≥ 1 columns)")
+    }
 }
 
 impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {

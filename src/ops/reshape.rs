@@ -106,18 +106,20 @@ impl<const R: usize, const C: usize, const R2: usize, const C2: usize>
     SameElementCount<R, C, R2, C2>
 {
     const ASSERT: () = if R * C != R2 * C2 {
-        fail(
-            Message::new("reshape ")
-                .shape(R, C)
-                .text(" → ")
-                .shape(R2, C2)
-                .text(": ")
-                .number(R * C)
-                .text(" entries in, ")
-                .number(R2 * C2)
-                .text(" out (reshape and flatten keep the number of entries, R·C = R2·C2)"),
-        )
+        fail(Self::message())
     };
+
+    const fn message() -> Message {
+        Message::new("reshape ")
+            .shape(R, C)
+            .text(" → ")
+            .shape(R2, C2)
+            .text(": ")
+            .number(R * C)
+            .text(" entries in, ")
+            .number(R2 * C2)
+            .text(" out (reshape and flatten keep the number of entries, R·C = R2·C2)")
+    }
 }
 
 #[cfg(test)]

@@ -111,12 +111,14 @@ pub(super) struct MeanOverRows<const R: usize, const C: usize>;
 
 impl<const R: usize, const C: usize> MeanOverRows<R, C> {
     pub(super) const ASSERT: () = if R == 0 {
-        fail(
-            Message::new("softmax cross-entropy of ")
-                .shape(R, C)
-                .text(" logits: the mean over 0 rows is undefined (R ≥ 1 rows, one per sample)"),
-        )
+        fail(Self::message())
     };
+
+    const fn message() -> Message {
+        Message::new("softmax cross-entropy of ")
+            .shape(R, C)
+            .text(" logits: the mean over 0 rows is undefined (R ≥ 1 rows, one per sample)")
+    }
 }
 
 impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {

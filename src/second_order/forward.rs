@@ -100,16 +100,18 @@ pub(super) struct Directions<const N: usize, const R: usize, const C: usize>;
 
 impl<const N: usize, const R: usize, const C: usize> Directions<N, R, C> {
     pub(super) const ASSERT: () = if N != R * C {
-        fail(
-            Message::new("second_order: a ")
-                .shape(R, C)
-                .text(" input has ")
-                .number(R * C)
-                .text(" entries, so its flat Hessian is ")
-                .shape(R * C, R * C)
-                .text(", not ")
-                .shape(N, N)
-                .text(" (N = R·C)"),
-        )
+        fail(Self::message())
     };
+
+    const fn message() -> Message {
+        Message::new("second_order: a ")
+            .shape(R, C)
+            .text(" input has ")
+            .number(R * C)
+            .text(" entries, so its flat Hessian is ")
+            .shape(R * C, R * C)
+            .text(", not ")
+            .shape(N, N)
+            .text(" (N = R·C)")
+    }
 }
