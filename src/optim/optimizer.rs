@@ -122,10 +122,12 @@ impl<T: Real, U: UpdateRule<T>> Optimizer<T, U> {
     /// assert_eq!(w.value()[0], 1.0 + 1.0 + 0.5 + 0.5 + 0.25);
     /// assert_eq!(optimizer.rule.lr, 0.25);
     /// ```
+    #[track_caller]
     pub fn with_schedule(mut self, schedule: Schedule) -> Self
     where
         U: LearningRate<T>,
     {
+        let _ = schedule.factor(0); // rejects a StepDecay of every = 0 here, at the caller's line
         let base = match self.schedule {
             Some((_, base, _)) => base,
             None => self.rule.learning_rate(),
