@@ -10,7 +10,7 @@
 //! `cargo test` runs 500 compositions; set `SHAPEGRAD_PROPTEST_CASES` to run more.
 
 mod common;
-use common::{proptest_cases, random_from, rows_have_a_clear_max};
+use common::{proptest_cases, random, rows_have_a_clear_max};
 
 use proptest::prelude::*;
 use rand::SeedableRng;
@@ -181,8 +181,8 @@ struct Builder<'g> {
 impl<'g> Builder<'g> {
     fn operand(&mut self, other: &Other) -> Var<'g, f64, R, C> {
         match other {
-            Other::FreshVar => self.g.var(random_from(&mut self.rng)),
-            Other::FreshConstant => self.g.constant(random_from(&mut self.rng)),
+            Other::FreshVar => self.g.var(random(&mut self.rng)),
+            Other::FreshConstant => self.g.constant(random(&mut self.rng)),
             Other::Earlier(i) => self.earlier[i % self.earlier.len()],
         }
     }
@@ -219,10 +219,10 @@ impl<'g> Builder<'g> {
             Step::Softmax => x.softmax(),
             Step::LogSoftmax => x.log_softmax(),
             Step::TransposeTwice => x.transpose().transpose(),
-            Step::MatMulRight => x * self.g.var(random_from::<C, C>(&mut self.rng)),
-            Step::MatMulLeft => self.g.var(random_from::<R, R>(&mut self.rng)) * x,
-            Step::AddRow => x.add_row(self.g.var(random_from(&mut self.rng))),
-            Step::AddColumn => x.add_column(self.g.var(random_from(&mut self.rng))),
+            Step::MatMulRight => x * self.g.var(random::<C, C>(&mut self.rng)),
+            Step::MatMulLeft => self.g.var(random::<R, R>(&mut self.rng)) * x,
+            Step::AddRow => x.add_row(self.g.var(random(&mut self.rng))),
+            Step::AddColumn => x.add_column(self.g.var(random(&mut self.rng))),
             Step::Add(o) => x + self.operand(o),
             Step::Sub(o) => x - self.operand(o),
             Step::ComponentMul(o) => x.component_mul(self.operand(o)),
@@ -276,13 +276,13 @@ impl<'g> Builder<'g> {
             Reduction::Sum => x.sum(),
             Reduction::Mean => x.mean(),
             Reduction::NormSquared => x.norm_squared(),
-            Reduction::Dot => x.dot(self.g.var(random_from(&mut self.rng))),
-            Reduction::Mse => x.mse(self.g.constant(random_from(&mut self.rng))),
+            Reduction::Dot => x.dot(self.g.var(random(&mut self.rng))),
+            Reduction::Mse => x.mse(self.g.constant(random(&mut self.rng))),
             Reduction::SoftmaxCrossEntropy(labels) => {
                 x.softmax_cross_entropy(&Labels::new(*labels).expect("labels are < C"))
             }
             Reduction::SoftTargets => {
-                let weights = random_from::<R, C>(&mut self.rng).map(f64::abs);
+                let weights = random::<R, C>(&mut self.rng).map(f64::abs);
                 x.softmax_cross_entropy_targets(self.g.var(weights))
             }
             Reduction::RowwiseMaxSum => {
@@ -336,7 +336,7 @@ proptest! {
             away_from_zero: Vec::new(),
             row_maxed: Vec::new(),
         };
-        let mut x = g.var_named("x0", random_from(&mut b.rng));
+        let mut x = g.var_named("x0", random(&mut b.rng));
         b.earlier.push(x);
         for step in &steps {
             x = b.apply(x, step);

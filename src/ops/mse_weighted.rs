@@ -113,7 +113,7 @@ mod tests {
     use nalgebra::{Matrix1, SMatrix, SVector};
 
     use super::MseWeighted;
-    use crate::check::{GradcheckOptions, gradcheck};
+    use crate::check::gradcheck;
     use crate::testing::{random, rng};
     use crate::{Graph, Op};
 
@@ -155,7 +155,7 @@ mod tests {
         let g = Graph::<f64>::new();
         let (av, bv, wv) = (g.var(a), g.var(b), g.var(w));
         let loss = av.mse_weighted(bv, wv);
-        let report = gradcheck(loss, &GradcheckOptions::default());
+        let report = gradcheck(loss, &crate::testing::tight());
         assert!(report.passed(), "{report}");
         let seed = Matrix1::new(-0.5);
         let want = MseWeighted.backward((&a, &b, &w), &loss.value(), &seed);

@@ -223,7 +223,7 @@ mod tests {
     use nalgebra::{Matrix1, SMatrix, SVector};
 
     use super::SoftmaxCrossEntropyWeighted;
-    use crate::check::{GradcheckOptions, gradcheck};
+    use crate::check::gradcheck;
     use crate::testing::{random, rng};
     use crate::{Graph, Labels, Op};
 
@@ -284,7 +284,7 @@ mod tests {
         let g = Graph::<f64>::new();
         let (xv, tv, wv) = (g.var(x), g.var(t), g.var(w));
         let loss = xv.softmax_cross_entropy_weighted(tv, wv);
-        let report = gradcheck(loss, &GradcheckOptions::default());
+        let report = gradcheck(loss, &crate::testing::tight());
         assert!(report.passed(), "{report}");
 
         let seed = Matrix1::new(1.7);
