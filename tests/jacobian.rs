@@ -48,7 +48,12 @@ fn jacobian_of_w_x_is_w() {
     let y = g.constant(w) * x;
     let jac: SMatrix<f64, 4, 3> = jacobian(y, x);
     assert_close("jac", &jac, &w, 1e-15);
-    assert_close("numerical_jacobian(y", &numerical_jacobian(y, x, 1e-6), &w, 1e-9);
+    assert_close(
+        "numerical_jacobian(y",
+        &numerical_jacobian(y, x, 1e-6),
+        &w,
+        1e-9,
+    );
 }
 
 #[test]
@@ -78,13 +83,22 @@ fn jacobian_of_tanh_is_diag_one_minus_tanh_squared() {
     let jac = jacobian(tanh(x), x);
     let expected = Matrix3::from_diagonal(&x0.map(|v| 1.0 - v.tanh().powi(2)));
     assert_close("jac", &jac, &expected, 1e-15);
-    assert_close("numerical_jacobian(tanh(x)", &numerical_jacobian(tanh(x), x, 1e-6), &expected, 1e-9);
+    assert_close(
+        "numerical_jacobian(tanh(x)",
+        &numerical_jacobian(tanh(x), x, 1e-6),
+        &expected,
+        1e-9,
+    );
 }
 
 #[test]
 fn jacobian_of_a_composite_matches_its_closed_form_and_central_differences() {
     // y = (A·x) ∘ tanh(B·x) + C·x: J = diag(tanh(Bx))·A + diag(Ax ∘ (1 − tanh²(Bx)))·B + C.
-    let (a, b, c) = (random::<4, 3>(&mut rng(4)), random::<4, 3>(&mut rng(5)), random::<4, 3>(&mut rng(6)));
+    let (a, b, c) = (
+        random::<4, 3>(&mut rng(4)),
+        random::<4, 3>(&mut rng(5)),
+        random::<4, 3>(&mut rng(6)),
+    );
     let x0 = random::<3, 1>(&mut rng(7));
     let g = Graph::<f64>::new();
     let x = g.var(x0);
@@ -222,7 +236,12 @@ fn vector_jacobian_product_is_j_transpose_u() {
     let jac = jacobian(y, x);
     assert_close("vjp(y", &vjp(y, x, u), &(jac.transpose() * u), 1e-15);
     // Each row of J is the VJP with a unit vector.
-    assert_close("vjp(y", &vjp(y, x, Vector4::y()), &jac.row(1).transpose(), 0.0);
+    assert_close(
+        "vjp(y",
+        &vjp(y, x, Vector4::y()),
+        &jac.row(1).transpose(),
+        0.0,
+    );
 }
 
 #[test]
@@ -233,7 +252,12 @@ fn jacobian_vector_product_exact_and_by_central_differences() {
     let y = tanh(g.constant(a) * x);
     let expected = jacobian(y, x) * v;
     assert_close("jvp(y", &jvp(y, x, v), &expected, 1e-15);
-    assert_close("jvp_central_difference(y", &jvp_central_difference(y, x, v, 1e-5), &expected, 1e-9);
+    assert_close(
+        "jvp_central_difference(y",
+        &jvp_central_difference(y, x, v, 1e-5),
+        &expected,
+        1e-9,
+    );
 }
 
 #[test]

@@ -182,7 +182,12 @@ fn products_with_matrices() {
     let y = g.constant(w) * x;
     assert_close("vjp(y", &vjp(y, x, u), &(w.transpose() * u), 1e-15);
     assert_close("jvp(y", &jvp(y, x, v), &(w * v), 1e-15);
-    assert_close("jvp_central_difference(y", &jvp_central_difference(y, x, v, 1e-5), &(w * v), 1e-9);
+    assert_close(
+        "jvp_central_difference(y",
+        &jvp_central_difference(y, x, v, 1e-5),
+        &(w * v),
+        1e-9,
+    );
 }
 
 #[test]

@@ -53,7 +53,10 @@ fn quadratic_form() {
     let a = random::<5, 5>(&mut rng(1));
     let sym = a + a.transpose();
     for seed in 2..5 {
-        let (x, v) = (random::<5, 1>(&mut rng(seed)), random::<5, 1>(&mut rng(seed + 100)));
+        let (x, v) = (
+            random::<5, 1>(&mut rng(seed)),
+            random::<5, 1>(&mut rng(seed + 100)),
+        );
         let (value, gradient, h) = hessian(|x| quadratic(x, &a), x);
         assert!((value - (x.transpose() * a * x)[0]).abs() < 1e-14);
         assert_relative("gradient", &gradient, &(sym * x), 1e-12);
@@ -237,7 +240,10 @@ fn replayed_structs_equal_the_one_shot_functions() {
     let rosen = Hessian::new(rosenbrock::<_, 10, 9>, SVector::zeros());
     let products = HessianVectorProduct::new(rosenbrock::<_, 10, 9>, SVector::zeros());
     for seed in 50..53 {
-        let (x, v) = (random::<10, 1>(&mut rng(seed)), random::<10, 1>(&mut rng(seed + 10)));
+        let (x, v) = (
+            random::<10, 1>(&mut rng(seed)),
+            random::<10, 1>(&mut rng(seed + 10)),
+        );
         assert_eq!(rosen.at(x), hessian(rosenbrock::<_, 10, 9>, x));
         assert_eq!(products.at(x, v), hvp(rosenbrock::<_, 10, 9>, x, v));
         let (_, _, h) = rosen.at(x);
@@ -261,7 +267,10 @@ fn cross_squared<'g, T: Real>(a: Var<'g, T, 3, 1>, b: &Vector3<f64>) -> Var<'g, 
 #[test]
 fn geometry_ops_have_their_closed_form_hessians() {
     for seed in 70..74 {
-        let (a, b) = (random::<3, 1>(&mut rng(seed)), random::<3, 1>(&mut rng(seed + 10)));
+        let (a, b) = (
+            random::<3, 1>(&mut rng(seed)),
+            random::<3, 1>(&mut rng(seed + 10)),
+        );
         let (_, _, h) = hessian(|a| cross_squared(a, &b), a);
         let closed =
             (SMatrix::<f64, 3, 3>::identity() * b.norm_squared() - b * b.transpose()) * 2.0;

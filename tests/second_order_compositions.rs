@@ -219,9 +219,7 @@ impl Composition<'_> {
                 Step::MatMulRight => x * g.constant(random::<C, C>(&mut rng).cast::<T>()),
                 Step::MatMulLeft => g.constant(random::<R, R>(&mut rng).cast::<T>()) * x,
                 Step::AddRow => x.add_row(g.constant(random::<1, C>(&mut rng).cast::<T>())),
-                Step::AddColumn => {
-                    x.add_column(g.constant(random::<R, 1>(&mut rng).cast::<T>()))
-                }
+                Step::AddColumn => x.add_column(g.constant(random::<R, 1>(&mut rng).cast::<T>())),
                 Step::Add(o) => x + operand(o, &mut rng),
                 Step::Sub(o) => x - operand(o, &mut rng),
                 Step::ComponentMul(o) => x.component_mul(operand(o, &mut rng)),
