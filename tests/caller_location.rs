@@ -209,6 +209,17 @@ fn jacobians_with_their_arguments_swapped_are_named_at_the_callers_line() {
             _ = hessian(early, late, 6e-6);
         },
     );
+    assert_panics_here(&swapped("jacobian_check"), || {
+        next_line_panics(line!());
+        _ = shapegrad::jacobian::jacobian_check(q, tip, &Default::default());
+    });
+    let loss = tip.sum();
+    let alive = loss.backward();
+    assert_panics_here("still alive", || {
+        next_line_panics(line!());
+        _ = shapegrad::check::gradcheck(loss, &Default::default());
+    });
+    drop(alive);
     // The right order works, and the same var as output and input is the identity.
     assert_eq!(jacobian(tip, q), Matrix2::identity());
     assert_eq!(jacobian(q, q), Matrix2::identity());
