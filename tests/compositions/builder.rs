@@ -19,6 +19,9 @@ fn t<T: Real>(x: f64) -> T {
     nalgebra::convert(x)
 }
 
+/// Reads one var's gradient, as `f64`s, from a backward pass.
+pub type GradientOf<'g, T> = Box<dyn Fn(&Gradients<'g, T>) -> Vec<f64> + 'g>;
+
 /// Builds one composition over `T` at the working shape R×C, with K the inner dimension of
 /// the products, R2 = 2R, C2 = 2C and N = R·C (declared sizes of the stacks and the flatten).
 pub struct Builder<'g, T: Real, const R: usize, const C: usize> {
@@ -30,7 +33,7 @@ pub struct Builder<'g, T: Real, const R: usize, const C: usize> {
     /// Inputs of rowwise_max: each row's two largest entries must differ.
     row_maxed: Vec<Var<'g, T, R, C>>,
     /// Every var's gradient as `f64`s, to compare an f32 build with an f64 one.
-    pub gradients: Vec<Box<dyn Fn(&Gradients<'g, T>) -> Vec<f64> + 'g>>,
+    pub gradients: Vec<GradientOf<'g, T>>,
 }
 
 impl<'g, T: Real, const R: usize, const C: usize> Builder<'g, T, R, C> {
