@@ -1,7 +1,7 @@
 //! Compile-fail tests: each file in `ui-tests/` breaks one shape rule, and its `.stderr`
 //! snapshot shows the error the compiler gives. The snapshots are recorded with rustc 1.95,
 //! and error wording changes between releases, so on another compiler the suite cannot be
-//! compared: it is skipped with a message on stderr, unless `SHAPEGRAD_REQUIRE_UI` is set (CI
+//! compared: it is skipped with a message on stderr (shown by a plain `cargo test`), unless `SHAPEGRAD_REQUIRE_UI` is set (CI
 //! sets it, in `.ci/run`), in which case this test fails instead of going quiet. Re-record with
 //! `TRYBUILD=overwrite cargo test --test ui` and read the diff.
 
@@ -18,7 +18,11 @@ fn ui() {
              while SHAPEGRAD_REQUIRE_UI is set: install {RECORDED_WITH} or re-record the \
              snapshots (TRYBUILD=overwrite cargo test --test ui) and read the diff"
         );
-        eprintln!(
+        // Written to the process's stderr, past the test harness's capture, so that a passing
+        // run still shows that the suite did not run.
+        use std::io::Write;
+        let _ = writeln!(
+            std::io::stderr(),
             "ui: SKIPPED, the snapshots are recorded with {RECORDED_WITH} and this is another \
              compiler (set SHAPEGRAD_REQUIRE_UI=1 to make this a failure)"
         );
