@@ -94,7 +94,7 @@ use std::ops::Add;
 /// let too_big: <Const<100> as Plus<50>>::Output = Const::<150>;
 /// ```
 #[diagnostic::on_unimplemented(
-    message = "shapegrad cannot compute {Self} + {B} here: generic code needs the bound `Const<A>: Plus<B, Output = Const<S>>`, and computed sums stop at 127",
+    message = "shapegrad cannot compute {Self} + {B} here: computed sums stop at 127, and generic code needs the bound `Const<A>: Plus<B, Output = Const<S>>`",
     label = "the sum of these dimensions is computed through nalgebra's typenum tables, which end at 127",
     note = "in generic code, add `where Const<A>: Plus<B, Output = Const<S>>` (A, B and S your parameters); past 127, declare the size, checked when built: `a.vstack_to::<S, _>(b)` / `a.hstack_to::<S, _>(b)`; see the module doc of `shapegrad::shape`"
 )]
