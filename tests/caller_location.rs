@@ -314,3 +314,24 @@ fn schedules_and_data_sets_report_the_callers_line() {
         _ = data.split_at(2);
     });
 }
+
+#[test]
+fn a_matrix_jacobian_entry_out_of_range_is_reported_at_the_callers_line() {
+    let g = Graph::<f64>::new();
+    let x = g.var(Matrix2::identity());
+    let jac = shapegrad::jacobian::matrix_jacobian(x.transpose(), x);
+    assert_panics_here(
+        "output entry (2, 0) is out of range for a 2×2 output",
+        || {
+            next_line_panics(line!());
+            _ = jac.get(2, 0, 0, 0);
+        },
+    );
+    assert_panics_here(
+        "input entry (0, 3) is out of range for a 2×2 input",
+        || {
+            next_line_panics(line!());
+            _ = jac.get(0, 0, 0, 3);
+        },
+    );
+}

@@ -72,8 +72,9 @@ impl<T: Real, const RO: usize, const CO: usize, const RI: usize, const CI: usize
     ///
     /// # Panics
     /// If an index is out of range (`i < Ro`, `j < Co`, `k < Ri`, `l < Ci`).
+    #[track_caller]
     pub fn get(&self, i: usize, j: usize, k: usize, l: usize) -> T {
-        self.gradients[(i, j)][(k, l)]
+        self.gradient(i, j)[Self::input_entry(k, l)]
     }
 
     /// `∂Y[i,j]/∂X`, the gradient of one output entry, in X's shape.
@@ -91,8 +92,9 @@ impl<T: Real, const RO: usize, const CO: usize, const RI: usize, const CI: usize
     ///
     /// # Panics
     /// If `i ≥ Ro` or `j ≥ Co`.
+    #[track_caller]
     pub fn gradient(&self, i: usize, j: usize) -> &SMatrix<T, RI, CI> {
-        &self.gradients[(i, j)]
+        &self.gradients[Self::output_entry(i, j)]
     }
 
     /// `∂Y[i,j]/∂X`, mutably.
@@ -105,8 +107,31 @@ impl<T: Real, const RO: usize, const CO: usize, const RI: usize, const CI: usize
     ///
     /// # Panics
     /// If `i ≥ Ro` or `j ≥ Co`.
+    #[track_caller]
     pub fn gradient_mut(&mut self, i: usize, j: usize) -> &mut SMatrix<T, RI, CI> {
-        &mut self.gradients[(i, j)]
+        &mut self.gradients[Self::output_entry(i, j)]
+    }
+
+    /// `(i, j)`, checked against the output's Ro×Co at the caller's line.
+    #[track_caller]
+    fn output_entry(i: usize, j: usize) -> (usize, usize) {
+        assert!(
+            i < RO && j < CO,
+            "shapegrad: the output entry ({i}, {j}) is out of range for a {RO}×{CO} output \
+             (a Jacobian of a {RO}×{CO} output by a {RI}×{CI} input)"
+        );
+        (i, j)
+    }
+
+    /// `(k, l)`, checked against the input's Ri×Ci at the caller's line.
+    #[track_caller]
+    fn input_entry(k: usize, l: usize) -> (usize, usize) {
+        assert!(
+            k < RI && l < CI,
+            "shapegrad: the input entry ({k}, {l}) is out of range for a {RI}×{CI} input \
+             (a Jacobian of a {RO}×{CO} output by a {RI}×{CI} input)"
+        );
+        (k, l)
     }
 
     /// The flat (Ro·Co)×(Ri·Ci) Jacobian, `flat[(i + j·Ro, k + l·Ri)] = ∂Y[i,j]/∂X[k,l]`.
