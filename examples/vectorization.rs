@@ -2,7 +2,9 @@
 //!
 //! W (5×10), x (10×3), D = W·x (5×3), an upstream gradient dD (5×3) drawn at random. The graph
 //! computes dW and dx; the notes derive them by hand: dW = dD·xᵀ (5×10), dx = Wᵀ·dD (10×3).
-//! Writing `dD * x` instead of `dD * x.transpose()` would not compile.
+//! The hand-written products use `shapegrad::product`, whose signatures are the shape rules:
+//! writing `mul(&d_d, &x)` instead of `mul_tr(&d_d, &x)` (dD·x for dD·xᵀ) is one compile
+//! error, "expected `3`, found `10`".
 //!
 //! Run: `cargo run --release --example vectorization`
 
@@ -10,6 +12,7 @@ use nalgebra::SMatrix;
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use shapegrad::Graph;
+use shapegrad::product::{mul_tr, tr_mul};
 
 fn randn<const R: usize, const C: usize>(rng: &mut StdRng) -> SMatrix<f64, R, C> {
     // Box–Muller: two uniforms to one standard normal.
@@ -33,8 +36,8 @@ fn main() {
     let graph_d_x: &SMatrix<f64, 10, 3> = grads.wrt(x);
 
     // The notes' hand-written backward pass.
-    let hand_d_w: SMatrix<f64, 5, 10> = d_d * x.value().transpose();
-    let hand_d_x: SMatrix<f64, 10, 3> = w.value().transpose() * d_d;
+    let hand_d_w: SMatrix<f64, 5, 10> = mul_tr(&d_d, &x.value()); // dD·xᵀ
+    let hand_d_x: SMatrix<f64, 10, 3> = tr_mul(&w.value(), &d_d); // Wᵀ·dD
 
     println!("dW from the graph (5×10):{graph_d_w:.4}");
     println!("dW = dD·xᵀ by hand (5×10):{hand_d_w:.4}");

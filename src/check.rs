@@ -307,6 +307,7 @@ impl<T: Real> fmt::Display for GradcheckReport<T> {
 /// # Panics
 /// If a [`Gradients`](crate::Gradients) of this graph is still alive (gradcheck runs a
 /// backward pass of its own).
+#[track_caller]
 pub fn gradcheck<T: Real>(
     loss: Var<'_, T, 1, 1>,
     options: &GradcheckOptions<T>,

@@ -99,6 +99,24 @@ impl<'g, T: Real> Gradients<'g, T> {
         Some(crate::layout::matrix(self.store.gradient(v.id())?))
     }
 
+    /// ∂output/∂`v`, or why there is none (the message [`Gradients::wrt`] and
+    /// [`Gradients::get`] panic with), for callers that report it themselves.
+    pub(crate) fn lookup<const R: usize, const C: usize>(
+        &self,
+        v: Var<'g, T, R, C>,
+    ) -> Result<&SMatrix<T, R, C>, String> {
+        if !std::ptr::eq(v.graph(), self.graph) {
+            return Err(format!(
+                "shapegrad: {} belongs to another graph than these gradients",
+                v.label()
+            ));
+        }
+        match self.store.gradient(v.id()) {
+            Some(entries) => Ok(crate::layout::matrix(entries)),
+            None => Err(self.why_none(v.id())),
+        }
+    }
+
     /// The gradient of node `id` as a column-major slice, for shape-erased tools.
     pub(crate) fn slice_of(&self, id: usize, len: usize) -> Option<&[T]> {
         Some(&self.store.gradient(id)?[..len])

@@ -126,16 +126,60 @@ use crate::{Graph, Real, Var};
 /// assert_eq!(jacobian(y, x), Matrix3::from_diagonal(&Vector3::new(1.0, 0.0, -2.0)));
 /// ```
 ///
+/// The signature is generic over the two vars (through [`JacobianOf`], implemented only for
+/// two column vectors) so that the Jacobian's shape is read from the arguments, never the
+/// other way round: a transposed annotation such as `let j: SMatrix<f64, 4, 2> =
+/// jacobian(tip, q)` for a 2×1 `tip` and a 4×1 `q` is reported at the annotation ("expected
+/// `4`, found `2`", `SMatrix<f64, 2, 4>` found), not as two wrong arguments that rustc would
+/// suggest swapping (`jacobian(q, tip)` would compile, and this function rejects it when
+/// run; see Panics). See `ui-tests/jacobian_annotated_transposed.rs`.
+///
 /// # Panics
-/// If `x` has no gradient (a constant, or computed from constants only), if `x` and `y` belong
+/// If `y` was recorded before `x` (so it cannot depend on it: the arguments are swapped), if
+/// `x` has no gradient (a constant, or computed from constants only), if `x` and `y` belong
 /// to different graphs, or if a [`Gradients`](crate::Gradients) of this graph is still alive.
-pub fn jacobian<'g, T: Real, const M: usize, const N: usize>(
-    y: Var<'g, T, M, 1>,
-    x: Var<'g, T, N, 1>,
-) -> SMatrix<T, M, N> {
-    let mut jac = SMatrix::<T, M, N>::zeros();
-    each_output_gradient(y, x, |i, _, d_x| jac.set_row(i, &d_x.transpose()));
-    jac
+/// The message names both vars and points at the caller's line.
+#[track_caller]
+pub fn jacobian<Y: JacobianOf<X>, X>(y: Y, x: X) -> Y::Matrix {
+    y.jacobian_wrt(x)
+}
+
+/// `Y: JacobianOf<X>` holds when `Y` and `X` are column vectors of one graph and scalar type,
+/// `Var<'g, T, M, 1>` and `Var<'g, T, N, 1>`; the Jacobian is then `SMatrix<T, M, N>`. It is
+/// what [`jacobian`]'s signature reads the shape from; you never implement it.
+#[diagnostic::on_unimplemented(
+    message = "`jacobian(y, x)` takes two column vectors of one graph and scalar type, the output first; it was given `{Self}` and `{X}`",
+    label = "not a column vector of the other's graph and scalar type",
+    note = "for matrices, use `matrix_jacobian(y, x)`, whose result has all four dimensions"
+)]
+pub trait JacobianOf<X>: sealed::Sealed {
+    /// `SMatrix<T, M, N>`.
+    type Matrix;
+
+    #[doc(hidden)]
+    #[track_caller]
+    fn jacobian_wrt(self, x: X) -> Self::Matrix;
+}
+
+mod sealed {
+    pub trait Sealed {}
+}
+
+impl<T: Real, const M: usize> sealed::Sealed for Var<'_, T, M, 1> {}
+
+impl<'g, T: Real, const M: usize, const N: usize> JacobianOf<Var<'g, T, N, 1>>
+    for Var<'g, T, M, 1>
+{
+    type Matrix = SMatrix<T, M, N>;
+
+    #[track_caller]
+    fn jacobian_wrt(self, x: Var<'g, T, N, 1>) -> SMatrix<T, M, N> {
+        let mut jac = SMatrix::<T, M, N>::zeros();
+        each_output_gradient("jacobian", self, x, |i, _, d_x| {
+            jac.set_row(i, &d_x.transpose())
+        });
+        jac
+    }
 }
 
 /// [`jacobian`] of a function written against the graph builder, at `x`: builds a graph with the
@@ -180,6 +224,7 @@ pub fn jacobian_of<T: Real, const M: usize, const N: usize>(
 ///
 /// # Panics
 /// As [`jacobian`].
+#[track_caller]
 pub fn matrix_jacobian<
     'g,
     T: Real,
@@ -192,7 +237,9 @@ pub fn matrix_jacobian<
     x: Var<'g, T, RI, CI>,
 ) -> MatrixJacobian<T, RO, CO, RI, CI> {
     let mut jac = MatrixJacobian::zeros();
-    each_output_gradient(y, x, |i, j, d_x| *jac.gradient_mut(i, j) = *d_x);
+    each_output_gradient("matrix_jacobian", y, x, |i, j, d_x| {
+        *jac.gradient_mut(i, j) = *d_x
+    });
     jac
 }
 
@@ -214,14 +261,33 @@ pub fn matrix_jacobian<
 ///
 /// # Panics
 /// As [`jacobian`].
+#[track_caller]
 pub fn vjp<'g, T: Real, const RO: usize, const CO: usize, const RI: usize, const CI: usize>(
     y: Var<'g, T, RO, CO>,
     x: Var<'g, T, RI, CI>,
     u: SMatrix<T, RO, CO>,
 ) -> SMatrix<T, RI, CI> {
-    same_graph(y, x);
+    vjp_named("vjp", y, x, u)
+}
+
+/// [`vjp`], with `what` naming the public function in messages.
+#[track_caller]
+pub(crate) fn vjp_named<
+    'g,
+    T: Real,
+    const RO: usize,
+    const CO: usize,
+    const RI: usize,
+    const CI: usize,
+>(
+    what: &str,
+    y: Var<'g, T, RO, CO>,
+    x: Var<'g, T, RI, CI>,
+    u: SMatrix<T, RO, CO>,
+) -> SMatrix<T, RI, CI> {
+    output_after_input(what, y, x);
     let grads = y.backward_with(u);
-    *gradient_of(&grads, x)
+    *gradient_of(what, &grads, x)
 }
 
 /// The Jacobian-vector product J·v (the forward direction): how `y` moves when `x` moves along
@@ -245,18 +311,20 @@ pub fn vjp<'g, T: Real, const RO: usize, const CO: usize, const RI: usize, const
 ///
 /// # Panics
 /// As [`jacobian`].
+#[track_caller]
 pub fn jvp<'g, T: Real, const RO: usize, const CO: usize, const RI: usize, const CI: usize>(
     y: Var<'g, T, RO, CO>,
     x: Var<'g, T, RI, CI>,
     v: SMatrix<T, RI, CI>,
 ) -> SMatrix<T, RO, CO> {
     let mut out = SMatrix::zeros();
-    each_output_gradient(y, x, |i, j, d_x| out[(i, j)] = d_x.dot(&v));
+    each_output_gradient("jvp", y, x, |i, j, d_x| out[(i, j)] = d_x.dot(&v));
     out
 }
 
 /// Runs one backward pass of `y` per entry (i, j), column by column, seeded with that entry's
-/// unit matrix, and hands ∂Y[i,j]/∂X to `f`.
+/// unit matrix, and hands ∂Y[i,j]/∂X to `f`. `what` names the public function in messages.
+#[track_caller]
 fn each_output_gradient<
     'g,
     T: Real,
@@ -265,40 +333,65 @@ fn each_output_gradient<
     const RI: usize,
     const CI: usize,
 >(
+    what: &str,
     y: Var<'g, T, RO, CO>,
     x: Var<'g, T, RI, CI>,
     mut f: impl FnMut(usize, usize, &SMatrix<T, RI, CI>),
 ) {
-    same_graph(y, x);
+    output_after_input(what, y, x);
     for j in 0..CO {
         for i in 0..RO {
             let mut seed = SMatrix::<T, RO, CO>::zeros();
             seed[(i, j)] = T::one();
             let grads = y.backward_with(seed);
-            f(i, j, gradient_of(&grads, x));
+            f(i, j, gradient_of(what, &grads, x));
         }
     }
 }
 
-fn same_graph<T: Real, const RO: usize, const CO: usize, const RI: usize, const CI: usize>(
+/// Panics, at the caller's line, unless `y` and `x` are vars of one graph and `y` was recorded
+/// after `x` (or is `x`): a var recorded before `x` cannot depend on it, so the call has its
+/// output and input swapped.
+#[track_caller]
+pub(crate) fn output_after_input<
+    T: Real,
+    const RO: usize,
+    const CO: usize,
+    const RI: usize,
+    const CI: usize,
+>(
+    what: &str,
     y: Var<'_, T, RO, CO>,
     x: Var<'_, T, RI, CI>,
 ) {
     assert!(
         std::ptr::eq(y.graph(), x.graph()),
-        "shapegrad: a Jacobian was asked of Vars of two different Graphs"
+        "shapegrad: {what}(y, x) was given vars of two different graphs: y = {}, x = {}",
+        y.label(),
+        x.label()
+    );
+    assert!(
+        y.id() >= x.id(),
+        "shapegrad: {what}(y, x) was given the output y = {} recorded before the input x = {}, \
+         so y cannot depend on x: are the arguments swapped? The output comes first: \
+         {what}(output, input)",
+        y.label(),
+        x.label()
     );
 }
 
+#[track_caller]
 fn gradient_of<'a, 'g, T: Real, const R: usize, const C: usize>(
+    what: &str,
     grads: &'a crate::Gradients<'g, T>,
     x: Var<'g, T, R, C>,
 ) -> &'a SMatrix<T, R, C> {
-    grads.get(x).unwrap_or_else(|| {
-        panic!(
-            "shapegrad: a Jacobian was asked with respect to node {}, which has no gradient \
-             (a constant, or computed from constants only); make it a Graph::var",
-            x.id()
-        )
-    })
+    match grads.get(x) {
+        Some(d_x) => d_x,
+        None => panic!(
+            "shapegrad: {what}(y, x) was asked with respect to {}, which has no gradient (a \
+             constant, or computed from constants only); make it a Graph::var",
+            x.label()
+        ),
+    }
 }

@@ -50,13 +50,7 @@ pub(crate) fn dot<T: Real>(a: &[T], b: &[T]) -> T {
 pub(crate) fn row_max<T: Real, const R: usize, const C: usize>(
     a: &SMatrix<T, R, C>,
 ) -> SVector<T, R> {
-    const {
-        assert!(
-            C > 0,
-            "shapegrad: rowwise_max, softmax, log_softmax and softmax_cross_entropy need \
-             C ≥ 1 columns: a row with no entries has no maximum"
-        )
-    };
+    let () = crate::shape::RowsHaveEntries::<R, C>::ASSERT;
     let is_nan = |x: T| x.partial_cmp(&x).is_none();
     let mut max = a.column(0).into_owned();
     for column in a.as_slice().chunks_exact(R.max(1)).skip(1) {
@@ -67,6 +61,19 @@ pub(crate) fn row_max<T: Real, const R: usize, const C: usize>(
         }
     }
     max
+}
+
+/// `x − m` for an entry `x` of a row whose maximum is `m`, and 0 for an entry equal to an
+/// infinite maximum: the limit of a shift by the maximum, where ∞ − ∞ would be NaN. So a row
+/// with k entries at +∞ gives those entries e⁰ = 1 and the rest e⁻∞ = 0 (softmax 1/k each),
+/// and a row of −∞ only is shifted to zeros (softmax uniform).
+#[inline]
+pub(crate) fn shifted<T: Real>(x: T, m: T) -> T {
+    if !m.is_finite() && x == m {
+        T::zero()
+    } else {
+        x - m
+    }
 }
 
 /// Writes `e[r, c] = exp(a[r, c] − max[r])` into `e` and returns each row's sum of them.
@@ -84,7 +91,7 @@ pub(crate) fn exp_shifted_into<T: Real, const R: usize, const C: usize>(
             .zip(max.iter())
             .zip(total.iter_mut())
         {
-            *e = (x - m).exp();
+            *e = shifted(x, m).exp();
             *t += *e;
         }
     }
@@ -99,7 +106,7 @@ pub(crate) fn exp_shifted_sums<T: Real, const R: usize, const C: usize>(
     let mut total = SVector::<T, R>::zeros();
     for a_col in a.as_slice().chunks_exact(R.max(1)) {
         for ((&x, &m), t) in a_col.iter().zip(max.iter()).zip(total.iter_mut()) {
-            *t += (x - m).exp();
+            *t += shifted(x, m).exp();
         }
     }
     total
@@ -115,7 +122,7 @@ pub(crate) fn cross_entropy_sum<T: Real, const R: usize, const C: usize>(
     let total = exp_shifted_sums(a, &max);
     let mut loss = T::zero();
     for (r, &label) in labels.iter().enumerate() {
-        loss += total[r].ln() - (a[(r, label)] - max[r]);
+        loss += total[r].ln() - shifted(a[(r, label)], max[r]);
     }
     loss
 }
@@ -139,7 +146,7 @@ pub(crate) fn softmax_minus_one_hot<T: Real, const R: usize, const C: usize>(
     let d_columns = d.as_mut_slice().chunks_exact_mut(R.max(1));
     for (j, (d_col, a_col)) in d_columns.zip(columns(a)).enumerate() {
         for (r, (d, &x)) in d_col.iter_mut().zip(a_col).enumerate() {
-            let e = if add { (x - max[r]).exp() } else { *d };
+            let e = if add { shifted(x, max[r]).exp() } else { *d };
             let one_hot = if labels[r] == j { T::one() } else { T::zero() };
             let g = (e / total[r] - one_hot) * scale;
             *d = if add { *d + g } else { g };

@@ -33,7 +33,9 @@
 //!
 //! # The ops
 //!
-//! See [`ops`] for the table of ops with their shape and gradient rules.
+//! See [`ops`] for the table of ops with their shape and gradient rules. Your own op
+//! implements [`Op`]; write the products of its backward with [`product`]'s `mul`, `tr_mul`
+//! and `mul_tr`, whose signatures are the shape rules.
 //!
 //! # Replay and what it costs
 //!
@@ -107,6 +109,7 @@ mod op;
 pub mod ops;
 pub mod optim;
 mod pool;
+pub mod product;
 pub mod second_order;
 pub mod shape;
 mod tape;

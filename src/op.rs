@@ -72,9 +72,55 @@ use crate::{Inputs, Real, Value};
 /// assert!(report.passed(), "{report}");
 /// ```
 ///
-/// A matrix product whose backward forgets a transpose is rejected: `d_out` is R×C and `b` is
-/// K×C, so `d_out * b` has no K×C-compatible inner dimension, and the return type demands
-/// R×K — see `ui-tests/op_backward_transpose_forgotten.rs`.
+/// # Products in a backward
+///
+/// The gradients of a product are products with one factor transposed. Write them with
+/// [`product`](crate::product)'s [`mul`](crate::product::mul),
+/// [`tr_mul`](crate::product::tr_mul) (Aᵀ·B) and [`mul_tr`](crate::product::mul_tr) (A·Bᵀ),
+/// whose signatures state the shape rule: the notes' mistake `d_w = d_out·x` (transpose
+/// forgotten) is then one error at the argument, "expected `C`, found `K`"
+/// (`ui-tests/op_backward_transpose_forgotten.rs`), where nalgebra's `d_out * x` first
+/// prints some twenty lines about `ShapeConstraint: DimEq<Const<C>, Const<K>>`. Large
+/// products take the graph's blocked GEMM.
+///
+/// ```
+/// use nalgebra::SMatrix;
+/// use shapegrad::product::{mul, mul_tr, tr_mul};
+/// use shapegrad::{Graph, Op, Real};
+///
+/// /// `y = w·x`. Shape: (R×K)·(K×C) → R×C. Gradient: dW = dOut·xᵀ, dX = wᵀ·dOut.
+/// struct Linear;
+///
+/// type Inputs<T, const R: usize, const K: usize, const C: usize> =
+///     (SMatrix<T, R, K>, SMatrix<T, K, C>);
+///
+/// impl<T: Real, const R: usize, const K: usize, const C: usize> Op<T, Inputs<T, R, K, C>>
+///     for Linear
+/// {
+///     type Output = SMatrix<T, R, C>;
+///
+///     fn forward(&self, (w, x): (&SMatrix<T, R, K>, &SMatrix<T, K, C>)) -> SMatrix<T, R, C> {
+///         mul(w, x)
+///     }
+///
+///     fn backward(
+///         &self,
+///         (w, x): (&SMatrix<T, R, K>, &SMatrix<T, K, C>),
+///         _y: &SMatrix<T, R, C>,
+///         d_out: &SMatrix<T, R, C>,
+///     ) -> Inputs<T, R, K, C> {
+///         (mul_tr(d_out, x), tr_mul(w, d_out)) // dOut·xᵀ (R×K), wᵀ·dOut (K×C)
+///         // (mul(d_out, x), …) does not compile: (R×C)·(K×C), expected `C`, found `K`
+///     }
+/// }
+///
+/// let g = Graph::<f64>::new();
+/// let w = g.var(SMatrix::<f64, 2, 3>::from_fn(|r, c| (r + 2 * c) as f64 / 4.0));
+/// let x = g.var(SMatrix::<f64, 3, 4>::from_fn(|r, c| (r as f64 - c as f64) / 3.0));
+/// let loss = g.apply(Linear, (w, x)).square().sum();
+/// let report = shapegrad::check::gradcheck(loss, &Default::default());
+/// assert!(report.passed(), "{report}");
+/// ```
 ///
 /// # Fast paths
 ///

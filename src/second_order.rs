@@ -227,6 +227,7 @@ pub fn hessian_flat<const N: usize, const R: usize, const C: usize>(
     f: impl for<'g> FnOnce(Var<'g, DualSVec64<N>, R, C>) -> Var<'g, DualSVec64<N>, 1, 1>,
     x: SMatrix<f64, R, C>,
 ) -> (f64, SMatrix<f64, R, C>, SMatrix<f64, N, N>) {
+    let () = forward::Directions::<N, R, C>::ASSERT;
     Hessian::<N, R, C>::new_flat(f, x).read()
 }
 

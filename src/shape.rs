@@ -19,16 +19,19 @@
 //!    declared path below instead.
 //! 3. **Declared output + const assertion.** The caller names the output shape (a turbofish such
 //!    as `reshape::<3, 2>()`, or a type annotation `let y: Var<'_, f64, 144, 1> = x.flatten()`),
-//!    and a const `assert!` checks it against the input shape. Works for every size (flatten of
-//!    a 28×28 image to 784×1) and the message says what is wrong, but it fires at
-//!    monomorphization: `cargo build` and `cargo test` report it, `cargo check` and editors do
-//!    not. The assertion is an associated const of a small generic struct (e.g.
-//!    `SameElementCount::<2, 3, 4, 2>::ASSERT`) rather than an inline `const { … }` block, and
-//!    both the sugar method and `forward` evaluate it: the error then shows the four numbers,
-//!    is reported once, and its note points at the caller's line. Used by
-//!    [`Reshape`](crate::ops::Reshape) (and `flatten`), [`FixedView`](crate::ops::FixedView),
-//!    and stacking past 127 (`vstack_to`, `hstack_to`; the ops themselves check `A + B = S`
-//!    this way, so they work at any size).
+//!    and a const assertion checks it against the input shape. Works for every size (flatten
+//!    of a 28×28 image to 784×1) and the message leads with the numbers
+//!    (`reshape 2×3 → 4×2: 6 entries in, 8 out`), but it fires at monomorphization:
+//!    `cargo build` and `cargo test` report it, `cargo check` and editors do not. The
+//!    assertion is an associated const of a small generic struct (e.g.
+//!    `SameElementCount::<2, 3, 4, 2>::ASSERT`), whose message is assembled at compile time
+//!    with the numbers in it; both the sugar method and `forward` evaluate it, so the error is
+//!    reported once, points at the rule's line in shapegrad, and its last note points at the
+//!    caller's line. Used by [`Reshape`](crate::ops::Reshape) (and `flatten`),
+//!    [`FixedView`](crate::ops::FixedView), stacking past 127 (`vstack_to`, `hstack_to`; the
+//!    ops themselves check `A + B = S` this way, so they work at any size), flattened
+//!    Jacobians and Hessians, and the empty-input rules of the reductions (`mean` of a 3×0
+//!    matrix, `rowwise_max` of rows with no entries).
 //!
 //! Why not compute `R·C` for `flatten` like `A + B`? Because products pass 127 at once (12×12,
 //! 28×28), and past the table the computed output cannot be named at all; a declared output
@@ -62,6 +65,10 @@
 //! assert_eq!(y.value(), SMatrix::<f64, 6, 2>::repeat(1.0));
 //! ```
 
+mod message;
+
+pub(crate) use message::{Message, fail};
+
 use nalgebra::{Const, ToConst, ToTypenum};
 use std::ops::Add;
 
@@ -87,9 +94,9 @@ use std::ops::Add;
 /// let too_big: <Const<100> as Plus<50>>::Output = Const::<150>;
 /// ```
 #[diagnostic::on_unimplemented(
-    message = "shapegrad cannot compute {Self} + {B} at compile time: computed dimensions stop at 127",
+    message = "shapegrad cannot compute {Self} + {B} here: computed sums stop at 127, and generic code needs the bound `Const<A>: Plus<B, Output = Const<S>>`",
     label = "the sum of these dimensions is computed through nalgebra's typenum tables, which end at 127",
-    note = "declare the size instead, checked when built: `a.vstack_to::<S, _>(b)` / `a.hstack_to::<S, _>(b)`; see the module doc of `shapegrad::shape`"
+    note = "in generic code, add `where Const<A>: Plus<B, Output = Const<S>>` (A, B and S your parameters); past 127, declare the size, checked when built: `a.vstack_to::<S, _>(b)` / `a.hstack_to::<S, _>(b)`; see the module doc of `shapegrad::shape`"
 )]
 pub trait Plus<const B: usize>: crate::sealed::Sealed {
     /// `Const<A + B>`.
@@ -114,14 +121,63 @@ where
 }
 
 /// The rule `A + B = S` of stacking with a declared output size (`vstack_to`, `hstack_to`, and
-/// the stacking ops themselves), evaluated when the code is built: the numbers show in the
-/// compiler's message (`SumIs::<100, 50, 149>::ASSERT`).
+/// the stacking ops themselves), evaluated when the code is built; the message leads with the
+/// numbers: `100 + 50 = 150, not the declared 149`.
 pub(crate) struct SumIs<const A: usize, const B: usize, const S: usize>;
 
 impl<const A: usize, const B: usize, const S: usize> SumIs<A, B, S> {
-    pub(crate) const ASSERT: () = assert!(
-        A + B == S,
-        "stacking A and B rows (or columns) gives A + B: the declared size S must be A + B; \
-         the numbers are in `SumIs::<A, B, S>` above"
-    );
+    pub(crate) const ASSERT: () = if A + B != S {
+        fail(Self::message())
+    };
+
+    const fn message() -> Message {
+        Message::new("stacking ")
+            .number(A)
+            .text(" and ")
+            .number(B)
+            .text(": ")
+            .number(A)
+            .text(" + ")
+            .number(B)
+            .text(" = ")
+            .number(A + B)
+            .text(", not the declared ")
+            .number(S)
+            .text(" (vstack_to/hstack_to::<S> need S = A + B)")
+    }
+}
+
+/// The rule of the row-wise maximum and everything built on it (`rowwise_max`, `softmax`,
+/// `log_softmax`, the softmax cross-entropies): every row has an entry, C ≥ 1. Evaluated when
+/// the code is built, by the sugar methods (so the note points at the caller's line) and by
+/// the kernels.
+pub(crate) struct RowsHaveEntries<const R: usize, const C: usize>;
+
+impl<const R: usize, const C: usize> RowsHaveEntries<R, C> {
+    pub(crate) const ASSERT: () = if C == 0 {
+        fail(Self::message())
+    };
+
+    const fn message() -> Message {
+        Message::new("a ").shape(R, C).text(
+            " matrix has rows of 0 entries, which have no maximum: rowwise_max, softmax, \
+             log_softmax and the softmax cross-entropies need C ≥ 1 columns",
+        )
+    }
+}
+
+/// The rule of the means over all entries (`mean`, `mse`): R·C ≥ 1. Evaluated when the code is
+/// built, by the sugar methods too, so the note points at the caller's line.
+pub(crate) struct EntriesToAverage<const R: usize, const C: usize>;
+
+impl<const R: usize, const C: usize> EntriesToAverage<R, C> {
+    pub(crate) const ASSERT: () = if R * C == 0 {
+        fail(Self::message())
+    };
+
+    const fn message() -> Message {
+        Message::new("a ")
+            .shape(R, C)
+            .text(" matrix has 0 entries, which have no mean: mean and mse need R·C ≥ 1")
+    }
 }

@@ -167,3 +167,171 @@ fn reversed_clamp_bounds_are_reported_at_the_callers_line() {
         },
     );
 }
+
+#[test]
+fn jacobians_with_their_arguments_swapped_are_named_at_the_callers_line() {
+    use shapegrad::jacobian::{hessian, jacobian, jvp, matrix_jacobian, numerical_jacobian, vjp};
+    let g = Graph::<f64>::new();
+    let q = g.var_named("q", Vector2::new(0.1, 0.2));
+    let tip = g.constant(Matrix2::identity()) * q;
+    let swapped = |what: &str| {
+        format!(
+            "{what}(y, x) was given the output y = `q` (node 0, 2×1) recorded before the input \
+             x = node 2 (`matmul`, 2×1), so y cannot depend on x: are the arguments swapped?"
+        )
+    };
+    assert_panics_here(&swapped("jacobian"), || {
+        next_line_panics(line!());
+        _ = jacobian(q, tip);
+    });
+    assert_panics_here(&swapped("matrix_jacobian"), || {
+        next_line_panics(line!());
+        _ = matrix_jacobian(q, tip);
+    });
+    assert_panics_here(&swapped("vjp"), || {
+        next_line_panics(line!());
+        _ = vjp(q, tip, Vector2::new(1.0, 0.0));
+    });
+    assert_panics_here(&swapped("jvp"), || {
+        next_line_panics(line!());
+        _ = jvp(q, tip, Vector2::new(1.0, 0.0));
+    });
+    assert_panics_here(&swapped("numerical_jacobian"), || {
+        next_line_panics(line!());
+        _ = numerical_jacobian(q, tip, 1e-6);
+    });
+    let early = q.sum();
+    let late = g.var_named("late", Vector2::new(1.0, 2.0));
+    assert_panics_here(
+        "hessian(y, x) was given the output y = node 3 (`sum`, 1×1)",
+        || {
+            next_line_panics(line!());
+            _ = hessian(early, late, 6e-6);
+        },
+    );
+    assert_panics_here(&swapped("jacobian_check"), || {
+        next_line_panics(line!());
+        _ = shapegrad::jacobian::jacobian_check(q, tip, &Default::default());
+    });
+    let loss = tip.sum();
+    let alive = loss.backward();
+    assert_panics_here("still alive", || {
+        next_line_panics(line!());
+        _ = shapegrad::check::gradcheck(loss, &Default::default());
+    });
+    drop(alive);
+    // The right order works, and the same var as output and input is the identity.
+    assert_eq!(jacobian(tip, q), Matrix2::identity());
+    assert_eq!(jacobian(q, q), Matrix2::identity());
+}
+
+#[test]
+fn jacobians_of_two_graphs_or_a_constant_are_named_at_the_callers_line() {
+    use shapegrad::jacobian::jacobian;
+    let (g1, g2) = (Graph::<f64>::new(), Graph::<f64>::new());
+    let x = g1.var_named("x", Vector2::new(1.0, 2.0));
+    let y = g2.var_named("y", Vector2::new(1.0, 2.0)).sin();
+    assert_panics_here(
+        "jacobian(y, x) was given vars of two different graphs",
+        || {
+            next_line_panics(line!());
+            _ = jacobian(y, x);
+        },
+    );
+    let c = g1.constant_named("c", Vector2::new(1.0, 2.0));
+    let from_c = c.sin();
+    assert_panics_here(
+        "with respect to `c` (node 1, 2×1), which has no gradient",
+        || {
+            next_line_panics(line!());
+            _ = jacobian(from_c, c);
+        },
+    );
+}
+
+#[test]
+fn optimizer_mistakes_name_the_parameter_at_the_callers_line() {
+    use shapegrad::optim::{Optimizer, Sgd};
+    let g = Graph::<f64>::new();
+    let w = g.var_named("w", Matrix1::new(1.0));
+    let unnamed = g.var(Matrix1::new(2.0));
+    let c = g.constant_named("c", Matrix1::new(3.0));
+    let loss = w.component_mul(unnamed) + c;
+    let grads = loss.backward();
+    let mut optimizer = Optimizer::new(Sgd { lr: 0.1 });
+    assert_panics_here("was given the parameter `w` (node 0, 1×1) twice", || {
+        next_line_panics(line!());
+        optimizer.step(&(w, w), &grads);
+    });
+    assert_panics_here("was given the parameter node 1 (var, 1×1) twice", || {
+        next_line_panics(line!());
+        optimizer.step(&[unnamed, unnamed], &grads);
+    });
+    assert_panics_here("Optimizer::step: `c` (node 2, 1×1) is a constant", || {
+        next_line_panics(line!());
+        optimizer.step(&(w, c), &grads);
+    });
+    let other = Graph::<f64>::new();
+    let stranger = other.var_named("stranger", Matrix1::new(0.0));
+    assert_panics_here("`stranger` (node 0, 1×1) belongs to another graph", || {
+        next_line_panics(line!());
+        optimizer.step(&stranger, &grads);
+    });
+    let clipped = Optimizer::new(Sgd { lr: 0.1 }).with_clip_norm(1.0);
+    let mut clipped = clipped;
+    assert_panics_here("`c` (node 2, 1×1) is a constant", || {
+        next_line_panics(line!());
+        clipped.step(&c, &grads);
+    });
+}
+
+#[test]
+fn schedules_and_data_sets_report_the_callers_line() {
+    use shapegrad::data::Dataset;
+    use shapegrad::optim::{Optimizer, Schedule, Sgd};
+    assert_panics_here("StepDecay needs every ≥ 1", || {
+        next_line_panics(line!());
+        _ = Optimizer::new(Sgd { lr: 0.1_f64 }).with_schedule(Schedule::StepDecay {
+            every: 0,
+            gamma: 0.5,
+        });
+    });
+    let mut data = Dataset::<f64, 1, 3>::new();
+    data.push_class(&Matrix1::new(0.5), 2);
+    assert_panics_here(
+        "class 3 is out of range for a data set of 3 classes",
+        || {
+            next_line_panics(line!());
+            data.push_class(&Matrix1::new(0.5), 3);
+        },
+    );
+    assert_panics_here("row 1 of a data set of 1 rows", || {
+        next_line_panics(line!());
+        _ = data.input(1);
+    });
+    assert_panics_here("split_at(2) of a data set of 1 rows", || {
+        next_line_panics(line!());
+        _ = data.split_at(2);
+    });
+}
+
+#[test]
+fn a_matrix_jacobian_entry_out_of_range_is_reported_at_the_callers_line() {
+    let g = Graph::<f64>::new();
+    let x = g.var(Matrix2::identity());
+    let jac = shapegrad::jacobian::matrix_jacobian(x.transpose(), x);
+    assert_panics_here(
+        "output entry (2, 0) is out of range for a 2×2 output",
+        || {
+            next_line_panics(line!());
+            _ = jac.get(2, 0, 0, 0);
+        },
+    );
+    assert_panics_here(
+        "input entry (0, 3) is out of range for a 2×2 input",
+        || {
+            next_line_panics(line!());
+            _ = jac.get(0, 0, 0, 3);
+        },
+    );
+}

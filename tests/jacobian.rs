@@ -2,7 +2,7 @@
 //! against central differences. Matrix → matrix Jacobians are in tests/matrix_jacobian.rs.
 
 mod common;
-use common::{assert_close, random};
+use common::{assert_close, random, rng};
 
 use nalgebra::{Matrix1, Matrix3, RowVector4, SMatrix, Vector3, Vector4};
 use shapegrad::check::GradcheckOptions;
@@ -42,13 +42,18 @@ fn tanh<'g, const R: usize, const C: usize>(x: Var<'g, f64, R, C>) -> Var<'g, f6
 
 #[test]
 fn jacobian_of_w_x_is_w() {
-    let w = random::<4, 3>(1);
+    let w = random::<4, 3>(&mut rng(1));
     let g = Graph::<f64>::new();
-    let x = g.var(random::<3, 1>(2));
+    let x = g.var(random::<3, 1>(&mut rng(2)));
     let y = g.constant(w) * x;
     let jac: SMatrix<f64, 4, 3> = jacobian(y, x);
-    assert_close(&jac, &w, 1e-15);
-    assert_close(&numerical_jacobian(y, x, 1e-6), &w, 1e-9);
+    assert_close("jac", &jac, &w, 1e-15);
+    assert_close(
+        "numerical_jacobian(y",
+        &numerical_jacobian(y, x, 1e-6),
+        &w,
+        1e-9,
+    );
 }
 
 #[test]
@@ -72,20 +77,29 @@ fn jacobian_of_relu_is_diag_of_the_positive_entries() {
 
 #[test]
 fn jacobian_of_tanh_is_diag_one_minus_tanh_squared() {
-    let x0 = random::<3, 1>(3) * 2.0;
+    let x0 = random::<3, 1>(&mut rng(3)) * 2.0;
     let g = Graph::<f64>::new();
     let x = g.var(x0);
     let jac = jacobian(tanh(x), x);
     let expected = Matrix3::from_diagonal(&x0.map(|v| 1.0 - v.tanh().powi(2)));
-    assert_close(&jac, &expected, 1e-15);
-    assert_close(&numerical_jacobian(tanh(x), x, 1e-6), &expected, 1e-9);
+    assert_close("jac", &jac, &expected, 1e-15);
+    assert_close(
+        "numerical_jacobian(tanh(x)",
+        &numerical_jacobian(tanh(x), x, 1e-6),
+        &expected,
+        1e-9,
+    );
 }
 
 #[test]
 fn jacobian_of_a_composite_matches_its_closed_form_and_central_differences() {
     // y = (A·x) ∘ tanh(B·x) + C·x: J = diag(tanh(Bx))·A + diag(Ax ∘ (1 − tanh²(Bx)))·B + C.
-    let (a, b, c) = (random::<4, 3>(4), random::<4, 3>(5), random::<4, 3>(6));
-    let x0 = random::<3, 1>(7);
+    let (a, b, c) = (
+        random::<4, 3>(&mut rng(4)),
+        random::<4, 3>(&mut rng(5)),
+        random::<4, 3>(&mut rng(6)),
+    );
+    let x0 = random::<3, 1>(&mut rng(7));
     let g = Graph::<f64>::new();
     let x = g.var(x0);
     let y = (g.constant(a) * x).component_mul(tanh(g.constant(b) * x)) + g.constant(c) * x;
@@ -93,7 +107,7 @@ fn jacobian_of_a_composite_matches_its_closed_form_and_central_differences() {
     let expected = SMatrix::<f64, 4, 4>::from_diagonal(&t) * a
         + SMatrix::<f64, 4, 4>::from_diagonal(&ax.component_mul(&t.map(|t| 1.0 - t * t))) * b
         + c;
-    assert_close(&jacobian(y, x), &expected, 1e-14);
+    assert_close("jacobian(y", &jacobian(y, x), &expected, 1e-14);
     let report = jacobian_check(y, x, &GradcheckOptions::default());
     assert!(report.passed(), "{report}");
     assert_eq!(report.entries_checked, 12);
@@ -133,13 +147,13 @@ fn scalar_to_scalar_is_the_derivative() {
 
 #[test]
 fn vector_to_scalar_jacobian_is_the_transposed_gradient() {
-    let w = random::<4, 1>(8);
+    let w = random::<4, 1>(&mut rng(8));
     let g = Graph::<f64>::new();
-    let x = g.var(random::<4, 1>(9));
+    let x = g.var(random::<4, 1>(&mut rng(9)));
     let loss = tanh(x).component_mul(g.constant(w)).sum();
     let jac: RowVector4<f64> = jacobian(loss, x);
     let expected = w.component_mul(&x.value().map(|v| 1.0 - v.tanh().powi(2)));
-    assert_close(&jac, &expected.transpose(), 1e-15);
+    assert_close("jac", &jac, &expected.transpose(), 1e-15);
     assert_eq!(jac.transpose(), *loss.backward().wrt(x));
 }
 
@@ -158,7 +172,7 @@ fn replaying_at_a_new_point_needs_no_rebuild() {
 
 #[test]
 fn numerical_functions_restore_the_leaf() {
-    let x0 = random::<3, 1>(10);
+    let x0 = random::<3, 1>(&mut rng(10));
     let g = Graph::<f64>::new();
     let x = g.var(x0);
     let y = tanh(x);
@@ -172,14 +186,14 @@ fn numerical_functions_restore_the_leaf() {
 #[test]
 fn jacobian_with_respect_to_an_intermediate_value() {
     // z = W·x, y = z∘z: ∂y/∂z = diag(2z), ∂y/∂x = diag(2z)·W.
-    let w = random::<3, 4>(11);
+    let w = random::<3, 4>(&mut rng(11));
     let g = Graph::<f64>::new();
-    let x = g.var(random::<4, 1>(12));
+    let x = g.var(random::<4, 1>(&mut rng(12)));
     let z = g.constant(w) * x;
     let y = z.component_mul(z);
     let d_z = Matrix3::from_diagonal(&(z.value() * 2.0));
-    assert_close(&jacobian(y, z), &d_z, 1e-15);
-    assert_close(&jacobian(y, x), &(d_z * w), 1e-14);
+    assert_close("jacobian(y", &jacobian(y, z), &d_z, 1e-15);
+    assert_close("jacobian(y", &jacobian(y, x), &(d_z * w), 1e-14);
 }
 
 #[test]
@@ -196,61 +210,71 @@ fn outputs_that_ignore_the_input_give_zero_rows() {
 
 #[test]
 fn jacobian_of_needs_no_annotations() {
-    let w = random::<4, 3>(13);
-    let x0 = random::<3, 1>(14);
+    let w = random::<4, 3>(&mut rng(13));
+    let x0 = random::<3, 1>(&mut rng(14));
     let jac = jacobian_of(|x| x.graph().constant(w) * tanh(x), x0);
     let expected = w * Matrix3::from_diagonal(&x0.map(|v| 1.0 - v.tanh().powi(2)));
-    assert_close(&jac, &expected, 1e-15);
+    assert_close("jac", &jac, &expected, 1e-15);
 }
 
 #[test]
 fn f32_agrees_with_f64() {
-    let w = random::<4, 3>(15);
-    let x0 = random::<3, 1>(16);
+    let w = random::<4, 3>(&mut rng(15));
+    let x0 = random::<3, 1>(&mut rng(16));
     let j64 = jacobian_of(|x| (x.graph().constant(w) * x).relu(), x0);
     let w32 = w.cast::<f32>();
     let j32 = jacobian_of(|x| (x.graph().constant(w32) * x).relu(), x0.cast::<f32>());
-    assert_close(&j32.cast::<f64>(), &j64, 1e-6);
+    assert_close("j32.cast::<f64>()", &j32.cast::<f64>(), &j64, 1e-6);
 }
 
 #[test]
 fn vector_jacobian_product_is_j_transpose_u() {
-    let (a, u) = (random::<4, 3>(17), random::<4, 1>(18));
+    let (a, u) = (random::<4, 3>(&mut rng(17)), random::<4, 1>(&mut rng(18)));
     let g = Graph::<f64>::new();
-    let x = g.var(random::<3, 1>(19));
+    let x = g.var(random::<3, 1>(&mut rng(19)));
     let y = tanh(g.constant(a) * x);
     let jac = jacobian(y, x);
-    assert_close(&vjp(y, x, u), &(jac.transpose() * u), 1e-15);
+    assert_close("vjp(y", &vjp(y, x, u), &(jac.transpose() * u), 1e-15);
     // Each row of J is the VJP with a unit vector.
-    assert_close(&vjp(y, x, Vector4::y()), &jac.row(1).transpose(), 0.0);
+    assert_close(
+        "vjp(y",
+        &vjp(y, x, Vector4::y()),
+        &jac.row(1).transpose(),
+        0.0,
+    );
 }
 
 #[test]
 fn jacobian_vector_product_exact_and_by_central_differences() {
-    let (a, v) = (random::<4, 3>(20), random::<3, 1>(21));
+    let (a, v) = (random::<4, 3>(&mut rng(20)), random::<3, 1>(&mut rng(21)));
     let g = Graph::<f64>::new();
-    let x = g.var(random::<3, 1>(22));
+    let x = g.var(random::<3, 1>(&mut rng(22)));
     let y = tanh(g.constant(a) * x);
     let expected = jacobian(y, x) * v;
-    assert_close(&jvp(y, x, v), &expected, 1e-15);
-    assert_close(&jvp_central_difference(y, x, v, 1e-5), &expected, 1e-9);
+    assert_close("jvp(y", &jvp(y, x, v), &expected, 1e-15);
+    assert_close(
+        "jvp_central_difference(y",
+        &jvp_central_difference(y, x, v, 1e-5),
+        &expected,
+        1e-9,
+    );
 }
 
 #[test]
 fn hessian_of_a_quadratic_form_is_a_plus_a_transpose() {
-    let a = random::<4, 4>(23);
+    let a = random::<4, 4>(&mut rng(23));
     let g = Graph::<f64>::new();
-    let x = g.var(random::<4, 1>(24));
+    let x = g.var(random::<4, 1>(&mut rng(24)));
     let f = x.transpose() * (g.constant(a) * x);
     let hess = hessian(f, x, 6e-6);
-    assert_close(&hess, &(a + a.transpose()), 1e-8);
+    assert_close("hess", &hess, &(a + a.transpose()), 1e-8);
 }
 
 #[test]
 fn hessian_of_a_nonlinear_function_is_symmetric_and_matches_its_closed_form() {
     // f = Σ tanh(B·x) ∘ c: H = Bᵀ·diag(c ∘ −2·t·(1 − t²))·B with t = tanh(B·x).
-    let (b, c) = (random::<3, 4>(25), random::<3, 1>(26));
-    let x0 = random::<4, 1>(27);
+    let (b, c) = (random::<3, 4>(&mut rng(25)), random::<3, 1>(&mut rng(26)));
+    let x0 = random::<4, 1>(&mut rng(27));
     let g = Graph::<f64>::new();
     let x = g.var(x0);
     let f = tanh(g.constant(b) * x).component_mul(g.constant(c)).sum();
@@ -258,8 +282,8 @@ fn hessian_of_a_nonlinear_function_is_symmetric_and_matches_its_closed_form() {
     let t = (b * x0).map(f64::tanh);
     let middle = c.zip_map(&t, |c, t| c * -2.0 * t * (1.0 - t * t));
     let expected = b.transpose() * Matrix3::from_diagonal(&middle) * b;
-    assert_close(&hess, &expected, 1e-8);
-    assert_close(&hess, &hess.transpose(), 1e-8);
+    assert_close("hess", &hess, &expected, 1e-8);
+    assert_close("hess", &hess, &hess.transpose(), 1e-8);
 }
 
 #[test]
@@ -280,7 +304,7 @@ fn numerical_jacobian_with_respect_to_an_op_output_panics_with_a_reason() {
 }
 
 #[test]
-#[should_panic(expected = "Vars of two different Graphs")]
+#[should_panic(expected = "was given vars of two different graphs")]
 fn vars_of_two_graphs_panic() {
     let (g1, g2) = (Graph::<f64>::new(), Graph::<f64>::new());
     let x = g1.var(Vector3::new(1.0, 2.0, 3.0));

@@ -1,6 +1,9 @@
 //! Optimizers: one step of each against values computed by hand from the documented formulas
 //! (literal numbers, not the code under test), and the `Optimizer` that applies them to models.
 
+mod common;
+use common::assert_close;
+
 use nalgebra::{Matrix1, Matrix2, Matrix2x3, Vector2};
 use shapegrad::nn::Dense;
 use shapegrad::optim::{Adam, Momentum, Optimizer, Parameters, Sgd};
@@ -14,10 +17,6 @@ fn w0() -> Matrix2<f64> {
 /// G = [[0.2, −0.4], [1.0, 0.0]]: the gradient of the linear loss sum(W ∘ G).
 fn g0() -> Matrix2<f64> {
     Matrix2::new(0.2, -0.4, 1.0, 0.0)
-}
-
-fn assert_close(got: Matrix2<f64>, want: Matrix2<f64>, tol: f64) {
-    assert!((got - want).amax() <= tol, "got {got}want {want}");
 }
 
 /// A graph whose loss sum(W ∘ G) has gradient G with respect to W, at every W.
@@ -52,7 +51,7 @@ fn one_sgd_step_subtracts_lr_times_the_gradient() {
     optimizer.step(&w, &loss.backward());
     // W − 0.1·G
     let want = Matrix2::new(1.0 - 0.02, -2.0 + 0.04, 0.5 - 0.1, 3.0);
-    assert_close(w.value(), want, 1e-15);
+    assert_close("w.value()", &w.value(), &want, 1e-15);
 }
 
 #[test]
@@ -65,12 +64,27 @@ fn two_momentum_steps_accumulate_the_velocity() {
     });
     optimizer.step(&w, &loss.backward());
     // V₁ = −0.1·G; W₁ = W + V₁
-    assert_close(w.value(), Matrix2::new(0.98, -1.96, 0.4, 3.0), 1e-15);
+    assert_close(
+        "w.value()",
+        &w.value(),
+        &Matrix2::new(0.98, -1.96, 0.4, 3.0),
+        1e-15,
+    );
     optimizer.step(&w, &loss.backward());
     // V₂ = 0.9·V₁ − 0.1·G = −0.19·G; W₂ = W₁ + V₂
     let v2 = Matrix2::new(-0.038, 0.076, -0.19, 0.0);
-    assert_close(optimizer.state(w).unwrap().velocity, v2, 1e-15);
-    assert_close(w.value(), Matrix2::new(0.942, -1.884, 0.21, 3.0), 1e-15);
+    assert_close(
+        "optimizer.state(w).unwrap().velocity",
+        &optimizer.state(w).unwrap().velocity,
+        &v2,
+        1e-15,
+    );
+    assert_close(
+        "w.value()",
+        &w.value(),
+        &Matrix2::new(0.942, -1.884, 0.21, 3.0),
+        1e-15,
+    );
 }
 
 #[test]
@@ -87,11 +101,21 @@ fn one_adam_step_moves_each_entry_by_about_lr_and_a_second_uses_the_bias_correct
         0.5 - step1(1.0),
         3.0, // zero gradient: M = 0, no move
     );
-    assert_close(w.value(), want1, 1e-15);
+    assert_close("w.value()", &w.value(), &want1, 1e-15);
     let state = optimizer.state(w).unwrap();
     assert_eq!(state.t, 1);
-    assert_close(state.m, Matrix2::new(0.02, -0.04, 0.1, 0.0), 1e-15);
-    assert_close(state.v, Matrix2::new(4e-5, 1.6e-4, 1e-3, 0.0), 1e-17);
+    assert_close(
+        "state.m",
+        &state.m,
+        &Matrix2::new(0.02, -0.04, 0.1, 0.0),
+        1e-15,
+    );
+    assert_close(
+        "state.v",
+        &state.v,
+        &Matrix2::new(4e-5, 1.6e-4, 1e-3, 0.0),
+        1e-17,
+    );
 
     // t = 2 with a new gradient, entry (0, 0) only: g₁ = 0.2, g₂ = −0.1.
     optimizer.step_param(w, &Matrix2::new(-0.1, 0.0, 0.0, 0.0));

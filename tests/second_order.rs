@@ -7,7 +7,7 @@
 mod arm;
 mod common;
 
-use common::random;
+use common::{random, rng};
 use nalgebra::{SMatrix, SVector, Vector3};
 use shapegrad::jacobian::{self, jacobian, numerical_jacobian};
 use shapegrad::num_dual::{Dual2_64, HyperDual64};
@@ -50,10 +50,13 @@ fn quadratic<'g, T: Real>(x: Var<'g, T, 5, 1>, a: &SMatrix<f64, 5, 5>) -> Var<'g
 
 #[test]
 fn quadratic_form() {
-    let a = random::<5, 5>(1);
+    let a = random::<5, 5>(&mut rng(1));
     let sym = a + a.transpose();
     for seed in 2..5 {
-        let (x, v) = (random::<5, 1>(seed), random::<5, 1>(seed + 100));
+        let (x, v) = (
+            random::<5, 1>(&mut rng(seed)),
+            random::<5, 1>(&mut rng(seed + 100)),
+        );
         let (value, gradient, h) = hessian(|x| quadratic(x, &a), x);
         assert!((value - (x.transpose() * a * x)[0]).abs() < 1e-14);
         assert_relative("gradient", &gradient, &(sym * x), 1e-12);
@@ -123,12 +126,12 @@ fn rosenbrock_in_two_dimensions_at_several_points() {
 #[test]
 fn rosenbrock_in_ten_dimensions() {
     for seed in 10..14 {
-        let x = random::<10, 1>(seed) * 1.5;
+        let x = random::<10, 1>(&mut rng(seed)) * 1.5;
         let (_, _, h) = hessian(rosenbrock::<_, 10, 9>, x);
         assert_relative("Hessian", &h, &rosenbrock_hessian(&x), 1e-12);
         let numeric = numerical_hessian(rosenbrock::<_, 10, 9>, x);
         assert_relative("central differences", &numeric, &h, 1e-8);
-        let v = random::<10, 1>(seed + 50);
+        let v = random::<10, 1>(&mut rng(seed + 50));
         let (_, _, hv) = hvp(rosenbrock::<_, 10, 9>, x, v);
         assert_relative("H·v", &hv, &(rosenbrock_hessian(&x) * v), 1e-12);
     }
@@ -162,15 +165,15 @@ fn second_derivatives(w: &SMatrix<f64, 4, 3>, x: &Vector3<f64>) -> SVector<f64, 
 
 #[test]
 fn tanh_energy_with_respect_to_x() {
-    let w = random::<4, 3>(20) * 1.5;
+    let w = random::<4, 3>(&mut rng(20)) * 1.5;
     for seed in 21..24 {
-        let x = random::<3, 1>(seed);
+        let x = random::<3, 1>(&mut rng(seed));
         let (_, _, h) = hessian(|x| energy_of_x(x, &w), x);
         let closed = w.transpose() * SMatrix::from_diagonal(&second_derivatives(&w, &x)) * w;
         assert_relative("Hessian", &h, &closed, 1e-12);
         let numeric = numerical_hessian(|x| energy_of_x(x, &w), x);
         assert_relative("central differences", &numeric, &h, 1e-8);
-        let v = random::<3, 1>(seed + 10);
+        let v = random::<3, 1>(&mut rng(seed + 10));
         let (_, _, hv) = hvp(|x| energy_of_x(x, &w), x, v);
         assert_relative("H·v", &hv, &(closed * v), 1e-12);
     }
@@ -179,9 +182,9 @@ fn tanh_energy_with_respect_to_x() {
 #[test]
 fn tanh_energy_with_respect_to_w_flattened_column_major() {
     // ∂²f/∂W[i,j]∂W[k,l] = [i = k]·g''(zᵢ)·xⱼ·xₗ; W[i,j] is index i + 4j, so H = (x·xᵀ) ⊗ diag(g'').
-    let x = random::<3, 1>(30);
+    let x = random::<3, 1>(&mut rng(30));
     for seed in 31..34 {
-        let w = random::<4, 3>(seed) * 1.5;
+        let w = random::<4, 3>(&mut rng(seed)) * 1.5;
         let (_, gradient, h): (_, _, SMatrix<f64, 12, 12>) =
             hessian_flat(|w| energy_of_w(w, &x), w);
         let closed =
@@ -196,7 +199,7 @@ fn tanh_energy_with_respect_to_w_flattened_column_major() {
         assert_relative("central differences", &numeric, &h, 1e-8);
 
         // H·v with v of W's shape is the flat Hessian applied to vec(v).
-        let v = random::<4, 3>(seed + 10);
+        let v = random::<4, 3>(&mut rng(seed + 10));
         let (_, _, hv) = hvp(|w| energy_of_w(w, &x), w, v);
         let flat_hv = h * SVector::<f64, 12>::from_column_slice(v.as_slice());
         assert_relative(
@@ -212,7 +215,7 @@ fn tanh_energy_with_respect_to_w_flattened_column_major() {
 fn arm_jacobian_against_the_analytic_one() {
     let forward = ForwardJacobian::new(arm::tip, Vector3::zeros());
     for seed in 40..46 {
-        let q = random::<3, 1>(seed) * 3.0;
+        let q = random::<3, 1>(&mut rng(seed)) * 3.0;
         let analytic = arm::analytic_jacobian(&q);
         let (tip, jac) = forward_jacobian(arm::tip, q);
         assert_relative("tip", &tip, &arm::tip_by_hand(&q), 1e-12);
@@ -237,7 +240,10 @@ fn replayed_structs_equal_the_one_shot_functions() {
     let rosen = Hessian::new(rosenbrock::<_, 10, 9>, SVector::zeros());
     let products = HessianVectorProduct::new(rosenbrock::<_, 10, 9>, SVector::zeros());
     for seed in 50..53 {
-        let (x, v) = (random::<10, 1>(seed), random::<10, 1>(seed + 10));
+        let (x, v) = (
+            random::<10, 1>(&mut rng(seed)),
+            random::<10, 1>(&mut rng(seed + 10)),
+        );
         assert_eq!(rosen.at(x), hessian(rosenbrock::<_, 10, 9>, x));
         assert_eq!(products.at(x, v), hvp(rosenbrock::<_, 10, 9>, x, v));
         let (_, _, h) = rosen.at(x);
@@ -247,8 +253,8 @@ fn replayed_structs_equal_the_one_shot_functions() {
 
 #[test]
 fn hessian_is_symmetric_to_rounding() {
-    let w = random::<4, 3>(60);
-    let (_, _, h) = hessian(|x| energy_of_x(x, &w).exp(), random::<3, 1>(61));
+    let w = random::<4, 3>(&mut rng(60));
+    let (_, _, h) = hessian(|x| energy_of_x(x, &w).exp(), random::<3, 1>(&mut rng(61)));
     assert_relative("symmetry", &h, &h.transpose(), 1e-14);
 }
 
@@ -261,7 +267,10 @@ fn cross_squared<'g, T: Real>(a: Var<'g, T, 3, 1>, b: &Vector3<f64>) -> Var<'g, 
 #[test]
 fn geometry_ops_have_their_closed_form_hessians() {
     for seed in 70..74 {
-        let (a, b) = (random::<3, 1>(seed), random::<3, 1>(seed + 10));
+        let (a, b) = (
+            random::<3, 1>(&mut rng(seed)),
+            random::<3, 1>(&mut rng(seed + 10)),
+        );
         let (_, _, h) = hessian(|a| cross_squared(a, &b), a);
         let closed =
             (SMatrix::<f64, 3, 3>::identity() * b.norm_squared() - b * b.transpose()) * 2.0;

@@ -11,7 +11,7 @@
 //! `tests/compositions.rs`.
 
 mod common;
-use common::{proptest_cases, random_from, rows_have_a_clear_max};
+use common::{proptest_cases, random, rows_have_a_clear_max};
 
 use nalgebra::{SMatrix, SVector};
 use proptest::prelude::*;
@@ -171,7 +171,7 @@ impl Composition<'_> {
     fn build<'g, T: Real>(&self, x: Var<'g, T, R, C>, cond: &mut Conditions) -> Var<'g, T, 1, 1> {
         let g = x.graph();
         let mut rng = StdRng::seed_from_u64(self.seed);
-        let constant = |rng: &mut StdRng| g.constant(random_from::<R, C>(rng).cast::<T>());
+        let constant = |rng: &mut StdRng| g.constant(random::<R, C>(rng).cast::<T>());
         let t = |v: f64| -> T { nalgebra::convert(v) };
         let re = |v: Var<'g, T, R, C>| v.value().map(|e| real_part(e));
         let positive = |v: Var<'g, T, R, C>| v.square().add_scalar(t(0.5));
@@ -216,12 +216,10 @@ impl Composition<'_> {
                     x.clamp(t(-0.5), t(0.5))
                 }
                 Step::TimesDetached => x.component_mul(x.detach()),
-                Step::MatMulRight => x * g.constant(random_from::<C, C>(&mut rng).cast::<T>()),
-                Step::MatMulLeft => g.constant(random_from::<R, R>(&mut rng).cast::<T>()) * x,
-                Step::AddRow => x.add_row(g.constant(random_from::<1, C>(&mut rng).cast::<T>())),
-                Step::AddColumn => {
-                    x.add_column(g.constant(random_from::<R, 1>(&mut rng).cast::<T>()))
-                }
+                Step::MatMulRight => x * g.constant(random::<C, C>(&mut rng).cast::<T>()),
+                Step::MatMulLeft => g.constant(random::<R, R>(&mut rng).cast::<T>()) * x,
+                Step::AddRow => x.add_row(g.constant(random::<1, C>(&mut rng).cast::<T>())),
+                Step::AddColumn => x.add_column(g.constant(random::<R, 1>(&mut rng).cast::<T>())),
                 Step::Add(o) => x + operand(o, &mut rng),
                 Step::Sub(o) => x - operand(o, &mut rng),
                 Step::ComponentMul(o) => x.component_mul(operand(o, &mut rng)),
@@ -257,7 +255,7 @@ impl Composition<'_> {
                 x.softmax_cross_entropy(&Labels::new(labels).expect("labels are < C"))
             }
             Reduction::SoftTargets => {
-                let weights = random_from::<R, C>(&mut rng).map(f64::abs);
+                let weights = random::<R, C>(&mut rng).map(f64::abs);
                 x.softmax_cross_entropy_targets(g.constant(weights.cast::<T>()))
             }
             Reduction::RowwiseMaxSum => {
@@ -307,7 +305,7 @@ proptest! {
         reduction in reduction(),
     ) {
         let composition = Composition { seed, steps: &steps, reduction };
-        let x0: SMatrix<f64, R, C> = random_from(&mut StdRng::seed_from_u64(seed ^ 0x5EED));
+        let x0: SMatrix<f64, R, C> = random(&mut StdRng::seed_from_u64(seed ^ 0x5EED));
 
         let mut cond = Conditions::default();
         let g = Graph::<f64>::new();

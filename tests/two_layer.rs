@@ -5,6 +5,9 @@
 //! X (N×2, constant) · W1 (2×H) + b1 (1×H) → relu → · W2 (H×K) + b2 (1×K) → softmax
 //! cross-entropy with labels, + ½λ‖W1‖² + ½λ‖W2‖².
 
+mod common;
+use common::{assert_close, random};
+
 use nalgebra::SMatrix;
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
@@ -34,10 +37,6 @@ struct Result {
     b1: SMatrix<f64, 1, H>,
     w2: SMatrix<f64, H, K>,
     b2: SMatrix<f64, 1, K>,
-}
-
-fn random<const R: usize, const C: usize>(rng: &mut StdRng) -> SMatrix<f64, R, C> {
-    SMatrix::from_fn(|_, _| rng.random_range(-1.0..1.0))
 }
 
 /// X·W1 + b1, written out.
@@ -101,18 +100,6 @@ fn hand_written(net: &Net) -> Result {
     }
 }
 
-fn assert_close<const R: usize, const C: usize>(
-    what: &str,
-    got: &SMatrix<f64, R, C>,
-    want: &SMatrix<f64, R, C>,
-) {
-    let err = (got - want).amax();
-    assert!(
-        err <= 1e-12,
-        "{what}: max error {err:e}\n got {got}\nwant {want}"
-    );
-}
-
 #[test]
 fn the_two_layer_loss_passes_gradcheck_and_matches_hand_written_backprop() {
     let net = random_net(7);
@@ -140,10 +127,10 @@ fn the_two_layer_loss_passes_gradcheck_and_matches_hand_written_backprop() {
         want.loss
     );
     let grads = loss.backward();
-    assert_close("dW1", grads.wrt(w1), &want.w1);
-    assert_close("db1", grads.wrt(b1), &want.b1);
-    assert_close("dW2", grads.wrt(w2), &want.w2);
-    assert_close("db2", grads.wrt(b2), &want.b2);
+    assert_close("dW1", grads.wrt(w1), &want.w1, 1e-12);
+    assert_close("db1", grads.wrt(b1), &want.b1, 1e-12);
+    assert_close("dW2", grads.wrt(w2), &want.w2, 1e-12);
+    assert_close("db2", grads.wrt(b2), &want.b2, 1e-12);
 }
 
 #[test]
@@ -171,9 +158,9 @@ fn a_replayed_tape_matches_hand_written_backprop_for_new_parameters() {
         let want = hand_written(&net);
         assert!((loss.value()[0] - want.loss).abs() <= 1e-12);
         let grads = loss.backward();
-        assert_close("dW1", grads.wrt(w1), &want.w1);
-        assert_close("db1", grads.wrt(b1), &want.b1);
-        assert_close("dW2", grads.wrt(w2), &want.w2);
-        assert_close("db2", grads.wrt(b2), &want.b2);
+        assert_close("dW1", grads.wrt(w1), &want.w1, 1e-12);
+        assert_close("db1", grads.wrt(b1), &want.b1, 1e-12);
+        assert_close("dW2", grads.wrt(w2), &want.w2, 1e-12);
+        assert_close("db2", grads.wrt(b2), &want.b2, 1e-12);
     }
 }

@@ -1,24 +1,27 @@
-// A user-defined op's backward: dW = dOut·xᵀ, and forgetting the transpose (dOut·x) is rejected.
+// In an op's backward, dW = dOut·xᵀ: mul(d_out, x) is (R×C)·(K×C), inner dimensions C ≠ K
 use nalgebra::SMatrix;
-use shapegrad::Op;
+use shapegrad::product::{mul, tr_mul};
+use shapegrad::{Op, Real};
 
-struct Product;
+struct Linear;
 
-impl Op<f64, (SMatrix<f64, 5, 10>, SMatrix<f64, 10, 3>)> for Product {
-    type Output = SMatrix<f64, 5, 3>;
+type Inputs<T, const R: usize, const K: usize, const C: usize> = (SMatrix<T, R, K>, SMatrix<T, K, C>);
 
-    fn forward(&self, (w, x): (&SMatrix<f64, 5, 10>, &SMatrix<f64, 10, 3>)) -> SMatrix<f64, 5, 3> {
-        w * x
+impl<T: Real, const R: usize, const K: usize, const C: usize> Op<T, Inputs<T, R, K, C>> for Linear {
+    type Output = SMatrix<T, R, C>;
+
+    fn forward(&self, (w, x): (&SMatrix<T, R, K>, &SMatrix<T, K, C>)) -> SMatrix<T, R, C> {
+        mul(w, x)
     }
 
     fn backward(
         &self,
-        (w, x): (&SMatrix<f64, 5, 10>, &SMatrix<f64, 10, 3>),
-        _out: &SMatrix<f64, 5, 3>,
-        d_out: &SMatrix<f64, 5, 3>,
-    ) -> (SMatrix<f64, 5, 10>, SMatrix<f64, 10, 3>) {
-        let d_w = d_out * x; // (5×3)·(10×3): should be d_out * x.transpose()
-        (d_w, w.transpose() * d_out)
+        (w, x): (&SMatrix<T, R, K>, &SMatrix<T, K, C>),
+        _y: &SMatrix<T, R, C>,
+        d_out: &SMatrix<T, R, C>,
+    ) -> Inputs<T, R, K, C> {
+        let d_w = mul(d_out, x); // should be mul_tr(d_out, x): dOut·xᵀ
+        (d_w, tr_mul(w, d_out))
     }
 }
 

@@ -233,6 +233,7 @@ fn indices(ro: usize, co: usize, ri: usize, ci: usize) -> impl Iterator<Item = [
 ///
 /// # Panics
 /// As [`jacobian`](super::jacobian) and [`numerical_jacobian`](super::numerical_jacobian).
+#[track_caller]
 pub fn jacobian_check<
     'g,
     T: Real,
@@ -245,6 +246,7 @@ pub fn jacobian_check<
     x: Var<'g, T, RI, CI>,
     options: &GradcheckOptions<T>,
 ) -> JacobianReport<T> {
+    super::output_after_input("jacobian_check", y, x);
     let analytic = matrix_jacobian(y, x);
     let numeric = numerical_matrix_jacobian(y, x, options.h);
     // Y's current values stand in for Y(x ± h) in the rounding allowance.

@@ -3,6 +3,7 @@
 use nalgebra::SMatrix;
 
 use crate::Real;
+use crate::shape::{Message, fail};
 
 /// `∂Y[i,j]/∂X[k,l]` for a function from Ri×Ci matrices X to Ro×Co matrices Y.
 ///
@@ -71,8 +72,9 @@ impl<T: Real, const RO: usize, const CO: usize, const RI: usize, const CI: usize
     ///
     /// # Panics
     /// If an index is out of range (`i < Ro`, `j < Co`, `k < Ri`, `l < Ci`).
+    #[track_caller]
     pub fn get(&self, i: usize, j: usize, k: usize, l: usize) -> T {
-        self.gradients[(i, j)][(k, l)]
+        self.gradient(i, j)[Self::input_entry(k, l)]
     }
 
     /// `∂Y[i,j]/∂X`, the gradient of one output entry, in X's shape.
@@ -90,8 +92,9 @@ impl<T: Real, const RO: usize, const CO: usize, const RI: usize, const CI: usize
     ///
     /// # Panics
     /// If `i ≥ Ro` or `j ≥ Co`.
+    #[track_caller]
     pub fn gradient(&self, i: usize, j: usize) -> &SMatrix<T, RI, CI> {
-        &self.gradients[(i, j)]
+        &self.gradients[Self::output_entry(i, j)]
     }
 
     /// `∂Y[i,j]/∂X`, mutably.
@@ -104,8 +107,31 @@ impl<T: Real, const RO: usize, const CO: usize, const RI: usize, const CI: usize
     ///
     /// # Panics
     /// If `i ≥ Ro` or `j ≥ Co`.
+    #[track_caller]
     pub fn gradient_mut(&mut self, i: usize, j: usize) -> &mut SMatrix<T, RI, CI> {
-        &mut self.gradients[(i, j)]
+        &mut self.gradients[Self::output_entry(i, j)]
+    }
+
+    /// `(i, j)`, checked against the output's Ro×Co at the caller's line.
+    #[track_caller]
+    fn output_entry(i: usize, j: usize) -> (usize, usize) {
+        assert!(
+            i < RO && j < CO,
+            "shapegrad: the output entry ({i}, {j}) is out of range for a {RO}×{CO} output \
+             (a Jacobian of a {RO}×{CO} output by a {RI}×{CI} input)"
+        );
+        (i, j)
+    }
+
+    /// `(k, l)`, checked against the input's Ri×Ci at the caller's line.
+    #[track_caller]
+    fn input_entry(k: usize, l: usize) -> (usize, usize) {
+        assert!(
+            k < RI && l < CI,
+            "shapegrad: the input entry ({k}, {l}) is out of range for a {RI}×{CI} input \
+             (a Jacobian of a {RO}×{CO} output by a {RI}×{CI} input)"
+        );
+        (k, l)
     }
 
     /// The flat (Ro·Co)×(Ri·Ci) Jacobian, `flat[(i + j·Ro, k + l·Ri)] = ∂Y[i,j]/∂X[k,l]`.
@@ -126,16 +152,7 @@ impl<T: Real, const RO: usize, const CO: usize, const RI: usize, const CI: usize
     /// // let bad: SMatrix<f64, 6, 5> = matrix_jacobian(x.transpose(), x).flatten(); // 5 ≠ 2·3
     /// ```
     pub fn flatten<const M: usize, const N: usize>(&self) -> SMatrix<T, M, N> {
-        const {
-            assert!(
-                M == RO * CO,
-                "MatrixJacobian::flatten: the flat Jacobian needs M = Ro·Co rows"
-            );
-            assert!(
-                N == RI * CI,
-                "MatrixJacobian::flatten: the flat Jacobian needs N = Ri·Ci columns"
-            );
-        }
+        let () = FlatShape::<RO, CO, RI, CI, M, N>::ASSERT;
         SMatrix::from_fn(|r, c| self.get(r % RO, r / RO, c % RI, c / RI))
     }
 
@@ -153,20 +170,48 @@ impl<T: Real, const RO: usize, const CO: usize, const RI: usize, const CI: usize
     /// assert_eq!(back, flat);
     /// ```
     pub fn from_flat<const M: usize, const N: usize>(flat: &SMatrix<T, M, N>) -> Self {
-        const {
-            assert!(
-                M == RO * CO,
-                "MatrixJacobian::from_flat: the flat Jacobian needs M = Ro·Co rows"
-            );
-            assert!(
-                N == RI * CI,
-                "MatrixJacobian::from_flat: the flat Jacobian needs N = Ri·Ci columns"
-            );
-        }
+        let () = FlatShape::<RO, CO, RI, CI, M, N>::ASSERT;
         MatrixJacobian {
             gradients: SMatrix::from_fn(|i, j| {
                 SMatrix::from_fn(|k, l| flat[(i + j * RO, k + l * RI)])
             }),
         }
+    }
+}
+
+/// The rule of a flat Jacobian's declared shape: M = Ro·Co rows, N = Ri·Ci columns. Evaluated
+/// when the code is built; the message leads with the numbers.
+struct FlatShape<
+    const RO: usize,
+    const CO: usize,
+    const RI: usize,
+    const CI: usize,
+    const M: usize,
+    const N: usize,
+>;
+
+impl<
+    const RO: usize,
+    const CO: usize,
+    const RI: usize,
+    const CI: usize,
+    const M: usize,
+    const N: usize,
+> FlatShape<RO, CO, RI, CI, M, N>
+{
+    const ASSERT: () = if M != RO * CO || N != RI * CI {
+        fail(Self::message())
+    };
+
+    const fn message() -> Message {
+        Message::new("the Jacobian of a ")
+            .shape(RO, CO)
+            .text(" output by a ")
+            .shape(RI, CI)
+            .text(" input flattens to ")
+            .shape(RO * CO, RI * CI)
+            .text(", not ")
+            .shape(M, N)
+            .text(" (Ro·Co rows, Ri·Ci columns)")
     }
 }

@@ -3,7 +3,7 @@
 
 use nalgebra::SMatrix;
 
-use super::{MatrixJacobian, same_graph, vjp};
+use super::{MatrixJacobian, output_after_input, vjp_named};
 use crate::{Real, Var};
 
 /// The M×N Jacobian of `y` (M×1) with respect to the leaf `x` (N×1) by central differences:
@@ -25,12 +25,16 @@ use crate::{Real, Var};
 ///
 /// # Panics
 /// If `x` is not a leaf ([`Graph::var`](crate::Graph::var) or
-/// [`Graph::constant`](crate::Graph::constant)), or `x` and `y` belong to different graphs.
+/// [`Graph::constant`](crate::Graph::constant)), if `y` was recorded before `x` (it cannot
+/// depend on it: the arguments are swapped), or if `x` and `y` belong to different graphs; at
+/// the caller's line.
+#[track_caller]
 pub fn numerical_jacobian<'g, T: Real, const M: usize, const N: usize>(
     y: Var<'g, T, M, 1>,
     x: Var<'g, T, N, 1>,
     h: T,
 ) -> SMatrix<T, M, N> {
+    output_after_input("numerical_jacobian", y, x);
     numerical_matrix_jacobian(y, x, h).flatten()
 }
 
@@ -52,6 +56,7 @@ pub fn numerical_jacobian<'g, T: Real, const M: usize, const N: usize>(
 ///
 /// # Panics
 /// As [`numerical_jacobian`].
+#[track_caller]
 pub fn numerical_matrix_jacobian<
     'g,
     T: Real,
@@ -64,7 +69,7 @@ pub fn numerical_matrix_jacobian<
     x: Var<'g, T, RI, CI>,
     h: T,
 ) -> MatrixJacobian<T, RO, CO, RI, CI> {
-    same_graph(y, x);
+    output_after_input("numerical_matrix_jacobian", y, x);
     let x0 = x.value();
     let mut jac = MatrixJacobian::zeros();
     for l in 0..CI {
@@ -106,6 +111,7 @@ pub fn numerical_matrix_jacobian<
 ///
 /// # Panics
 /// As [`numerical_jacobian`].
+#[track_caller]
 pub fn jvp_central_difference<
     'g,
     T: Real,
@@ -119,7 +125,7 @@ pub fn jvp_central_difference<
     v: SMatrix<T, RI, CI>,
     h: T,
 ) -> SMatrix<T, RO, CO> {
-    same_graph(y, x);
+    output_after_input("jvp_central_difference", y, x);
     let x0 = x.value();
     x.set_value(x0 + v * h);
     let y_plus = y.value();
@@ -154,12 +160,13 @@ pub fn jvp_central_difference<
 /// # Panics
 /// As [`numerical_jacobian`], and if a [`Gradients`](crate::Gradients) of this graph is still
 /// alive.
+#[track_caller]
 pub fn hessian<'g, T: Real, const N: usize>(
     f: Var<'g, T, 1, 1>,
     x: Var<'g, T, N, 1>,
     h: T,
 ) -> SMatrix<T, N, N> {
-    same_graph(f, x);
+    output_after_input("hessian", f, x);
     let x0 = x.value();
     let seed = SMatrix::<T, 1, 1>::identity();
     let mut hess = SMatrix::<T, N, N>::zeros();
@@ -167,10 +174,10 @@ pub fn hessian<'g, T: Real, const N: usize>(
         let mut nudged = x0;
         nudged[k] = x0[k] + h;
         x.set_value(nudged);
-        let d_plus = vjp(f, x, seed);
+        let d_plus = vjp_named("hessian", f, x, seed);
         nudged[k] = x0[k] - h;
         x.set_value(nudged);
-        let d_minus = vjp(f, x, seed);
+        let d_minus = vjp_named("hessian", f, x, seed);
         hess.set_column(k, &((d_plus - d_minus) / (h + h)));
     }
     x.set_value(x0);

@@ -126,7 +126,7 @@ mod tests {
     use nalgebra::{Matrix1x3, Matrix2x3};
 
     use super::*;
-    use crate::check::{GradcheckOptions, gradcheck};
+    use crate::check::gradcheck;
 
     #[test]
     fn forward_is_x_times_w_plus_b_on_every_row() {
@@ -147,7 +147,7 @@ mod tests {
         layer.bias.set_value(nalgebra::Matrix1x2::new(0.3, -0.2));
         let x = g.constant(Init::Xavier.sample::<f64, 4, 3>(6));
         let loss = layer.forward(x).tanh().sum();
-        let report = gradcheck(loss, &GradcheckOptions::default());
+        let report = gradcheck(loss, &crate::testing::tight());
         assert!(report.passed(), "{report}");
         assert_eq!(report.entries_checked, 3 * 2 + 2);
         assert_eq!(layer.weight.name().as_deref(), Some("d.weight"));

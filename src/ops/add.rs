@@ -11,7 +11,11 @@ use crate::{GradSlot, Op, Real, Var};
 ///
 /// The add gate's local gradient is 1 for both inputs, so it relays the upstream gradient
 /// unchanged to each. The shapes must be equal (typed equality), so `(2×3) + (3×2)` does not
-/// compile; to add a bias row to every row, see the broadcasting ops. Sugar: `a + b`.
+/// compile. To add a 1×C row (a bias) to every row of an R×C matrix, use
+/// [`add_row`](crate::Var::add_row): `x * w + b` with a 1×C `b` is rejected with "expected
+/// `64`, found `1`" (the batch size against the bias's one row) and no hint, since rustc
+/// unifies the two operands of `+` before any custom diagnostic can fire; a column, use
+/// [`add_column`](crate::Var::add_column). Sugar: `a + b`.
 ///
 /// ```
 /// use nalgebra::Matrix2x3;
@@ -75,7 +79,8 @@ impl<T: Real, const R: usize, const C: usize> Op<T, (SMatrix<T, R, C>, SMatrix<T
 impl<'g, T: Real, const R: usize, const C: usize> std::ops::Add for Var<'g, T, R, C> {
     type Output = Var<'g, T, R, C>;
 
-    /// Element-wise sum, see [`Add`].
+    /// Element-wise sum of two R×C matrices, see [`Add`]; to add a 1×C row to every row, use
+    /// [`add_row`](Var::add_row).
     #[track_caller]
     fn add(self, rhs: Self) -> Self {
         self.graph().apply(Add, (self, rhs))

@@ -15,7 +15,9 @@ use crate::{Op, Real, Var};
 /// Division by zero follows IEEE 754, as `f64` division does, with the gradients it implies:
 /// * `a ≠ 0, b = ±0`: value `±inf` (the sign of `a` times the sign of the zero); `dA = dOut/b`
 ///   and `dB = −dOut·y/b` are infinite too (NaN where `dOut = 0`);
-/// * `a = 0, b = ±0`: value NaN, `dA = dOut/b = ±inf` (∂y/∂a = 1/b whatever `a` is), `dB` NaN.
+/// * `a = 0, b = ±0`: value NaN, `dA = dOut/b = ±inf` (∂y/∂a = 1/b whatever `a` is), `dB` NaN;
+/// * `a` finite, `b = ±∞`: value `±0`, `dA = dOut/b = ±0` and `dB = −dOut·y/b = ∓0`;
+///   `a = ±∞` gives an infinite value and `dB`, and `a = b = ±∞` NaN.
 ///
 /// Sugar: `a.component_div(b)`, nalgebra's name (`/` is not defined between matrices).
 ///

@@ -1,5 +1,6 @@
 use nalgebra::SMatrix;
 
+use crate::shape::{Message, fail};
 use crate::{GradSlot, Op, Real, Var};
 
 /// The R2×C2 block whose top-left entry is at the compile-time offset (I, J).
@@ -103,9 +104,9 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
     }
 }
 
-/// The bounds rule of [`FixedView`], evaluated when the code is built. Its numbers show in the
-/// compiler's message (`BlockInside::<3, 4, 2, 2, 2, 1>::ASSERT`), and the note below it points
-/// at the caller's line, so the sugar method uses it too.
+/// The bounds rule of [`FixedView`], evaluated when the code is built. The message leads with
+/// the numbers (`fixed_view: the block needs rows 2..4, past the 3 rows of the 3×4 matrix`),
+/// and the note below it points at the caller's line, so the sugar method evaluates it too.
 struct BlockInside<
     const R: usize,
     const C: usize,
@@ -125,11 +126,38 @@ impl<
 > BlockInside<R, C, R2, C2, I, J>
 {
     // Written so that no subtraction underflows: `I <= R - R2` only once `R2 <= R`.
-    const ASSERT: () = assert!(
-        R2 <= R && I <= R - R2 && C2 <= C && J <= C - C2,
-        "fixed_view: the R2×C2 block at (I, J) runs past the R×C matrix, need I + R2 ≤ R and \
-         J + C2 ≤ C; the numbers are in `BlockInside::<R, C, R2, C2, I, J>` above"
-    );
+    const ASSERT: () = if !(R2 <= R && I <= R - R2) {
+        fail(Self::message("rows", I, R2, R))
+    } else if !(C2 <= C && J <= C - C2) {
+        fail(Self::message("columns", J, C2, C))
+    };
+
+    /// `fixed_view: a 2×2 block at (2, 1) of a 3×4 matrix needs rows 2..4, past its 3 rows`.
+    const fn message(what: &str, offset: usize, size: usize, length: usize) -> Message {
+        Self::block()
+            .text(what)
+            .text(" ")
+            .number(offset)
+            .text("..")
+            .number(offset + size)
+            .text(", past its ")
+            .number(length)
+            .text(" ")
+            .text(what)
+    }
+
+    /// `fixed_view: a 2×2 block at (2, 1) of a 3×4 matrix needs `.
+    const fn block() -> Message {
+        Message::new("fixed_view: a ")
+            .shape(R2, C2)
+            .text(" block at (")
+            .number(I)
+            .text(", ")
+            .number(J)
+            .text(") of a ")
+            .shape(R, C)
+            .text(" matrix needs ")
+    }
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 use nalgebra::SMatrix;
 
 use super::softmax::shift_rows;
+use crate::shape::RowsHaveEntries;
 use crate::{Op, Real, Var};
 
 /// Row-wise log-softmax: `Y[r, c] = x[r, c] − log Σₖ exp(x[r, k])`, the log-probabilities of
@@ -69,6 +70,7 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
     /// ```
     #[track_caller]
     pub fn log_softmax(self) -> Var<'g, T, R, C> {
+        let () = RowsHaveEntries::<R, C>::ASSERT;
         self.graph().apply(LogSoftmax, (self,))
     }
 }

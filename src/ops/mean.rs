@@ -1,5 +1,6 @@
 use nalgebra::{Matrix1, SMatrix};
 
+use crate::shape::EntriesToAverage;
 use crate::{Op, Real, Var};
 
 /// Mean of all entries.
@@ -9,7 +10,8 @@ use crate::{Op, Real, Var};
 /// Gradient: dA = dOut / (R·C) (R×C, every entry the same)
 /// ```
 ///
-/// Sugar: `a.mean()`.
+/// A matrix with no entries (R×0 or 0×C) has no mean: a const assertion rejects it when the
+/// code is built (`cargo build`, not `cargo check`). Sugar: `a.mean()`.
 ///
 /// ```
 /// use nalgebra::Matrix2x3;
@@ -32,6 +34,7 @@ impl<T: Real, const R: usize, const C: usize> Op<T, (SMatrix<T, R, C>,)> for Mea
     }
 
     fn forward(&self, (a,): (&SMatrix<T, R, C>,)) -> Matrix1<T> {
+        let () = EntriesToAverage::<R, C>::ASSERT;
         Matrix1::new(a.mean())
     }
 
@@ -56,6 +59,7 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
     /// ```
     #[track_caller]
     pub fn mean(self) -> Var<'g, T, 1, 1> {
+        let () = EntriesToAverage::<R, C>::ASSERT;
         self.graph().apply(Mean, (self,))
     }
 }

@@ -1,5 +1,6 @@
 use nalgebra::{Matrix1, SMatrix};
 
+use crate::shape::EntriesToAverage;
 use crate::{Op, Real, Var};
 
 /// Mean squared error between two matrices of one shape: `Σ (a[r, c] − b[r, c])² / (R·C)`.
@@ -36,12 +37,7 @@ impl<T: Real, const R: usize, const C: usize> Op<T, (SMatrix<T, R, C>, SMatrix<T
     }
 
     fn forward(&self, (a, b): (&SMatrix<T, R, C>, &SMatrix<T, R, C>)) -> Matrix1<T> {
-        const {
-            assert!(
-                R * C > 0,
-                "shapegrad: mse of an empty (R·C = 0) matrix is undefined"
-            )
-        };
+        let () = EntriesToAverage::<R, C>::ASSERT;
         Matrix1::new((a - b).norm_squared() / nalgebra::convert((R * C) as f64))
     }
 
@@ -69,6 +65,7 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
     /// ```
     #[track_caller]
     pub fn mse(self, target: Var<'g, T, R, C>) -> Var<'g, T, 1, 1> {
+        let () = EntriesToAverage::<R, C>::ASSERT;
         self.graph().apply(Mse, (self, target))
     }
 }

@@ -18,7 +18,9 @@ use crate::{Op, Real, Var};
 /// * `x = 0`: value `0` for `p > 0` and `+inf` for `p < 0`; gradient `dOut·p·0ᵖ⁻¹`, that is 0
 ///   for `p > 1`, `dOut` for `p = 1`, and infinite for `p < 1` (`+inf` for `0 < p < 1`, `−inf`
 ///   for `p < 0`, times the sign of `dOut`; NaN where `dOut` is 0);
-/// * `p = 0`: value 1 everywhere (also `0⁰`), gradient exactly 0.
+/// * `p = 0`: value 1 everywhere (also `0⁰`), gradient exactly 0;
+/// * `x = ±∞`: `f64::powf`'s limits (`(+∞)^p` is `+∞` for `p > 0`, `0` for `p < 0`), and the
+///   gradient `dOut·p·xᵖ⁻¹` is 0 where `xᵖ⁻¹` is (`p < 1`), infinite where it is infinite.
 ///
 /// For an integer exponent prefer [`Powi`](crate::ops::Powi). Sugar: `a.powf(p)`.
 ///

@@ -16,7 +16,9 @@ use crate::{Op, Real, Var};
 /// * `n = 1`: gradient `dOut` everywhere, also at 0;
 /// * `n < 0` at `x = 0`: value `±inf` and gradient `±inf`, with the signs IEEE 754 gives to
 ///   powers of `0.0`/`-0.0` (e.g. `n = −1`: value `+inf` at `0.0`, `−inf` at `-0.0`, gradient
-///   `−inf` at both, the limit of `−1/x²`).
+///   `−inf` at both, the limit of `−1/x²`);
+/// * `x = ±∞`: the limits of `f64::powi`, value and gradient (`n = −1`: `±0`, gradient 0;
+///   `n = 2`: `+∞`, gradient `±∞`).
 ///
 /// Sugar: `a.powi(n)`, nalgebra's and Rust's name.
 ///

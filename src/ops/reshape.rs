@@ -1,5 +1,6 @@
 use nalgebra::SMatrix;
 
+use crate::shape::{Message, fail};
 use crate::{Op, Real, Var};
 
 /// The same entries in a new shape, in column-major order (nalgebra's storage order).
@@ -89,25 +90,36 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
     /// let v: Var<'_, f64, 4, 1> = m.flatten();
     /// assert_eq!(v.value(), Vector4::new(1.0, 3.0, 2.0, 4.0)); // column by column
     /// ```
+    #[track_caller]
     pub fn flatten<const N: usize>(self) -> Var<'g, T, N, 1> {
         let () = SameElementCount::<R, C, N, 1>::ASSERT;
         self.reshape::<N, 1>()
     }
 }
 
-/// The element-count rule of [`Reshape`], evaluated when the code is built. Its numbers show in
-/// the compiler's message (`SameElementCount::<2, 3, 4, 2>::ASSERT`), and the note below it points
-/// at the caller's line, so the sugar methods use it too.
+/// The element-count rule of [`Reshape`], evaluated when the code is built. The message leads
+/// with the numbers (`reshape 2×3 → 4×2: 6 entries in, 8 out`), and the note below it points
+/// at the caller's line, so the sugar methods evaluate it too.
 struct SameElementCount<const R: usize, const C: usize, const R2: usize, const C2: usize>;
 
 impl<const R: usize, const C: usize, const R2: usize, const C2: usize>
     SameElementCount<R, C, R2, C2>
 {
-    const ASSERT: () = assert!(
-        R * C == R2 * C2,
-        "reshape/flatten: R×C → R2×C2 needs R·C = R2·C2 (as many entries out as in); \
-         the numbers are in `SameElementCount::<R, C, R2, C2>` above"
-    );
+    const ASSERT: () = if R * C != R2 * C2 {
+        fail(Self::message())
+    };
+
+    const fn message() -> Message {
+        Message::new("reshape ")
+            .shape(R, C)
+            .text(" → ")
+            .shape(R2, C2)
+            .text(": ")
+            .number(R * C)
+            .text(" entries in, ")
+            .number(R2 * C2)
+            .text(" out (reshape and flatten keep the number of entries, R·C = R2·C2)")
+    }
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
 use nalgebra::SMatrix;
 
+use crate::shape::RowsHaveEntries;
 use crate::{Op, Real, Var};
 
 /// The maximum of each row — the max gate, once per row.
@@ -62,13 +63,7 @@ pub(crate) fn row_argmax<T: Real, const R: usize, const C: usize>(
     a: &SMatrix<T, R, C>,
     r: usize,
 ) -> usize {
-    const {
-        assert!(
-            C > 0,
-            "shapegrad: rowwise_max, softmax, log_softmax and softmax_cross_entropy need \
-             C ≥ 1 columns: a row with no entries has no maximum"
-        )
-    };
+    let () = RowsHaveEntries::<R, C>::ASSERT;
     let is_nan = |x: T| x.partial_cmp(&x).is_none();
     let mut best = 0;
     for c in 1..C {
@@ -90,6 +85,7 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
     /// ```
     #[track_caller]
     pub fn rowwise_max(self) -> Var<'g, T, R, 1> {
+        let () = RowsHaveEntries::<R, C>::ASSERT;
         self.graph().apply(RowwiseMax, (self,))
     }
 }

@@ -1,5 +1,6 @@
 use nalgebra::SMatrix;
 
+use crate::shape::RowsHaveEntries;
 use crate::{Op, Real, Var};
 
 /// Row-wise softmax: each row (one sample's logits over C classes) becomes probabilities,
@@ -12,7 +13,9 @@ use crate::{Op, Real, Var};
 ///
 /// Numerically stable: each row's maximum is subtracted before `exp` (softmax does not change
 /// when a row is shifted), so the largest term is e⁰ = 1, nothing overflows and the row sum is
-/// in [1, C]; logits of ±1000 give finite probabilities and gradients. The output has the
+/// in [1, C]; logits of ±1000 give finite probabilities and gradients. Infinite logits give
+/// the limits: a row's k entries at +∞ get 1/k each and the others 0, a row of −∞ only is
+/// uniform; a NaN makes its row NaN. The output has the
 /// input's shape (typed); a matrix with 0 columns is rejected by a const assertion when the op
 /// is built. Sugar: `a.softmax()`; for a loss, prefer
 /// [`SoftmaxCrossEntropy`](super::SoftmaxCrossEntropy), whose fused backward is simpler.
@@ -59,7 +62,7 @@ pub(crate) fn shift_rows<T: Real, const R: usize, const C: usize>(
     x: &SMatrix<T, R, C>,
 ) -> SMatrix<T, R, C> {
     let max = crate::kernels::row_max(x);
-    SMatrix::from_fn(|r, c| x[(r, c)] - max[r])
+    SMatrix::from_fn(|r, c| crate::kernels::shifted(x[(r, c)], max[r]))
 }
 
 /// Row-wise softmax, computed from [`shift_rows`] so that no `exp` overflows.
@@ -84,6 +87,7 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
     /// ```
     #[track_caller]
     pub fn softmax(self) -> Var<'g, T, R, C> {
+        let () = RowsHaveEntries::<R, C>::ASSERT;
         self.graph().apply(Softmax, (self,))
     }
 }
@@ -103,6 +107,24 @@ mod tests {
         check_unary(Softmax, Softmax, random::<1, 1>(&mut rng)); // P = 1, dA = 0
         check_unary(Softmax, Softmax, random::<1, 5>(&mut rng));
         check_unary(Softmax, Softmax, random::<5, 1>(&mut rng));
+    }
+
+    #[test]
+    fn infinite_logits_give_the_limits() {
+        let inf = f64::INFINITY;
+        let g = Graph::<f64>::new();
+        let x = g.var(Matrix2x3::new(inf, inf, 0.0, -inf, -inf, -inf));
+        let p = x.softmax();
+        assert_eq!(
+            p.value(),
+            Matrix2x3::new(0.5, 0.5, 0.0, 1.0 / 3.0, 1.0 / 3.0, 1.0 / 3.0)
+        );
+        let d_x = *p
+            .backward_with(Matrix2x3::new(1.0, 0.0, 0.0, 0.0, 0.0, 0.0))
+            .wrt(x);
+        assert_eq!(d_x.row(0), Matrix1x3::new(0.25, -0.25, 0.0));
+        let log_p = g.var(Matrix1x3::new(inf, 0.0, -inf)).log_softmax().value();
+        assert_eq!(log_p, Matrix1x3::new(0.0, -inf, -inf));
     }
 
     #[test]

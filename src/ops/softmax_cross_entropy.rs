@@ -2,6 +2,7 @@ use nalgebra::{Matrix1, SMatrix};
 
 use super::softmax::{shift_rows, softmax_rows};
 use crate::kernels::{cross_entropy_sum, softmax_minus_one_hot};
+use crate::shape::{Message, RowsHaveEntries, fail};
 use crate::{GradSlot, Labels, Op, Real, Var};
 
 /// Softmax cross-entropy with class labels, averaged over the rows (samples): the mean over
@@ -16,6 +17,12 @@ use crate::{GradSlot, Labels, Op, Real, Var};
 /// with `m` the row's maximum, never as `−log P`, so a correct-class probability that
 /// underflows to 0 still gives a finite loss (logits `[−1000, 1000, 1000]` with label 0 cost
 /// `2000 + log 2`, not ∞), and the fused backward `(P − Y)/R` has no division by P.
+///
+/// Infinite logits give the limits, not NaN: a row's entries at +∞ share its probability
+/// equally (k of them: 1/k each, every other entry 0), and a row of −∞ only is uniform (its
+/// logits are all equal). So a row's loss is ln k when its label's logit is one of k at +∞,
+/// +∞ when another entry is +∞ or the label's logit is −∞, and finite otherwise; the gradient
+/// `(P − Y)/R` stays finite. A NaN logit makes its row's loss and gradient NaN.
 ///
 /// Shapes: the logits' `R` and `C` must be the labels' (typed equality), so labels for 2 rows
 /// or 4 classes do not compile with 3×5 logits; [`Labels::new`] has checked every index, so
@@ -53,7 +60,7 @@ impl<T: Real, const R: usize, const C: usize> Op<T, (SMatrix<T, R, C>,)>
         for (row, &label) in shifted.row_iter().zip(self.0.as_array()) {
             total += row.map(T::exp).sum().ln() - row[label];
         }
-        Matrix1::new(total / rows::<T, R>())
+        Matrix1::new(total / rows::<T, R, C>())
     }
 
     fn backward(
@@ -62,7 +69,7 @@ impl<T: Real, const R: usize, const C: usize> Op<T, (SMatrix<T, R, C>,)>
         _out: &Matrix1<T>,
         d_out: &Matrix1<T>,
     ) -> (SMatrix<T, R, C>,) {
-        let scale = d_out[0] / rows::<T, R>();
+        let scale = d_out[0] / rows::<T, R, C>();
         let mut d_a = softmax_rows(a);
         for (r, &label) in self.0.as_array().iter().enumerate() {
             d_a[(r, label)] -= T::one();
@@ -73,7 +80,7 @@ impl<T: Real, const R: usize, const C: usize> Op<T, (SMatrix<T, R, C>,)>
     /// The same, walking the column-major storage column by column, without temporaries.
     #[inline]
     fn forward_into(&self, (a,): (&SMatrix<T, R, C>,), out: &mut Matrix1<T>) {
-        out[0] = cross_entropy_sum(a, self.0.as_array()) / rows::<T, R>();
+        out[0] = cross_entropy_sum(a, self.0.as_array()) / rows::<T, R, C>();
     }
 
     #[inline]
@@ -85,21 +92,33 @@ impl<T: Real, const R: usize, const C: usize> Op<T, (SMatrix<T, R, C>,)>
         (d_a,): (Option<GradSlot<'_, T, R, C>>,),
     ) {
         if let Some(d_a) = d_a {
-            let scale = d_out[0] / rows::<T, R>();
+            let scale = d_out[0] / rows::<T, R, C>();
             softmax_minus_one_hot(a, self.0.as_array(), scale, d_a);
         }
     }
 }
 
 /// R as a `T`; R = 0 is rejected when the op is built (a mean over no rows).
-fn rows<T: Real, const R: usize>() -> T {
-    const {
-        assert!(
-            R > 0,
-            "shapegrad: softmax_cross_entropy averages over the rows and needs R ≥ 1 rows"
-        )
-    };
+fn rows<T: Real, const R: usize, const C: usize>() -> T {
+    let () = MeanOverRows::<R, C>::ASSERT;
     nalgebra::convert(R as f64)
+}
+
+/// The rule of the softmax cross-entropies averaged over the rows: R ≥ 1 (C ≥ 1 is
+/// [`RowsHaveEntries`]'s). Evaluated when the code is built, by the sugar methods too, so the note
+/// points at the caller's line.
+pub(super) struct MeanOverRows<const R: usize, const C: usize>;
+
+impl<const R: usize, const C: usize> MeanOverRows<R, C> {
+    pub(super) const ASSERT: () = if R == 0 {
+        fail(Self::message())
+    };
+
+    const fn message() -> Message {
+        Message::new("softmax cross-entropy of ")
+            .shape(R, C)
+            .text(" logits: the mean over 0 rows is undefined (R ≥ 1 rows, one per sample)")
+    }
 }
 
 impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
@@ -115,6 +134,8 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
     /// ```
     #[track_caller]
     pub fn softmax_cross_entropy(self, labels: &Labels<R, C>) -> Var<'g, T, 1, 1> {
+        let () = MeanOverRows::<R, C>::ASSERT;
+        let () = RowsHaveEntries::<R, C>::ASSERT;
         self.graph().apply(SoftmaxCrossEntropy(*labels), (self,))
     }
 }
@@ -126,7 +147,7 @@ mod tests {
 
     use super::SoftmaxCrossEntropy;
     use crate::testing::{check_unary, random, rng};
-    use crate::{Graph, Labels};
+    use crate::{Graph, Labels, Op};
 
     #[test]
     fn forward_is_the_mean_negative_log_probability_of_the_label() {
@@ -185,6 +206,45 @@ mod tests {
             expected[label] -= 1.0;
             assert_eq!(d_x, expected);
         }
+    }
+
+    #[test]
+    fn infinite_logits_give_the_limits() {
+        let (inf, ln2, ln3) = (f64::INFINITY, 2f64.ln(), 3f64.ln());
+        // (logits, label, loss, P): the +∞ entries share the probability; all −∞ is uniform.
+        let cases = [
+            ([inf, 0.0, -inf], 0, 0.0, [1.0, 0.0, 0.0]),
+            ([inf, 0.0, -inf], 1, inf, [1.0, 0.0, 0.0]),
+            ([inf, inf, 1.0], 0, ln2, [0.5, 0.5, 0.0]),
+            ([-inf, -inf, -inf], 1, ln3, [1.0 / 3.0; 3]),
+            ([-inf, 0.0, 0.0], 0, inf, [0.0, 0.5, 0.5]),
+            ([-inf, 0.0, 0.0], 2, ln2, [0.0, 0.5, 0.5]),
+        ];
+        for (logits, label, loss, p) in cases {
+            let x = Matrix1x3::from_row_slice(&logits);
+            let labels = Labels::new([label]).unwrap();
+            let op = SoftmaxCrossEntropy(labels);
+            let mut d_want = Matrix1x3::from_row_slice(&p);
+            d_want[label] -= 1.0;
+            let direct = Op::<f64, _>::forward(&op, (&x,))[0];
+            let (d_direct,) = op.backward((&x,), &Matrix1::new(loss), &Matrix1::new(1.0));
+            let g = Graph::<f64>::new();
+            let v = g.var(x);
+            let ce = v.softmax_cross_entropy(&labels);
+            for (what, value) in [("forward", direct), ("graph", ce.value()[0])] {
+                let close = value == loss || (value - loss).abs() < 1e-15;
+                assert!(close, "{what} {logits:?}: {value}");
+            }
+            assert!((d_direct - d_want).amax() < 1e-15, "{logits:?}: {d_direct}");
+            assert!((ce.backward().wrt(v) - d_want).amax() < 1e-15, "{logits:?}");
+        }
+        let g = Graph::<f64>::new();
+        let nan = g.var(Matrix1x3::new(f64::NAN, 0.0, 1.0));
+        assert!(
+            nan.softmax_cross_entropy(&Labels::new([1]).unwrap())
+                .value()[0]
+                .is_nan()
+        );
     }
 
     #[test]

@@ -1,6 +1,9 @@
 use nalgebra::{Matrix1, SMatrix};
 
-use crate::kernels::{exp_shifted_into, exp_shifted_sums, row_max};
+use super::softmax_cross_entropy::MeanOverRows;
+use super::softmax_cross_entropy_weighted::weighted_sum;
+use crate::kernels::{exp_shifted_into, exp_shifted_sums, row_max, shifted};
+use crate::shape::RowsHaveEntries;
 use crate::{Op, Real, Var};
 
 /// Softmax cross-entropy against target distributions given as a matrix, averaged over the
@@ -22,7 +25,11 @@ use crate::{Op, Real, Var};
 ///
 /// Stable like the label version: each row is shifted by its maximum and the loss uses
 /// `log Σ exp(x − m) − (x − m)`, never `log P`, so logits of ±1000 give finite values and
-/// gradients. The shapes must be equal (typed equality). Sugar:
+/// gradients. Infinite logits give the limits, as in the label version (the +∞ entries of a
+/// row share its probability, a row of −∞ only is uniform), and a target of 0 contributes 0
+/// where its probability is 0 (0·log 0 = 0): a row's loss is +∞ only when a class with
+/// target mass has probability 0, and `dX` stays finite (`dT` is +∞ there, as −log 0).
+/// The shapes must be equal (typed equality). Sugar:
 /// `x.softmax_cross_entropy_targets(t)`.
 ///
 /// ```
@@ -53,14 +60,9 @@ impl<T: Real, const R: usize, const C: usize> Op<T, (SMatrix<T, R, C>, SMatrix<T
     }
 
     fn forward(&self, (x, t): (&SMatrix<T, R, C>, &SMatrix<T, R, C>)) -> Matrix1<T> {
-        const {
-            assert!(
-                R > 0,
-                "shapegrad: softmax_cross_entropy_targets averages over the rows and needs \
-                 R ≥ 1 rows"
-            )
-        };
-        Matrix1::new(negative_log_softmax(x).dot(t) / nalgebra::convert(R as f64))
+        let () = MeanOverRows::<R, C>::ASSERT;
+        let total = weighted_sum(negative_log_softmax(x).as_slice(), t.as_slice());
+        Matrix1::new(total / nalgebra::convert(R as f64))
     }
 
     fn backward(
@@ -78,7 +80,7 @@ impl<T: Real, const R: usize, const C: usize> Op<T, (SMatrix<T, R, C>, SMatrix<T
         let target_mass = t.column_sum();
         let d_x =
             SMatrix::from_fn(|r, c| (e[(r, c)] / totals[r] * target_mass[r] - t[(r, c)]) * scale);
-        let d_t = SMatrix::from_fn(|r, c| (totals[r].ln() - (x[(r, c)] - max[r])) * scale);
+        let d_t = SMatrix::from_fn(|r, c| (totals[r].ln() - shifted(x[(r, c)], max[r])) * scale);
         (d_x, d_t)
     }
 }
@@ -89,7 +91,7 @@ fn negative_log_softmax<T: Real, const R: usize, const C: usize>(
 ) -> SMatrix<T, R, C> {
     let max = row_max(x);
     let log_totals = exp_shifted_sums(x, &max).map(T::ln);
-    SMatrix::from_fn(|r, c| log_totals[r] - (x[(r, c)] - max[r]))
+    SMatrix::from_fn(|r, c| log_totals[r] - shifted(x[(r, c)], max[r]))
 }
 
 impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
@@ -104,7 +106,10 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
     /// let loss = logits.softmax_cross_entropy_targets(targets);
     /// assert!((loss.value()[0] - 2f64.ln()).abs() < 1e-15);
     /// ```
+    #[track_caller]
     pub fn softmax_cross_entropy_targets(self, targets: Var<'g, T, R, C>) -> Var<'g, T, 1, 1> {
+        let () = MeanOverRows::<R, C>::ASSERT;
+        let () = RowsHaveEntries::<R, C>::ASSERT;
         self.graph()
             .apply(SoftmaxCrossEntropyTargets, (self, targets))
     }
@@ -159,6 +164,32 @@ mod tests {
         let grads = loss.backward();
         assert_eq!(*grads.wrt(x), Matrix1x3::new(1.0, -1.0, 0.0));
         assert_eq!(*grads.wrt(t), Matrix1x3::new(0.0, 2000.0, 1000.0));
+    }
+
+    #[test]
+    fn infinite_logits_give_the_limits() {
+        let inf = f64::INFINITY;
+        let g = Graph::<f64>::new();
+        let x = g.var(Matrix1x3::new(0.0, 0.0, -inf));
+        let t = g.var(Matrix1x3::new(0.5, 0.5, 0.0)); // no mass where P = 0
+        let loss = x.softmax_cross_entropy_targets(t);
+        assert!(
+            (loss.value()[0] - 2f64.ln()).abs() < 1e-15,
+            "{}",
+            loss.value()
+        );
+        let grads = loss.backward();
+        assert_eq!(*grads.wrt(x), Matrix1x3::zeros()); // P = T
+        assert_eq!(grads.wrt(t)[2], inf); // −log 0
+        drop(grads);
+        // Two logits at +∞ share the probability; mass on a finite logit costs +∞.
+        x.set_value(Matrix1x3::new(inf, inf, 1.0));
+        t.set_value(Matrix1x3::new(1.0, 0.0, 0.0));
+        assert!((loss.value()[0] - 2f64.ln()).abs() < 1e-15);
+        assert_eq!(*loss.backward().wrt(x), Matrix1x3::new(-0.5, 0.5, 0.0));
+        t.set_value(Matrix1x3::new(0.0, 0.0, 1.0));
+        assert_eq!(loss.value()[0], inf);
+        assert_eq!(*loss.backward().wrt(x), Matrix1x3::new(0.5, 0.5, -1.0));
     }
 
     #[test]

@@ -1,6 +1,7 @@
 use nalgebra::{Matrix1, SMatrix, SVector};
 
-use crate::kernels::{columns, exp_shifted_into, exp_shifted_sums, row_max};
+use crate::kernels::{columns, exp_shifted_into, exp_shifted_sums, row_max, shifted};
+use crate::shape::RowsHaveEntries;
 use crate::{GradSlot, Op, Real, Var};
 
 /// Softmax cross-entropy against target distributions, each row weighted, averaged over the
@@ -24,7 +25,10 @@ use crate::{GradSlot, Op, Real, Var};
 /// every batch: make them [`Graph::constant`](crate::Graph::constant)s and give them the
 /// batch's one-hot labels and weights with [`Var::set_value`] (a
 /// [`data::Batch`](crate::data::Batch) holds both). Stable like the unweighted version: rows
-/// are shifted by their maximum, the loss never takes `log P`. The shapes must agree (typed
+/// are shifted by their maximum, the loss never takes `log P`. Infinite logits give the
+/// limits, as in [`SoftmaxCrossEntropyTargets`](crate::ops::SoftmaxCrossEntropyTargets), and
+/// a row of weight 0 contributes nothing even if its loss is infinite (padding may hold
+/// anything); `dw` is NaN when the loss itself is infinite (∞ − ∞). The shapes must agree (typed
 /// equality). Sugar: `x.softmax_cross_entropy_weighted(targets, weights)`.
 ///
 /// ```
@@ -82,7 +86,8 @@ impl<T: Real, const R: usize, const C: usize> Op<T, Inputs3<T, R, C>>
         let mass = t.column_sum();
         let d_x =
             SMatrix::from_fn(|r, c| (e[(r, c)] / totals[r] * mass[r] - t[(r, c)]) * w[r] * scale);
-        let d_t = SMatrix::from_fn(|r, c| (totals[r].ln() - (x[(r, c)] - max[r])) * w[r] * scale);
+        let d_t =
+            SMatrix::from_fn(|r, c| (totals[r].ln() - shifted(x[(r, c)], max[r])) * w[r] * scale);
         let per_row = row_losses(x, t);
         let d_w = per_row.map(|l| (l - out[0]) * scale);
         (d_x, d_t, d_w)
@@ -123,7 +128,7 @@ impl<T: Real, const R: usize, const C: usize> Op<T, Inputs3<T, R, C>>
             for ((d_col, x_col), t_col) in d_columns.zip(columns(x)).zip(columns(t)) {
                 for (r, (d, (&x, &t))) in d_col.iter_mut().zip(x_col.iter().zip(t_col)).enumerate()
                 {
-                    let e = if add { (x - max[r]).exp() } else { *d };
+                    let e = if add { shifted(x, max[r]).exp() } else { *d };
                     let g = (e / totals[r] * mass[r] - t) * row_scale[r];
                     *d = if add { *d + g } else { g };
                 }
@@ -151,7 +156,9 @@ fn row_losses<T: Real, const R: usize, const C: usize>(
     let mut loss = SVector::<T, R>::zeros();
     for (x_col, t_col) in columns(x).zip(columns(t)) {
         for (r, (&x, &t)) in x_col.iter().zip(t_col).enumerate() {
-            loss[r] += t * (log_totals[r] - (x - max[r]));
+            if t != T::zero() {
+                loss[r] += t * (log_totals[r] - shifted(x, max[r])); // 0·log 0 = 0
+            }
         }
     }
     loss
@@ -172,7 +179,17 @@ pub(super) fn weighted_mean<T: Real, const R: usize>(
     per_row: &SVector<T, R>,
     w: &SMatrix<T, R, 1>,
 ) -> T {
-    crate::kernels::dot(per_row.as_slice(), w.as_slice()) * inverse_total(w)
+    weighted_sum(per_row.as_slice(), w.as_slice()) * inverse_total(w)
+}
+
+/// `Σ wᵢ·ℓᵢ` over the terms of nonzero weight: a zero weight (a padding row, a class the
+/// target gives no mass) contributes 0 even where `ℓᵢ` is infinite, as 0·log 0 = 0 in a
+/// cross-entropy, instead of 0·∞ = NaN.
+pub(super) fn weighted_sum<T: Real>(values: &[T], weights: &[T]) -> T {
+    let terms = values.iter().zip(weights);
+    terms.fold(T::zero(), |total, (&l, &w)| {
+        if w == T::zero() { total } else { total + w * l }
+    })
 }
 
 impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
@@ -195,6 +212,7 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
         targets: Var<'g, T, R, C>,
         weights: Var<'g, T, R, 1>,
     ) -> Var<'g, T, 1, 1> {
+        let () = RowsHaveEntries::<R, C>::ASSERT;
         self.graph()
             .apply(SoftmaxCrossEntropyWeighted, (self, targets, weights))
     }
@@ -205,7 +223,7 @@ mod tests {
     use nalgebra::{Matrix1, SMatrix, SVector};
 
     use super::SoftmaxCrossEntropyWeighted;
-    use crate::check::{GradcheckOptions, gradcheck};
+    use crate::check::gradcheck;
     use crate::testing::{random, rng};
     use crate::{Graph, Labels, Op};
 
@@ -266,7 +284,7 @@ mod tests {
         let g = Graph::<f64>::new();
         let (xv, tv, wv) = (g.var(x), g.var(t), g.var(w));
         let loss = xv.softmax_cross_entropy_weighted(tv, wv);
-        let report = gradcheck(loss, &GradcheckOptions::default());
+        let report = gradcheck(loss, &crate::testing::tight());
         assert!(report.passed(), "{report}");
 
         let seed = Matrix1::new(1.7);
@@ -289,6 +307,25 @@ mod tests {
         assert!((loss32.value()[0] as f64 - loss.value()[0]).abs() < 1e-5);
         let d32 = loss32.backward().wrt(x32).cast::<f64>();
         assert!((d32 - want.0 / 1.7).amax() < 1e-5);
+    }
+
+    #[test]
+    fn infinite_logits_give_the_limits_and_padding_rows_are_ignored() {
+        let inf = f64::INFINITY;
+        let g = Graph::<f64>::new();
+        // Row 0: the label's logit is one of two at +∞ (loss ln 2); row 1 is padding whose
+        // loss would be +∞ (mass on a logit of −∞).
+        let x = g.var(nalgebra::Matrix2x3::new(inf, inf, 0.0, -inf, 0.0, 1.0));
+        let t = g.constant(nalgebra::Matrix2x3::new(1.0, 0.0, 0.0, 1.0, 0.0, 0.0));
+        let w = g.constant(nalgebra::Vector2::new(1.0, 0.0));
+        let loss = x.softmax_cross_entropy_weighted(t, w);
+        assert!(
+            (loss.value()[0] - 2f64.ln()).abs() < 1e-15,
+            "{}",
+            loss.value()
+        );
+        let d_x = *loss.backward().wrt(x);
+        assert_eq!(d_x, nalgebra::Matrix2x3::new(-0.5, 0.5, 0.0, 0.0, 0.0, 0.0));
     }
 
     #[test]

@@ -16,7 +16,8 @@ use crate::{Op, Real, Var};
 /// * `x = 0` (`0.0` or `-0.0`): value `0` (`-0.0` for `-0.0`, as IEEE 754 says); the local
 ///   derivative is `+inf`, so the gradient is `+inf` where `dOut > 0`, `−inf` where `dOut < 0`
 ///   and NaN where `dOut = 0`;
-/// * `x < 0` or NaN: value NaN and gradient NaN.
+/// * `x < 0` or NaN: value NaN and gradient NaN;
+/// * `x = +∞`: value `+∞`, gradient `dOut/∞ = 0`; `x = −∞` is negative: NaN.
 ///
 /// Sugar: `a.sqrt()`.
 ///

@@ -54,8 +54,11 @@ pub(super) fn global_norm<'g, T: Real, P: Parameters<'g, T> + ?Sized>(
     }
     impl<'g, T: Real> ParameterVisitor<'g, T> for Squares<'_, 'g, T> {
         fn param<const R: usize, const C: usize>(&mut self, param: Var<'g, T, R, C>) {
-            let grad = self.grads.wrt(param).as_slice();
-            self.total += crate::kernels::dot(grad, grad);
+            // A parameter without a gradient is reported by the step that follows.
+            if let Ok(grad) = self.grads.lookup(param) {
+                let grad = grad.as_slice();
+                self.total += crate::kernels::dot(grad, grad);
+            }
         }
     }
     let mut squares = Squares {

@@ -122,10 +122,12 @@ impl<T: Real, U: UpdateRule<T>> Optimizer<T, U> {
     /// assert_eq!(w.value()[0], 1.0 + 1.0 + 0.5 + 0.5 + 0.25);
     /// assert_eq!(optimizer.rule.lr, 0.25);
     /// ```
+    #[track_caller]
     pub fn with_schedule(mut self, schedule: Schedule) -> Self
     where
         U: LearningRate<T>,
     {
+        let _ = schedule.factor(0); // rejects a StepDecay of every = 0 here, at the caller's line
         let base = match self.schedule {
             Some((_, base, _)) => base,
             None => self.rule.learning_rate(),
@@ -181,7 +183,10 @@ impl<T: Real, U: UpdateRule<T>> Optimizer<T, U> {
     ///
     /// # Panics
     /// If a parameter is a constant or an op's output rather than a [`Graph::var`](crate::Graph::var),
-    /// or if `params` lists a parameter twice (it would be stepped twice).
+    /// belongs to another graph than `grads`, or if `params` lists a parameter twice (it would
+    /// be stepped twice). The message names the parameter and points at the caller's line; the
+    /// parameters listed before it have been stepped, the others not.
+    #[track_caller]
     pub fn step<'g, P>(&mut self, params: &P, grads: &Gradients<'g, T>) -> StepInfo<T>
     where
         P: Parameters<'g, T> + ?Sized,
@@ -197,11 +202,16 @@ impl<T: Real, U: UpdateRule<T>> Optimizer<T, U> {
             _ => T::one(),
         };
         self.steps += 1;
-        params.visit(&mut Stepper {
+        let mut stepper = Stepper {
             optimizer: self,
             grads,
             scale,
-        });
+            mistake: None,
+        };
+        params.visit(&mut stepper);
+        if let Some(mistake) = stepper.mistake {
+            panic!("{mistake}");
+        }
         StepInfo {
             grad_norm,
             clip_scale: scale,
@@ -229,6 +239,7 @@ impl<T: Real, U: UpdateRule<T>> Optimizer<T, U> {
     ///
     /// # Panics
     /// If `param` is not a leaf.
+    #[track_caller]
     pub fn step_param<const R: usize, const C: usize>(
         &mut self,
         param: Var<'_, T, R, C>,
@@ -350,20 +361,43 @@ struct Stepper<'a, 'g, T: Real, U: UpdateRule<T>> {
     grads: &'a Gradients<'g, T>,
     /// The clipping factor of the gradients.
     scale: T,
+    /// The first mistake in the parameter list (the parameters after it are not stepped).
+    mistake: Option<String>,
 }
 
 impl<'g, T: Real, U: UpdateRule<T>> ParameterVisitor<'g, T> for Stepper<'_, 'g, T, U> {
     fn param<const R: usize, const C: usize>(&mut self, param: Var<'g, T, R, C>) {
-        let grad = self.grads.wrt(param);
+        if self.mistake.is_some() {
+            return; // reported by `Optimizer::step`, at the caller's line
+        }
+        let grad = match self.grads.lookup(param) {
+            Ok(grad) => grad,
+            Err(why) => {
+                self.mistake = Some(format!(
+                    "shapegrad: Optimizer::step: {}",
+                    why.trim_start_matches("shapegrad: ")
+                ));
+                return;
+            }
+        };
+        if !param.graph().is_leaf(param.id()) {
+            self.mistake = Some(format!(
+                "shapegrad: Optimizer::step was given {}, an op's output: parameters are \
+                 Graph::var leaves",
+                param.label()
+            ));
+            return;
+        }
         let step = self.optimizer.steps;
         let (rule, state, last_step) = self.optimizer.parts::<R, C>(param.graph().id(), param.id());
-        assert!(
-            *last_step != step,
-            "shapegrad: Optimizer::step was given parameter {} (node {}) twice; list each \
-             parameter once",
-            param.name().unwrap_or_default(),
-            param.id()
-        );
+        if *last_step == step {
+            self.mistake = Some(format!(
+                "shapegrad: Optimizer::step was given the parameter {} twice; list each \
+                 parameter once",
+                param.label()
+            ));
+            return;
+        }
         *last_step = step;
         if self.scale == T::one() {
             param.update_in_place(|value| rule.update(state, value, grad));

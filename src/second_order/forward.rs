@@ -3,6 +3,7 @@
 use nalgebra::{Const, SMatrix, SVector, U1};
 use num_dual::DualSVec64;
 
+use crate::shape::{Message, fail};
 use crate::{Graph, Handle, Var};
 
 /// The M×N Jacobian of f: Rᴺ → Rᴹ by forward mode, on a graph built once and replayed.
@@ -88,12 +89,29 @@ impl<const N: usize, const M: usize> ForwardJacobian<N, M> {
 pub(super) fn seeded<const N: usize, const R: usize, const C: usize>(
     x: &SMatrix<f64, R, C>,
 ) -> SMatrix<DualSVec64<N>, R, C> {
-    const {
-        assert!(
-            N == R * C,
-            "shapegrad::second_order: the number of directions N must be the number of \
-             input entries R·C"
-        )
-    };
+    let () = Directions::<N, R, C>::ASSERT;
     SMatrix::from_fn(|r, c| DualSVec64::from_re(x[(r, c)]).derivative(r + c * R))
+}
+
+/// The rule of a flat Hessian: N directions, one per entry of the R×C input, N = R·C.
+/// Evaluated when the code is built, by the public entry points too (so the note points at the
+/// caller's line); the message leads with the numbers.
+pub(super) struct Directions<const N: usize, const R: usize, const C: usize>;
+
+impl<const N: usize, const R: usize, const C: usize> Directions<N, R, C> {
+    pub(super) const ASSERT: () = if N != R * C {
+        fail(Self::message())
+    };
+
+    const fn message() -> Message {
+        Message::new("second_order: a ")
+            .shape(R, C)
+            .text(" input has ")
+            .number(R * C)
+            .text(" entries, so its flat Hessian is ")
+            .shape(R * C, R * C)
+            .text(", not ")
+            .shape(N, N)
+            .text(" (N = R·C)")
+    }
 }

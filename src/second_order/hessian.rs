@@ -3,7 +3,7 @@
 use nalgebra::{Const, SMatrix, SVector, U1};
 use num_dual::DualSVec64;
 
-use super::forward::seeded;
+use super::forward::{Directions, seeded};
 use crate::{Graph, Handle, Var};
 
 /// The N×N Hessian of a scalar function of an N×1 vector (or of an R×C matrix, N = R·C),
@@ -81,6 +81,7 @@ impl<const N: usize, const R: usize, const C: usize> Hessian<N, R, C> {
         f: impl for<'g> FnOnce(Var<'g, DualSVec64<N>, R, C>) -> Var<'g, DualSVec64<N>, 1, 1>,
         x: SMatrix<f64, R, C>,
     ) -> Self {
+        let () = Directions::<N, R, C>::ASSERT;
         let (graph, x, f) = super::build(f, seeded(&x));
         Hessian { graph, x, f }
     }

@@ -6,26 +6,30 @@ use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use shapegrad::{Graph, Labels, Var};
 
-/// A matrix with entries uniform in [-1, 1), drawn from `rng`.
-pub fn random_from<const R: usize, const C: usize>(rng: &mut StdRng) -> SMatrix<f64, R, C> {
+/// A generator seeded with `seed`.
+pub fn rng(seed: u64) -> StdRng {
+    StdRng::seed_from_u64(seed)
+}
+
+/// A matrix with entries uniform in [-1, 1), drawn from `rng` (the same helper as the unit
+/// tests' `src/testing.rs`).
+pub fn random<const R: usize, const C: usize>(rng: &mut StdRng) -> SMatrix<f64, R, C> {
     SMatrix::from_fn(|_, _| rng.random_range(-1.0..1.0))
 }
 
-/// A matrix with entries uniform in [-1, 1), from a generator seeded with `seed`.
-pub fn random<const R: usize, const C: usize>(seed: u64) -> SMatrix<f64, R, C> {
-    random_from(&mut StdRng::seed_from_u64(seed))
-}
-
-/// |a − b| ≤ tol entry by entry (column-major index in the message).
+/// |got − want| ≤ tol·max(1, |want|) entry by entry: absolute for entries up to 1, relative
+/// above (the same helper as the unit tests' `src/testing.rs`). The message names `what`,
+/// the entry and both values.
 pub fn assert_close<const R: usize, const C: usize>(
-    a: &SMatrix<f64, R, C>,
-    b: &SMatrix<f64, R, C>,
+    what: &str,
+    got: &SMatrix<f64, R, C>,
+    want: &SMatrix<f64, R, C>,
     tol: f64,
 ) {
-    for (k, (x, y)) in a.iter().zip(b.iter()).enumerate() {
+    for (k, (x, y)) in got.iter().zip(want.iter()).enumerate() {
         assert!(
-            (x - y).abs() <= tol,
-            "entry {k}: {x} vs {y} (tolerance {tol})"
+            (x - y).abs() <= tol * y.abs().max(1.0),
+            "{what}: entry {k} (column-major) is {x}, expected {y} (tolerance {tol})"
         );
     }
 }
