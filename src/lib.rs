@@ -96,6 +96,7 @@ mod testing;
 mod value;
 mod var;
 mod var_tuple;
+mod vmath;
 
 pub use grad_slot::GradSlot;
 pub use gradients::Gradients;

@@ -29,15 +29,7 @@ use crate::{Op, Real, Var};
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Sigmoid;
 
-/// σ(x) without overflow: the exponential is only ever taken of a non-positive number.
-pub(crate) fn logistic<T: Real>(x: T) -> T {
-    if x >= T::zero() {
-        T::one() / (T::one() + (-x).exp())
-    } else {
-        let e = x.exp();
-        e / (T::one() + e)
-    }
-}
+pub(crate) use crate::vmath::logistic;
 
 impl<T: Real, const R: usize, const C: usize> Op<T, (SMatrix<T, R, C>,)> for Sigmoid {
     type Output = SMatrix<T, R, C>;

@@ -1,0 +1,208 @@
+//! Vectorised element-wise math for the ops: exp, ln, tanh, sigmoid and softplus over whole
+//! matrices.
+//!
+//! For `f64` and `f32` the functions of [`f64`](self::f64) run over the matrix's slice in one
+//! loop that the compiler vectorises; `multiversion` compiles that loop for AVX-512, AVX2 and
+//! SSE4.1 as well as the baseline target and picks the best one the CPU has at run time
+//! (without `unsafe` in this crate). `f32` entries are widened to `f64`, computed there and
+//! rounded once, so they are as accurate as `f32` allows. Every other scalar (dual numbers,
+//! for instance) takes the `std` path, [`Func::scalar`]: the choice is made with
+//! [`Any`] downcasts of the matrices, which the compiler resolves per type.
+//!
+//! Accuracy, measured against `std` by the tests in `tests.rs` over sweeps of every binade
+//! and the special values (±0, subnormals, ±∞, NaN): see [`MAX_ULPS_F64`] and
+//! [`MAX_ULPS_F32`].
+
+mod f64;
+#[cfg(test)]
+mod tests;
+
+use std::any::Any;
+
+use multiversion::multiversion;
+use nalgebra::SMatrix;
+
+use crate::Real;
+
+/// The largest distance from `std`, in units in the last place, that the tests allow any
+/// `f64` kernel (they report the distances they measure). `std` is itself up to 2 ulp from
+/// the true value for tanh (glibc documents 2), so this is the sum of two errors.
+pub(crate) const MAX_ULPS_F64: u64 = 2;
+/// The largest distance from the correctly rounded value allowed any `f64` kernel.
+pub(crate) const MAX_ULPS_F64_TRUE: u64 = 1;
+/// The largest distance from `std`'s `f32` functions allowed any `f32` kernel (glibc's
+/// `tanhf` is itself up to 2 ulp off).
+pub(crate) const MAX_ULPS_F32: u64 = 2;
+/// The largest distance from the correctly rounded value allowed any `f32` kernel.
+pub(crate) const MAX_ULPS_F32_TRUE: u64 = 1;
+
+/// An element-wise function with a vectorised kernel.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Func {
+    /// eˣ.
+    Exp,
+    /// ln x.
+    Ln,
+    /// tanh x.
+    Tanh,
+    /// σ(x) = 1 / (1 + e⁻ˣ).
+    Sigmoid,
+    /// ln(1 + eˣ).
+    Softplus,
+}
+
+impl Func {
+    /// The function on any scalar, with `std`'s (or the scalar type's own) exp, ln and tanh:
+    /// the path of scalars other than `f32` and `f64`, and the reference of the tests.
+    pub(crate) fn scalar<T: Real>(self, x: T) -> T {
+        match self {
+            Func::Exp => x.exp(),
+            Func::Ln => x.ln(),
+            Func::Tanh => x.tanh(),
+            Func::Sigmoid => logistic(x),
+            Func::Softplus => x.max(T::zero()) + (-x.abs()).exp().ln_1p(),
+        }
+    }
+}
+
+/// σ(x) without overflow: the exponential is only ever taken of a non-positive number.
+pub(crate) fn logistic<T: Real>(x: T) -> T {
+    if x >= T::zero() {
+        T::one() / (T::one() + (-x).exp())
+    } else {
+        let e = x.exp();
+        e / (T::one() + e)
+    }
+}
+
+/// Something to do with the `f64` kernel of a [`Func`], which [`with_kernel`] passes as a
+/// function item (a zero-sized type the vectorised loop inlines, unlike a function pointer).
+trait WithKernel {
+    fn run<K: Fn(f64) -> f64 + Copy>(self, kernel: K);
+}
+
+fn with_kernel(f: Func, job: impl WithKernel) {
+    match f {
+        Func::Exp => job.run(f64::exp),
+        Func::Ln => job.run(f64::ln),
+        Func::Tanh => job.run(f64::tanh),
+        Func::Sigmoid => job.run(f64::sigmoid),
+        Func::Softplus => job.run(f64::softplus),
+    }
+}
+
+/// An `f32` kernel: widened to `f64` and rounded back once.
+#[inline(always)]
+fn widened(kernel: impl Fn(f64) -> f64 + Copy) -> impl Fn(f32) -> f32 + Copy {
+    move |x| kernel(f64::from(x)) as f32
+}
+
+/// `out[i] = f(x[i])` for every entry.
+///
+/// ```text
+/// Shape: (R×C) → (R×C)
+/// ```
+pub(crate) fn map_into<T: Real, const R: usize, const C: usize>(
+    f: Func,
+    x: &SMatrix<T, R, C>,
+    out: &mut SMatrix<T, R, C>,
+) {
+    struct Map<'a, S>(&'a [S], &'a mut [S]);
+    impl WithKernel for Map<'_, f64> {
+        fn run<K: Fn(f64) -> f64 + Copy>(self, kernel: K) {
+            map(self.0, self.1, kernel);
+        }
+    }
+    impl WithKernel for Map<'_, f32> {
+        fn run<K: Fn(f64) -> f64 + Copy>(self, kernel: K) {
+            map(self.0, self.1, widened(kernel));
+        }
+    }
+    if let Some((x, out)) = floats::<f64, T, R, C>(x, out) {
+        with_kernel(f, Map(x.as_slice(), out.as_mut_slice()));
+    } else if let Some((x, out)) = floats::<f32, T, R, C>(x, out) {
+        with_kernel(f, Map(x.as_slice(), out.as_mut_slice()));
+    } else {
+        out.zip_apply(x, |y, x| *y = f.scalar(x));
+    }
+}
+
+/// `out[i] = d[i]·f(x[i])`, or `out[i] += d[i]·f(x[i])` when `add`: a local derivative that is
+/// one of the functions, times the upstream gradient (softplus' = σ).
+///
+/// ```text
+/// Shape: (R×C), (R×C) → (R×C)
+/// ```
+pub(crate) fn scale_into<T: Real, const R: usize, const C: usize>(
+    f: Func,
+    x: &SMatrix<T, R, C>,
+    d: &SMatrix<T, R, C>,
+    out: &mut SMatrix<T, R, C>,
+    add: bool,
+) {
+    struct Scale<'a, S>(&'a [S], &'a [S], &'a mut [S], bool);
+    impl WithKernel for Scale<'_, f64> {
+        fn run<K: Fn(f64) -> f64 + Copy>(self, kernel: K) {
+            scale(self.0, self.1, self.2, self.3, kernel);
+        }
+    }
+    impl WithKernel for Scale<'_, f32> {
+        fn run<K: Fn(f64) -> f64 + Copy>(self, kernel: K) {
+            scale(self.0, self.1, self.2, self.3, widened(kernel));
+        }
+    }
+    let d_any: &dyn Any = d;
+    if let (Some((x, out)), Some(d)) = (floats::<f64, T, R, C>(x, out), d_any.downcast_ref()) {
+        let d: &SMatrix<f64, R, C> = d;
+        with_kernel(f, Scale(x.as_slice(), d.as_slice(), out.as_mut_slice(), add));
+        return;
+    }
+    // (`out` was only borrowed by the failed downcast above.)
+    if let (Some((x, out)), Some(d)) = (floats::<f32, T, R, C>(x, out), d_any.downcast_ref()) {
+        let d: &SMatrix<f32, R, C> = d;
+        with_kernel(f, Scale(x.as_slice(), d.as_slice(), out.as_mut_slice(), add));
+        return;
+    }
+    scale(x.as_slice(), d.as_slice(), out.as_mut_slice(), add, |x| f.scalar(x));
+}
+
+/// `x` and `out` as matrices of `S` if `T` is `S`.
+#[allow(clippy::type_complexity)]
+fn floats<'a, S: 'static, T: Real, const R: usize, const C: usize>(
+    x: &'a SMatrix<T, R, C>,
+    out: &'a mut SMatrix<T, R, C>,
+) -> Option<(&'a SMatrix<S, R, C>, &'a mut SMatrix<S, R, C>)> {
+    let (x, out): (&dyn Any, &mut dyn Any) = (x, out);
+    Some((x.downcast_ref()?, out.downcast_mut()?))
+}
+
+/// `out[i] = f(x[i])`, compiled for each vector extension and chosen at run time.
+#[multiversion(targets(
+    "x86_64+avx512f+avx512dq+avx512vl+avx2+avx+sse4.1",
+    "x86_64+avx2+avx+sse4.1",
+    "x86_64+sse4.1"
+))]
+fn map<S: Copy, F: Fn(S) -> S>(x: &[S], out: &mut [S], f: F) {
+    for (o, &x) in out.iter_mut().zip(x) {
+        *o = f(x);
+    }
+}
+
+/// `out[i] = d[i]·f(x[i])`, or `+=` when `add`; dispatched like [`map`].
+#[multiversion(targets(
+    "x86_64+avx512f+avx512dq+avx512vl+avx2+avx+sse4.1",
+    "x86_64+avx2+avx+sse4.1",
+    "x86_64+sse4.1"
+))]
+fn scale<S, F>(x: &[S], d: &[S], out: &mut [S], add: bool, f: F)
+where
+    S: Copy + std::ops::Mul<Output = S> + std::ops::AddAssign,
+    F: Fn(S) -> S,
+{
+    let triples = out.iter_mut().zip(x.iter().zip(d));
+    if add {
+        triples.for_each(|(o, (&x, &d))| *o += d * f(x));
+    } else {
+        triples.for_each(|(o, (&x, &d))| *o = d * f(x));
+    }
+}
