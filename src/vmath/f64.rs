@@ -101,14 +101,19 @@ pub(crate) fn ln(x: f64) -> f64 {
     ];
     // Subnormals become normal: x·2⁵⁴, and k is lowered by 54.
     let subnormal = x < f64::MIN_POSITIVE;
-    let xs = if subnormal { x * 18_014_398_509_481_984.0 } else { x };
+    let xs = if subnormal {
+        x * 18_014_398_509_481_984.0
+    } else {
+        x
+    };
     let bits = xs.to_bits();
     // m ∈ [1, 2): x's mantissa with the exponent of 1.
     let m = f64::from_bits((bits & 0x000f_ffff_ffff_ffff) | 0x3ff0_0000_0000_0000);
     let above = m > SQRT_2;
     let m = if above { m * 0.5 } else { m };
     // The biased exponent as a float: its bits placed under 2⁵² (exact).
-    let exponent = f64::from_bits(0x4330_0000_0000_0000 | ((bits >> 52) & 0x7ff)) - 4_503_599_627_370_496.0;
+    let exponent =
+        f64::from_bits(0x4330_0000_0000_0000 | ((bits >> 52) & 0x7ff)) - 4_503_599_627_370_496.0;
     let k = exponent - 1023.0 + if above { 1.0 } else { 0.0 } - if subnormal { 54.0 } else { 0.0 };
 
     let f = m - 1.0;

@@ -10,8 +10,8 @@
 //! [`Any`] downcasts of the matrices, which the compiler resolves per type.
 //!
 //! Accuracy, measured against `std` by the tests in `tests.rs` over sweeps of every binade
-//! and the special values (±0, subnormals, ±∞, NaN): see [`MAX_ULPS_F64`] and
-//! [`MAX_ULPS_F32`].
+//! and the special values (±0, subnormals, ±∞, NaN), and against correctly rounded values:
+//! within 1 ulp of the true value and 2 ulp of `std` (see the bounds in `tests.rs`).
 
 mod f64;
 #[cfg(test)]
@@ -23,18 +23,6 @@ use multiversion::multiversion;
 use nalgebra::SMatrix;
 
 use crate::Real;
-
-/// The largest distance from `std`, in units in the last place, that the tests allow any
-/// `f64` kernel (they report the distances they measure). `std` is itself up to 2 ulp from
-/// the true value for tanh (glibc documents 2), so this is the sum of two errors.
-pub(crate) const MAX_ULPS_F64: u64 = 2;
-/// The largest distance from the correctly rounded value allowed any `f64` kernel.
-pub(crate) const MAX_ULPS_F64_TRUE: u64 = 1;
-/// The largest distance from `std`'s `f32` functions allowed any `f32` kernel (glibc's
-/// `tanhf` is itself up to 2 ulp off).
-pub(crate) const MAX_ULPS_F32: u64 = 2;
-/// The largest distance from the correctly rounded value allowed any `f32` kernel.
-pub(crate) const MAX_ULPS_F32_TRUE: u64 = 1;
 
 /// An element-wise function with a vectorised kernel.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -75,26 +63,74 @@ pub(crate) fn logistic<T: Real>(x: T) -> T {
     }
 }
 
-/// Something to do with the `f64` kernel of a [`Func`], which [`with_kernel`] passes as a
-/// function item (a zero-sized type the vectorised loop inlines, unlike a function pointer).
-trait WithKernel {
-    fn run<K: Fn(f64) -> f64 + Copy>(self, kernel: K);
+/// The kernel of one [`Func`] (`F` is its number, [`Func::id`]) for one float type. Its
+/// `at` is `#[inline(always)]` and called statically, so the vectorised loops inline the
+/// whole function (a function item or closure passed as a value may be left as a call, and
+/// then run without the loop's vector extensions).
+#[derive(Clone, Copy)]
+struct Kernel<const F: u8>;
+
+/// A scalar function that the loops of this module apply.
+trait At<S>: Copy {
+    fn at(self, x: S) -> S;
 }
 
-fn with_kernel(f: Func, job: impl WithKernel) {
-    match f {
-        Func::Exp => job.run(f64::exp),
-        Func::Ln => job.run(f64::ln),
-        Func::Tanh => job.run(f64::tanh),
-        Func::Sigmoid => job.run(f64::sigmoid),
-        Func::Softplus => job.run(f64::softplus),
+impl<const F: u8> At<f64> for Kernel<F> {
+    #[inline(always)]
+    fn at(self, x: f64) -> f64 {
+        match F {
+            0 => f64::exp(x),
+            1 => f64::ln(x),
+            2 => f64::tanh(x),
+            3 => f64::sigmoid(x),
+            _ => f64::softplus(x),
+        }
     }
 }
 
-/// An `f32` kernel: widened to `f64` and rounded back once.
-#[inline(always)]
-fn widened(kernel: impl Fn(f64) -> f64 + Copy) -> impl Fn(f32) -> f32 + Copy {
-    move |x| kernel(f64::from(x)) as f32
+/// `f32`: widened to `f64` and rounded back once.
+impl<const F: u8> At<f32> for Kernel<F> {
+    #[inline(always)]
+    fn at(self, x: f32) -> f32 {
+        <Self as At<f64>>::at(self, f64::from(x)) as f32
+    }
+}
+
+impl Func {
+    /// The number of the function's [`Kernel`].
+    const fn id(self) -> u8 {
+        self as u8
+    }
+}
+
+/// Something to do with a kernel, which [`with_kernel`] picks by [`Func`].
+trait WithKernel {
+    fn run<K: At<f64> + At<f32>>(self, kernel: K);
+}
+
+fn with_kernel(f: Func, job: impl WithKernel) {
+    const EXP: u8 = Func::Exp.id();
+    const LN: u8 = Func::Ln.id();
+    const TANH: u8 = Func::Tanh.id();
+    const SIGMOID: u8 = Func::Sigmoid.id();
+    const SOFTPLUS: u8 = Func::Softplus.id();
+    match f {
+        Func::Exp => job.run(Kernel::<EXP>),
+        Func::Ln => job.run(Kernel::<LN>),
+        Func::Tanh => job.run(Kernel::<TANH>),
+        Func::Sigmoid => job.run(Kernel::<SIGMOID>),
+        Func::Softplus => job.run(Kernel::<SOFTPLUS>),
+    }
+}
+
+/// `std`'s function (the scalar path), as an [`At`].
+#[derive(Clone, Copy)]
+struct Scalar(Func);
+
+impl<T: Real> At<T> for Scalar {
+    fn at(self, x: T) -> T {
+        self.0.scalar(x)
+    }
 }
 
 /// `out[i] = f(x[i])` for every entry.
@@ -109,13 +145,13 @@ pub(crate) fn map_into<T: Real, const R: usize, const C: usize>(
 ) {
     struct Map<'a, S>(&'a [S], &'a mut [S]);
     impl WithKernel for Map<'_, f64> {
-        fn run<K: Fn(f64) -> f64 + Copy>(self, kernel: K) {
+        fn run<K: At<f64> + At<f32>>(self, kernel: K) {
             map(self.0, self.1, kernel);
         }
     }
     impl WithKernel for Map<'_, f32> {
-        fn run<K: Fn(f64) -> f64 + Copy>(self, kernel: K) {
-            map(self.0, self.1, widened(kernel));
+        fn run<K: At<f64> + At<f32>>(self, kernel: K) {
+            map(self.0, self.1, kernel);
         }
     }
     if let Some((x, out)) = floats::<f64, T, R, C>(x, out) {
@@ -123,12 +159,12 @@ pub(crate) fn map_into<T: Real, const R: usize, const C: usize>(
     } else if let Some((x, out)) = floats::<f32, T, R, C>(x, out) {
         with_kernel(f, Map(x.as_slice(), out.as_mut_slice()));
     } else {
-        out.zip_apply(x, |y, x| *y = f.scalar(x));
+        map(x.as_slice(), out.as_mut_slice(), Scalar(f));
     }
 }
 
 /// `out[i] = d[i]·f(x[i])`, or `out[i] += d[i]·f(x[i])` when `add`: a local derivative that is
-/// one of the functions, times the upstream gradient (softplus' = σ).
+/// one of the functions, times the upstream gradient (softplus' = σ), in one pass.
 ///
 /// ```text
 /// Shape: (R×C), (R×C) → (R×C)
@@ -142,28 +178,38 @@ pub(crate) fn scale_into<T: Real, const R: usize, const C: usize>(
 ) {
     struct Scale<'a, S>(&'a [S], &'a [S], &'a mut [S], bool);
     impl WithKernel for Scale<'_, f64> {
-        fn run<K: Fn(f64) -> f64 + Copy>(self, kernel: K) {
+        fn run<K: At<f64> + At<f32>>(self, kernel: K) {
             scale(self.0, self.1, self.2, self.3, kernel);
         }
     }
     impl WithKernel for Scale<'_, f32> {
-        fn run<K: Fn(f64) -> f64 + Copy>(self, kernel: K) {
-            scale(self.0, self.1, self.2, self.3, widened(kernel));
+        fn run<K: At<f64> + At<f32>>(self, kernel: K) {
+            scale(self.0, self.1, self.2, self.3, kernel);
         }
     }
     let d_any: &dyn Any = d;
     if let (Some((x, out)), Some(d)) = (floats::<f64, T, R, C>(x, out), d_any.downcast_ref()) {
         let d: &SMatrix<f64, R, C> = d;
-        with_kernel(f, Scale(x.as_slice(), d.as_slice(), out.as_mut_slice(), add));
-        return;
-    }
-    // (`out` was only borrowed by the failed downcast above.)
-    if let (Some((x, out)), Some(d)) = (floats::<f32, T, R, C>(x, out), d_any.downcast_ref()) {
+        with_kernel(
+            f,
+            Scale(x.as_slice(), d.as_slice(), out.as_mut_slice(), add),
+        );
+    } else if let (Some((x, out)), Some(d)) = (floats::<f32, T, R, C>(x, out), d_any.downcast_ref())
+    {
         let d: &SMatrix<f32, R, C> = d;
-        with_kernel(f, Scale(x.as_slice(), d.as_slice(), out.as_mut_slice(), add));
-        return;
+        with_kernel(
+            f,
+            Scale(x.as_slice(), d.as_slice(), out.as_mut_slice(), add),
+        );
+    } else {
+        scale(
+            x.as_slice(),
+            d.as_slice(),
+            out.as_mut_slice(),
+            add,
+            Scalar(f),
+        );
     }
-    scale(x.as_slice(), d.as_slice(), out.as_mut_slice(), add, |x| f.scalar(x));
 }
 
 /// `x` and `out` as matrices of `S` if `T` is `S`.
@@ -182,9 +228,9 @@ fn floats<'a, S: 'static, T: Real, const R: usize, const C: usize>(
     "x86_64+avx2+avx+sse4.1",
     "x86_64+sse4.1"
 ))]
-fn map<S: Copy, F: Fn(S) -> S>(x: &[S], out: &mut [S], f: F) {
+fn map<S: Copy, F: At<S>>(x: &[S], out: &mut [S], f: F) {
     for (o, &x) in out.iter_mut().zip(x) {
-        *o = f(x);
+        *o = f.at(x);
     }
 }
 
@@ -197,12 +243,12 @@ fn map<S: Copy, F: Fn(S) -> S>(x: &[S], out: &mut [S], f: F) {
 fn scale<S, F>(x: &[S], d: &[S], out: &mut [S], add: bool, f: F)
 where
     S: Copy + std::ops::Mul<Output = S> + std::ops::AddAssign,
-    F: Fn(S) -> S,
+    F: At<S>,
 {
     let triples = out.iter_mut().zip(x.iter().zip(d));
     if add {
-        triples.for_each(|(o, (&x, &d))| *o += d * f(x));
+        triples.for_each(|(o, (&x, &d))| *o += d * f.at(x));
     } else {
-        triples.for_each(|(o, (&x, &d))| *o = d * f(x));
+        triples.for_each(|(o, (&x, &d))| *o = d * f.at(x));
     }
 }

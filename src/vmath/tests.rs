@@ -4,12 +4,28 @@
 use nalgebra::SMatrix;
 use rand::RngExt;
 
-use super::{
-    Func, MAX_ULPS_F32, MAX_ULPS_F32_TRUE, MAX_ULPS_F64, MAX_ULPS_F64_TRUE, map_into, scale_into,
-};
+use super::{Func, map_into, scale_into};
 use crate::testing::rng;
 
-const ALL: [Func; 5] = [Func::Exp, Func::Ln, Func::Tanh, Func::Sigmoid, Func::Softplus];
+/// The largest distance from `std`, in units in the last place, that the tests allow any
+/// `f64` kernel (they report the distances they measure). `std` is itself up to 2 ulp from
+/// the true value for tanh (glibc documents 2), so this is the sum of two errors.
+const MAX_ULPS_F64: u64 = 2;
+/// The largest distance from the correctly rounded value allowed any `f64` kernel.
+const MAX_ULPS_F64_TRUE: u64 = 1;
+/// The largest distance from `std`'s `f32` functions allowed any `f32` kernel (glibc's
+/// `tanhf` is itself up to 2 ulp off).
+const MAX_ULPS_F32: u64 = 2;
+/// The largest distance from the correctly rounded value allowed any `f32` kernel.
+const MAX_ULPS_F32_TRUE: u64 = 1;
+
+const ALL: [Func; 5] = [
+    Func::Exp,
+    Func::Ln,
+    Func::Tanh,
+    Func::Sigmoid,
+    Func::Softplus,
+];
 const CHUNK: usize = 256;
 
 /// A float type under test: its bits as an integer that orders like the numbers (±0 alike).
@@ -136,7 +152,16 @@ fn sweep_f32() -> Vec<f32> {
         xs.extend((0..100_000).map(|_| rng.random_range(lo..hi)));
     }
     xs.extend(SPECIAL_F64.map(|x| x as f32));
-    xs.extend([1e-45, -1e-45, 1e-40, f32::MIN_POSITIVE, f32::MAX, 88.72, -103.97, 9.01]);
+    xs.extend([
+        1e-45,
+        -1e-45,
+        1e-40,
+        f32::MIN_POSITIVE,
+        f32::MAX,
+        88.72,
+        -103.97,
+        9.01,
+    ]);
     xs
 }
 
@@ -220,7 +245,9 @@ fn scale_into_multiplies_by_the_function_and_adds_when_asked() {
     let x = SMatrix::<f64, 3, 2>::new(0.01, 1.0, 30.0, 0.5, 2.0, 8.0);
     let d = SMatrix::<f64, 3, 2>::new(1.0, 2.0, -3.0, 4.0, 0.5, 1.0);
     let close = |a: &SMatrix<f64, 3, 2>, b: &SMatrix<f64, 3, 2>| {
-        a.iter().zip(b.iter()).all(|(a, b)| (a - b).abs() <= 1e-15 * b.abs())
+        a.iter()
+            .zip(b.iter())
+            .all(|(a, b)| (a - b).abs() <= 1e-15 * b.abs())
     };
     for f in ALL {
         let want = d.zip_map(&x, |d, x| d * f.scalar(x));
@@ -242,7 +269,10 @@ fn scale_into_multiplies_by_the_function_and_adds_when_asked() {
 #[test]
 fn f64_kernels_against_correctly_rounded_values() {
     let mut by_func: Vec<(Func, Vec<f64>, Vec<f64>)> = Vec::new();
-    for line in include_str!("reference.txt").lines().filter(|l| !l.starts_with('#')) {
+    for line in include_str!("reference.txt")
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+    {
         let mut parts = line.split(' ');
         let f = match parts.next() {
             Some("exp") => Func::Exp,
@@ -271,7 +301,10 @@ fn f64_kernels_against_correctly_rounded_values() {
         };
         let std: Vec<f64> = xs.iter().map(|&x| f.scalar(x)).collect();
         let (ours, std) = (error(&ours), error(&std));
-        println!("f64 {f:?} at {} points: kernel {ours} ulp, std {std} ulp", xs.len());
+        println!(
+            "f64 {f:?} at {} points: kernel {ours} ulp, std {std} ulp",
+            xs.len()
+        );
         if ours > MAX_ULPS_F64_TRUE {
             failures.push((f, ours));
         }
@@ -298,7 +331,15 @@ fn f32_kernels_against_f64_rounded_to_f32() {
                 worst = (ulps, x);
             }
         }
-        println!("f32 {f:?}: at most {} ulp from f64 rounded (at {:e})", worst.0, worst.1);
-        assert!(worst.0 <= MAX_ULPS_F32_TRUE, "{f:?}({:e}): {} ulp", worst.1, worst.0);
+        println!(
+            "f32 {f:?}: at most {} ulp from f64 rounded (at {:e})",
+            worst.0, worst.1
+        );
+        assert!(
+            worst.0 <= MAX_ULPS_F32_TRUE,
+            "{f:?}({:e}): {} ulp",
+            worst.1,
+            worst.0
+        );
     }
 }
