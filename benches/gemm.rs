@@ -1,9 +1,14 @@
-//! `cargo bench --bench gemm`: where nalgebra's blocked GEMM (matrixmultiply, reached through
-//! `Dyn` views) starts to beat nalgebra's static kernels, for n×n·n×n products in the three
-//! orientations the ops use — `a·b` (forward), `a·bᵀ` (dA = dOut·Bᵀ) and `aᵀ·b`
-//! (dB = Aᵀ·dOut) — in f64 and f32. It ends with one line per size and orientation,
-//! `gemm f64 nt n=24 static/blocked 1.35` (above 1: the blocked GEMM is faster), which is how
-//! `GEMM_MIN_DIM` in src/gemm.rs was chosen.
+//! `cargo bench --bench gemm`: nalgebra's static kernels (`static`), matrixmultiply reached
+//! through nalgebra's `Dyn` views (`blocked`, which allocates a packing buffer per call) and
+//! shapegrad's own kernel (`kernel`, src/gemm_kernel.rs, compiled into this benchmark) for
+//! n×n·n×n products in the three orientations the ops use — `a·b` (forward), `a·bᵀ`
+//! (dA = dOut·Bᵀ) and `aᵀ·b` (dB = Aᵀ·dOut) — in f64 and f32. It ends with one line per size
+//! and orientation, `gemm f64 nt n=24 static/kernel 1.35 blocked/kernel 1.10` (above 1: the
+//! kernel is faster), which is how `gemm_min_dim` in src/gemm.rs was chosen.
+
+#[allow(dead_code)]
+#[path = "../src/gemm_kernel.rs"]
+mod gemm_kernel;
 
 use std::hint::black_box;
 use std::path::PathBuf;
@@ -29,7 +34,23 @@ fn dyn_view<T: Real>(
     MatrixView::from_slice_with_strides_generic(data, Dyn(n), Dyn(n), Dyn(rs), Dyn(cs))
 }
 
-/// `c = a·b` (or with `a` or `b` transposed) the way src/gemm.rs does it, both paths.
+/// `c = a·b` by the own kernel, `a` or `b` transposed by strides.
+fn kernel<S: gemm_kernel::Float, const MR: usize, const N: usize>(
+    c: &mut SMatrix<S, N, N>,
+    a: &SMatrix<S, N, N>,
+    b: &SMatrix<S, N, N>,
+    orientation: &str,
+) {
+    let operand = |data, transposed: bool| {
+        let (rs, cs) = if transposed { (N, 1) } else { (1, N) };
+        gemm_kernel::Strided { data, rows: N, cols: N, rs, cs }
+    };
+    let a = operand(a.as_slice(), orientation == "tn");
+    let b = operand(b.as_slice(), orientation == "nt");
+    gemm_kernel::gemm::<S, MR>(c.as_mut_slice(), a, b, false);
+}
+
+/// `c = a·b` (or with `a` or `b` transposed) by nalgebra's static kernels or matrixmultiply.
 fn product<T: Real, const N: usize>(
     c: &mut SMatrix<T, N, N>,
     a: &SMatrix<T, N, N>,
@@ -66,7 +87,11 @@ fn product<T: Real, const N: usize>(
     }
 }
 
-fn sizes<T: Real, const N: usize>(c: &mut Criterion, ty: &str, ran: &mut Vec<String>) {
+fn sizes<T: Real + gemm_kernel::Float, const MR: usize, const N: usize>(
+    c: &mut Criterion,
+    ty: &str,
+    ran: &mut Vec<String>,
+) {
     let a =
         SMatrix::<T, N, N>::from_fn(|r, k| nalgebra::convert(((r * 7 + k * 3) % 13) as f64 - 6.0));
     let b = SMatrix::<T, N, N>::from_fn(|r, k| nalgebra::convert(((r * 5 + k) % 11) as f64 - 5.0));
@@ -79,6 +104,9 @@ fn sizes<T: Real, const N: usize>(c: &mut Criterion, ty: &str, ran: &mut Vec<Str
                 bench.iter(|| product(&mut out, black_box(&a), black_box(&b), orientation, blocked))
             });
         }
+        group.bench_function("kernel", |bench| {
+            bench.iter(|| kernel::<T, MR, N>(&mut out, black_box(&a), black_box(&b), orientation))
+        });
         group.finish();
         ran.push(group_name);
     }
@@ -94,13 +122,20 @@ fn median_ns(group: &str, bench: &str) -> Option<f64> {
     json["median"]["point_estimate"].as_f64()
 }
 
-fn run<T: Real>(c: &mut Criterion, ty: &str, ran: &mut Vec<String>) {
-    sizes::<T, 8>(c, ty, ran);
-    sizes::<T, 16>(c, ty, ran);
-    sizes::<T, 20>(c, ty, ran);
-    sizes::<T, 24>(c, ty, ran);
-    sizes::<T, 32>(c, ty, ran);
-    sizes::<T, 64>(c, ty, ran);
+fn run<T: Real + gemm_kernel::Float, const MR: usize>(
+    c: &mut Criterion,
+    ty: &str,
+    ran: &mut Vec<String>,
+) {
+    sizes::<T, MR, 8>(c, ty, ran);
+    sizes::<T, MR, 12>(c, ty, ran);
+    sizes::<T, MR, 16>(c, ty, ran);
+    sizes::<T, MR, 24>(c, ty, ran);
+    sizes::<T, MR, 32>(c, ty, ran);
+    sizes::<T, MR, 40>(c, ty, ran);
+    sizes::<T, MR, 48>(c, ty, ran);
+    sizes::<T, MR, 64>(c, ty, ran);
+    sizes::<T, MR, 128>(c, ty, ran);
 }
 
 fn main() {
@@ -111,19 +146,22 @@ fn main() {
         .measurement_time(Duration::from_millis(400))
         .configure_from_args();
     let mut ran = Vec::new();
-    run::<f64>(&mut c, "f64", &mut ran);
-    run::<f32>(&mut c, "f32", &mut ran);
+    run::<f64, 8>(&mut c, "f64", &mut ran);
+    run::<f32, 8>(&mut c, "f32", &mut ran);
     c.final_summary();
     println!();
     for group in ran {
-        if let (Some(s), Some(b)) = (median_ns(&group, "static"), median_ns(&group, "blocked")) {
+        let time = |name| median_ns(&group, name);
+        if let (Some(s), Some(b), Some(k)) = (time("static"), time("blocked"), time("kernel")) {
             let parts: Vec<&str> = group.split('_').collect();
             println!(
-                "gemm {} {} n={} static/blocked {:.2} (static {s:.0} ns, blocked {b:.0} ns)",
+                "gemm {} {} n={} static/kernel {:.2} blocked/kernel {:.2} \
+                 (static {s:.0} ns, blocked {b:.0} ns, kernel {k:.0} ns)",
                 parts[1],
                 parts[2],
                 parts[3],
-                s / b
+                s / k,
+                b / k
             );
         }
     }

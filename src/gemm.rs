@@ -2,18 +2,23 @@
 //! strides (no transpose is materialised).
 //!
 //! Small products use nalgebra's static kernels (column loops the compiler unrolls for the
-//! exact sizes). Products whose three dimensions all reach [`gemm_min_dim`] go through
-//! nalgebra's `gemm` on views of the same column-major storage with `Dyn` dimensions and
-//! strides, which nalgebra hands to `matrixmultiply`'s blocked, packed `dgemm`/`sgemm` for
-//! `f64`/`f32` (nalgebra never does so for fully static matrices). This needs no `unsafe` in
-//! this crate: a transposed factor is the same slice with its two strides swapped.
+//! exact sizes). For `f64` and `f32`, products whose three dimensions all reach
+//! [`gemm_min_dim`] go through shapegrad's own blocked kernel (`src/gemm_kernel.rs`), on the
+//! same column-major storage with strides (a transposed factor is the same slice with its two
+//! strides swapped, so nothing is transposed in memory). Unlike matrixmultiply (which
+//! nalgebra calls for `Dyn` matrices and which allocates a packing buffer on every call), it
+//! packs into buffers owned by the thread, so products make no heap allocation once a thread
+//! has run its largest one. Other scalars (dual numbers) always take nalgebra's static path.
 //!
-//! `accumulate == false` overwrites `c` without reading it (nalgebra's and matrixmultiply's
-//! documented behaviour for β = 0), so `c` may hold a stale gradient, even NaN.
+//! `accumulate == false` overwrites `c` without reading it (nalgebra's documented behaviour
+//! for β = 0, and the kernel's), so `c` may hold a stale gradient, even NaN.
 
-use nalgebra::{Const, Dyn, MatrixView, MatrixViewMut, SMatrix};
+use std::any::Any;
+
+use nalgebra::{Const, MatrixView, SMatrix};
 
 use crate::Real;
+use crate::gemm_kernel::{self, Float, Strided};
 
 /// The smallest dimension (of rows, columns and the contracted dimension) from which the
 /// blocked GEMM beats nalgebra's static kernels, for scalars of `scalar_bytes` bytes, with
@@ -42,34 +47,45 @@ fn beta<T: Real>(accumulate: bool) -> T {
     if accumulate { T::one() } else { T::zero() }
 }
 
-/// A column-major R×C matrix's entries, viewed as `rows × cols` with the given strides
-/// (`(1, R)` as stored, `(R, 1)` transposed).
-fn view<T: Real>(
-    data: &[T],
-    (rows, cols): (usize, usize),
-    (rstride, cstride): (usize, usize),
-) -> MatrixView<'_, T, Dyn, Dyn, Dyn, Dyn> {
-    MatrixView::from_slice_with_strides_generic(
-        data,
-        Dyn(rows),
-        Dyn(cols),
-        Dyn(rstride),
-        Dyn(cstride),
-    )
+/// `c = a·b` (or `+=`) by the own kernel if `T` is `f64` or `f32`, where `a` and `b` are
+/// the stored matrices and `a_t`/`b_t` say whether the product uses their transposes; returns
+/// `false` (and does nothing) for other scalars.
+fn own_kernel<T: Real, const R: usize, const C: usize, const RA: usize, const CA: usize, const RB: usize, const CB: usize>(
+    c: &mut SMatrix<T, R, C>,
+    (a, a_t): (&SMatrix<T, RA, CA>, bool),
+    (b, b_t): (&SMatrix<T, RB, CB>, bool),
+    accumulate: bool,
+) -> bool {
+    fn run<S: Float, const MR: usize, const R: usize, const C: usize, const RA: usize, const CA: usize, const RB: usize, const CB: usize>(
+        c: &mut SMatrix<S, R, C>,
+        (a, a_t): (&SMatrix<S, RA, CA>, bool),
+        (b, b_t): (&SMatrix<S, RB, CB>, bool),
+        accumulate: bool,
+    ) {
+        let a = strided(a.as_slice(), (RA, CA), a_t);
+        let b = strided(b.as_slice(), (RB, CB), b_t);
+        gemm_kernel::gemm::<S, MR>(c.as_mut_slice(), a, b, accumulate);
+    }
+    let (c_any, a_any, b_any): (&mut dyn Any, &dyn Any, &dyn Any) = (c, a, b);
+    if let (Some(c), Some(a), Some(b)) = (c_any.downcast_mut(), a_any.downcast_ref(), b_any.downcast_ref()) {
+        run::<f64, 8, R, C, RA, CA, RB, CB>(c, (a, a_t), (b, b_t), accumulate);
+        return true;
+    }
+    let (c_any, a_any, b_any): (&mut dyn Any, &dyn Any, &dyn Any) = (c, a, b);
+    if let (Some(c), Some(a), Some(b)) = (c_any.downcast_mut(), a_any.downcast_ref(), b_any.downcast_ref()) {
+        run::<f32, 8, R, C, RA, CA, RB, CB>(c, (a, a_t), (b, b_t), accumulate);
+        return true;
+    }
+    false
 }
 
-/// `c = α·a·b + β·c` through nalgebra's `Dyn` gemm, i.e. matrixmultiply.
-fn blocked<T: Real>(
-    c: &mut [T],
-    (r, k, cols): (usize, usize, usize),
-    a: MatrixView<'_, T, Dyn, Dyn, Dyn, Dyn>,
-    b: MatrixView<'_, T, Dyn, Dyn, Dyn, Dyn>,
-    accumulate: bool,
-) {
-    debug_assert_eq!((a.shape(), b.shape()), ((r, k), (k, cols)));
-    let mut c =
-        MatrixViewMut::from_slice_with_strides_generic(c, Dyn(r), Dyn(cols), Dyn(1), Dyn(r));
-    c.gemm(T::one(), &a, &b, beta(accumulate));
+/// A stored column-major `rows × cols` matrix as an operand: itself, or its transpose.
+fn strided<S>(data: &[S], (rows, cols): (usize, usize), transposed: bool) -> Strided<'_, S> {
+    if transposed {
+        Strided { data, rows: cols, cols: rows, rs: rows, cs: 1 }
+    } else {
+        Strided { data, rows, cols, rs: 1, cs: rows }
+    }
 }
 
 /// `c = a·b`, or `c += a·b` when `accumulate`.
@@ -79,11 +95,7 @@ pub(crate) fn mul_nn<T: Real, const R: usize, const K: usize, const C: usize>(
     b: &SMatrix<T, K, C>,
     accumulate: bool,
 ) {
-    if uses_gemm::<T>(R, K, C, false) {
-        let a = view(a.as_slice(), (R, K), (1, R));
-        let b = view(b.as_slice(), (K, C), (1, K));
-        blocked(c.as_mut_slice(), (R, K, C), a, b, accumulate);
-    } else {
+    if !(uses_gemm::<T>(R, K, C, false) && own_kernel(c, (a, false), (b, false), accumulate)) {
         c.gemm(T::one(), a, b, beta(accumulate));
     }
 }
@@ -95,11 +107,7 @@ pub(crate) fn mul_nt<T: Real, const R: usize, const K: usize, const C: usize>(
     b: &SMatrix<T, C, K>,
     accumulate: bool,
 ) {
-    if uses_gemm::<T>(R, K, C, false) {
-        let a = view(a.as_slice(), (R, K), (1, R));
-        let b_t = view(b.as_slice(), (K, C), (C, 1));
-        blocked(c.as_mut_slice(), (R, K, C), a, b_t, accumulate);
-    } else {
+    if !(uses_gemm::<T>(R, K, C, false) && own_kernel(c, (a, false), (b, true), accumulate)) {
         // bᵀ as a K×C view of b's storage: row stride C, column stride 1.
         let b_t = MatrixView::from_slice_with_strides_generic(
             b.as_slice(),
@@ -119,11 +127,7 @@ pub(crate) fn mul_tn<T: Real, const R: usize, const K: usize, const C: usize>(
     b: &SMatrix<T, K, C>,
     accumulate: bool,
 ) {
-    if uses_gemm::<T>(R, K, C, true) {
-        let a_t = view(a.as_slice(), (R, K), (K, 1));
-        let b = view(b.as_slice(), (K, C), (1, K));
-        blocked(c.as_mut_slice(), (R, K, C), a_t, b, accumulate);
-    } else {
+    if !(uses_gemm::<T>(R, K, C, true) && own_kernel(c, (a, true), (b, false), accumulate)) {
         c.gemm_tr(T::one(), a, b, beta(accumulate));
     }
 }
@@ -198,6 +202,9 @@ mod tests {
         check::<64, 64, 64>(5);
         check::<40, 33, 27>(6);
         check::<16, 16, 16>(7);
+        // Two blocks of the contracted dimension (256 + 44), and edge tiles in both directions.
+        check::<37, 300, 19>(12);
+        check::<17, 16, 21>(13);
     }
 
     #[test]

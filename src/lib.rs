@@ -75,6 +75,7 @@ pub mod check;
 pub mod datasets;
 pub mod dot;
 mod gemm;
+mod gemm_kernel;
 mod grad_slot;
 mod gradients;
 mod graph;
