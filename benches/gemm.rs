@@ -35,7 +35,7 @@ fn dyn_view<T: Real>(
 }
 
 /// `c = a·b` by the own kernel, `a` or `b` transposed by strides.
-fn kernel<S: gemm_kernel::Float, const MR: usize, const N: usize>(
+fn kernel<S: gemm_kernel::Float, const MR: usize, const NW: usize, const NN: usize, const N: usize>(
     c: &mut SMatrix<S, N, N>,
     a: &SMatrix<S, N, N>,
     b: &SMatrix<S, N, N>,
@@ -47,7 +47,7 @@ fn kernel<S: gemm_kernel::Float, const MR: usize, const N: usize>(
     };
     let a = operand(a.as_slice(), orientation == "tn");
     let b = operand(b.as_slice(), orientation == "nt");
-    gemm_kernel::gemm::<S, MR>(c.as_mut_slice(), a, b, false);
+    gemm_kernel::gemm::<S, MR, NW, NN>(c.as_mut_slice(), a, b, false);
 }
 
 /// `c = a·b` (or with `a` or `b` transposed) by nalgebra's static kernels or matrixmultiply.
@@ -87,7 +87,7 @@ fn product<T: Real, const N: usize>(
     }
 }
 
-fn sizes<T: Real + gemm_kernel::Float, const MR: usize, const N: usize>(
+fn sizes<T: Real + gemm_kernel::Float, const MR: usize, const NW: usize, const NN: usize, const N: usize>(
     c: &mut Criterion,
     ty: &str,
     ran: &mut Vec<String>,
@@ -105,7 +105,7 @@ fn sizes<T: Real + gemm_kernel::Float, const MR: usize, const N: usize>(
             });
         }
         group.bench_function("kernel", |bench| {
-            bench.iter(|| kernel::<T, MR, N>(&mut out, black_box(&a), black_box(&b), orientation))
+            bench.iter(|| kernel::<T, MR, NW, NN, N>(&mut out, black_box(&a), black_box(&b), orientation))
         });
         group.finish();
         ran.push(group_name);
@@ -122,20 +122,20 @@ fn median_ns(group: &str, bench: &str) -> Option<f64> {
     json["median"]["point_estimate"].as_f64()
 }
 
-fn run<T: Real + gemm_kernel::Float, const MR: usize>(
+fn run<T: Real + gemm_kernel::Float, const MR: usize, const NW: usize, const NN: usize>(
     c: &mut Criterion,
     ty: &str,
     ran: &mut Vec<String>,
 ) {
-    sizes::<T, MR, 8>(c, ty, ran);
-    sizes::<T, MR, 12>(c, ty, ran);
-    sizes::<T, MR, 16>(c, ty, ran);
-    sizes::<T, MR, 24>(c, ty, ran);
-    sizes::<T, MR, 32>(c, ty, ran);
-    sizes::<T, MR, 40>(c, ty, ran);
-    sizes::<T, MR, 48>(c, ty, ran);
-    sizes::<T, MR, 64>(c, ty, ran);
-    sizes::<T, MR, 128>(c, ty, ran);
+    sizes::<T, MR, NW, NN, 8>(c, ty, ran);
+    sizes::<T, MR, NW, NN, 12>(c, ty, ran);
+    sizes::<T, MR, NW, NN, 16>(c, ty, ran);
+    sizes::<T, MR, NW, NN, 24>(c, ty, ran);
+    sizes::<T, MR, NW, NN, 32>(c, ty, ran);
+    sizes::<T, MR, NW, NN, 40>(c, ty, ran);
+    sizes::<T, MR, NW, NN, 48>(c, ty, ran);
+    sizes::<T, MR, NW, NN, 64>(c, ty, ran);
+    sizes::<T, MR, NW, NN, 128>(c, ty, ran);
 }
 
 fn main() {
@@ -146,8 +146,8 @@ fn main() {
         .measurement_time(Duration::from_millis(400))
         .configure_from_args();
     let mut ran = Vec::new();
-    run::<f64, 8>(&mut c, "f64", &mut ran);
-    run::<f32, 8>(&mut c, "f32", &mut ran);
+    run::<f64, 8, 8, 4>(&mut c, "f64", &mut ran);
+    run::<f32, 16, 4, 4>(&mut c, "f32", &mut ran);
     c.final_summary();
     println!();
     for group in ran {

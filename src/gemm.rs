@@ -21,19 +21,20 @@ use crate::Real;
 use crate::gemm_kernel::{self, Float, Strided};
 
 /// The smallest dimension (of rows, columns and the contracted dimension) from which the
-/// blocked GEMM beats nalgebra's static kernels, for scalars of `scalar_bytes` bytes, with
+/// blocked kernel beats nalgebra's static kernels, for scalars of `scalar_bytes` bytes, with
 /// the left factor transposed (`aᵀ·b`) or not.
 ///
-/// Measured with `cargo bench --bench gemm` (n×n·n×n, static time ÷ blocked time, above 1 the
-/// GEMM is faster): f64 `a·b` 0.46 at n = 8, 1.26 at 16, 1.78 at 20, 3.6 at 32, 3.0 at 64,
-/// and `a·bᵀ`, `aᵀ·b` alike or better; f32 `a·b` 1.05 at 16, 0.79 at 20, 0.73 at 24, 1.31 at
-/// 32, 2.3 at 64 (`a·bᵀ` 0.90 at 20, 2.2 at 32), but `aᵀ·b` 1.9 at 16 and 2.3 at 24, since
-/// nalgebra's static `aᵀ·b` (dot products) is its slowest kernel.
+/// Measured with `cargo bench --bench gemm` (n×n·n×n, static time ÷ kernel time, above 1 the
+/// kernel is faster; two runs on a noisy machine): f64 `a·b` 0.9–1.2 at n = 16, 1.0–1.4 at
+/// 24, 1.6–2.1 at 32, 2.4–4 at 64, `a·bᵀ` alike; `aᵀ·b` 1.3–1.7 at 16. f32 `a·b` 0.7 at 16,
+/// 0.6–0.9 at 24 and 32, 1.3 at 48, 1.2–1.6 at 64 (`a·bᵀ` 0.9 at 48, 1.6 at 64), but `aᵀ·b`
+/// 1.8 at 24 and 3 at 32, since nalgebra's static `aᵀ·b` (dot products) is its slowest kernel.
 pub(crate) const fn gemm_min_dim(scalar_bytes: usize, transposed_a: bool) -> usize {
-    if scalar_bytes >= 8 || transposed_a {
-        16
-    } else {
-        32
+    match (scalar_bytes >= 8, transposed_a) {
+        (true, true) => 16,
+        (true, false) => 24,
+        (false, true) => 24,
+        (false, false) => 48,
     }
 }
 
@@ -56,7 +57,7 @@ fn own_kernel<T: Real, const R: usize, const C: usize, const RA: usize, const CA
     (b, b_t): (&SMatrix<T, RB, CB>, bool),
     accumulate: bool,
 ) -> bool {
-    fn run<S: Float, const MR: usize, const R: usize, const C: usize, const RA: usize, const CA: usize, const RB: usize, const CB: usize>(
+    fn run<S: Float, const MR: usize, const NW: usize, const NN: usize, const R: usize, const C: usize, const RA: usize, const CA: usize, const RB: usize, const CB: usize>(
         c: &mut SMatrix<S, R, C>,
         (a, a_t): (&SMatrix<S, RA, CA>, bool),
         (b, b_t): (&SMatrix<S, RB, CB>, bool),
@@ -64,16 +65,16 @@ fn own_kernel<T: Real, const R: usize, const C: usize, const RA: usize, const CA
     ) {
         let a = strided(a.as_slice(), (RA, CA), a_t);
         let b = strided(b.as_slice(), (RB, CB), b_t);
-        gemm_kernel::gemm::<S, MR>(c.as_mut_slice(), a, b, accumulate);
+        gemm_kernel::gemm::<S, MR, NW, NN>(c.as_mut_slice(), a, b, accumulate);
     }
     let (c_any, a_any, b_any): (&mut dyn Any, &dyn Any, &dyn Any) = (c, a, b);
     if let (Some(c), Some(a), Some(b)) = (c_any.downcast_mut(), a_any.downcast_ref(), b_any.downcast_ref()) {
-        run::<f64, 8, R, C, RA, CA, RB, CB>(c, (a, a_t), (b, b_t), accumulate);
+        run::<f64, 8, 8, 4, R, C, RA, CA, RB, CB>(c, (a, a_t), (b, b_t), accumulate);
         return true;
     }
     let (c_any, a_any, b_any): (&mut dyn Any, &dyn Any, &dyn Any) = (c, a, b);
     if let (Some(c), Some(a), Some(b)) = (c_any.downcast_mut(), a_any.downcast_ref(), b_any.downcast_ref()) {
-        run::<f32, 8, R, C, RA, CA, RB, CB>(c, (a, a_t), (b, b_t), accumulate);
+        run::<f32, 16, 4, 4, R, C, RA, CA, RB, CB>(c, (a, a_t), (b, b_t), accumulate);
         return true;
     }
     false
@@ -198,7 +199,8 @@ mod tests {
     #[test]
     fn large_products_take_the_gemm_path_and_equal_the_static_product() {
         assert!(uses_gemm::<f64>(64, 64, 64, false));
-        assert!(uses_gemm::<f64>(16, 16, 16, false));
+        assert!(uses_gemm::<f64>(24, 24, 24, false));
+        assert!(uses_gemm::<f64>(16, 16, 16, true));
         check::<64, 64, 64>(5);
         check::<40, 33, 27>(6);
         check::<16, 16, 16>(7);
@@ -216,10 +218,10 @@ mod tests {
     }
 
     #[test]
-    fn f32_takes_the_gemm_path_from_32_or_from_16_for_a_transposed_left_factor() {
-        assert!(!uses_gemm::<f32>(24, 24, 24, false));
+    fn f32_takes_the_gemm_path_from_48_or_from_24_for_a_transposed_left_factor() {
+        assert!(!uses_gemm::<f32>(32, 32, 32, false));
         assert!(uses_gemm::<f32>(24, 24, 24, true));
-        assert!(uses_gemm::<f32>(32, 32, 32, false));
+        assert!(uses_gemm::<f32>(48, 48, 48, false));
         let mut rng = rng(11);
         let a: SMatrix<f32, 32, 24> = random::<32, 24>(&mut rng).cast();
         let b: SMatrix<f32, 32, 32> = random::<32, 32>(&mut rng).cast();
@@ -227,9 +229,13 @@ mod tests {
         let mut c = SMatrix::<f32, 24, 32>::repeat(f32::NAN);
         mul_tn(&mut c, &a, &b, false);
         assert!((c - want).amax() <= 1e-5 * want.amax());
-        let mut c = SMatrix::<f32, 32, 32>::zeros();
+        let b: SMatrix<f32, 50, 50> = random::<50, 50>(&mut rng).cast();
+        let mut c = SMatrix::<f32, 50, 50>::repeat(f32::NAN);
         mul_nn(&mut c, &b, &b, false);
         let want = (b.cast::<f64>() * b.cast::<f64>()).cast::<f32>();
+        assert!((c - want).amax() <= 1e-5 * want.amax());
+        mul_nt(&mut c, &b, &b, true);
+        let want = want + (b.cast::<f64>() * b.cast::<f64>().transpose()).cast::<f32>();
         assert!((c - want).amax() <= 1e-5 * want.amax());
     }
 }

@@ -22,11 +22,6 @@ use multiversion::target::target_cfg_f;
 
 /// The block of the contracted dimension that one packing covers.
 pub(crate) const KC: usize = 256;
-/// The columns of a micro-tile with AVX-512 (one register of `MR` entries per column, so 8
-/// independent accumulators) and without it (two registers per column, 8 accumulators too,
-/// within AVX2's 16 registers).
-const NR_WIDE: usize = 8;
-const NR_NARROW: usize = 4;
 
 /// `f32` or `f64`: what the kernel needs of a scalar, and its packing buffers.
 pub(crate) trait Float: Copy + Add<Output = Self> + Mul<Output = Self> + 'static {
@@ -77,7 +72,10 @@ pub(crate) struct Strided<'a, S> {
 /// `c = a·b`, or `c += a·b` when `accumulate`, with `c` the column-major `a.rows × b.cols`
 /// matrix in `c` (which is not read when overwritten, so it may hold NaN). `MR` is the rows
 /// of a micro-tile: 64 bytes of `S` (8 for `f64`, 16 for `f32`).
-pub(crate) fn gemm<S: Float, const MR: usize>(
+///
+/// `NW` and `NN` are the columns of a micro-tile with AVX-512 and without it, chosen per
+/// type so that the compiler keeps the tile in registers as whole vectors (see src/gemm.rs).
+pub(crate) fn gemm<S: Float, const MR: usize, const NW: usize, const NN: usize>(
     c: &mut [S],
     a: Strided<'_, S>,
     b: Strided<'_, S>,
@@ -93,7 +91,7 @@ pub(crate) fn gemm<S: Float, const MR: usize>(
         }
         return;
     }
-    S::with_buffers(|pack_a, pack_b| blocked::<S, MR>(c, a, b, accumulate, pack_a, pack_b));
+    S::with_buffers(|pack_a, pack_b| blocked::<S, MR, NW, NN>(c, a, b, accumulate, pack_a, pack_b));
 }
 
 #[multiversion(targets(
@@ -101,7 +99,7 @@ pub(crate) fn gemm<S: Float, const MR: usize>(
     "x86_64+avx2+avx+fma+sse4.1",
     "x86_64+sse4.1"
 ))]
-fn blocked<S: Float, const MR: usize>(
+fn blocked<S: Float, const MR: usize, const NW: usize, const NN: usize>(
     c: &mut [S],
     a: Strided<'_, S>,
     b: Strided<'_, S>,
@@ -112,9 +110,9 @@ fn blocked<S: Float, const MR: usize>(
     // FMA where the target has it; elsewhere `mul_add` would be a slow library call.
     let fused = target_cfg_f!(target_feature = "fma");
     if target_cfg_f!(target_feature = "avx512f") {
-        tiles::<S, MR, NR_WIDE>(fused, c, a, b, accumulate, pack_a, pack_b);
+        tiles::<S, MR, NW>(fused, c, a, b, accumulate, pack_a, pack_b);
     } else {
-        tiles::<S, MR, NR_NARROW>(fused, c, a, b, accumulate, pack_a, pack_b);
+        tiles::<S, MR, NN>(fused, c, a, b, accumulate, pack_a, pack_b);
     }
 }
 
