@@ -24,6 +24,11 @@ use nalgebra::SMatrix;
 
 use crate::Real;
 
+/// The length from which the loops dispatch to the vector extensions the CPU has (below it,
+/// a constant for static matrices, they run as compiled for the baseline target and skip
+/// the dispatch).
+const DISPATCH_MIN: usize = 64;
+
 /// An element-wise function with a vectorised kernel.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Func {
@@ -146,12 +151,20 @@ pub(crate) fn map_into<T: Real, const R: usize, const C: usize>(
     struct Map<'a, S>(&'a [S], &'a mut [S]);
     impl WithKernel for Map<'_, f64> {
         fn run<K: At<f64> + At<f32>>(self, kernel: K) {
-            map(self.0, self.1, kernel);
+            if self.0.len() < DISPATCH_MIN {
+                map_plain(self.0, self.1, kernel);
+            } else {
+                map(self.0, self.1, kernel);
+            }
         }
     }
     impl WithKernel for Map<'_, f32> {
         fn run<K: At<f64> + At<f32>>(self, kernel: K) {
-            map(self.0, self.1, kernel);
+            if self.0.len() < DISPATCH_MIN {
+                map_plain(self.0, self.1, kernel);
+            } else {
+                map(self.0, self.1, kernel);
+            }
         }
     }
     if let Some((x, out)) = floats::<f64, T, R, C>(x, out) {
@@ -159,7 +172,7 @@ pub(crate) fn map_into<T: Real, const R: usize, const C: usize>(
     } else if let Some((x, out)) = floats::<f32, T, R, C>(x, out) {
         with_kernel(f, Map(x.as_slice(), out.as_mut_slice()));
     } else {
-        map(x.as_slice(), out.as_mut_slice(), Scalar(f));
+        map_plain(x.as_slice(), out.as_mut_slice(), Scalar(f));
     }
 }
 
@@ -179,12 +192,20 @@ pub(crate) fn scale_into<T: Real, const R: usize, const C: usize>(
     struct Scale<'a, S>(&'a [S], &'a [S], &'a mut [S], bool);
     impl WithKernel for Scale<'_, f64> {
         fn run<K: At<f64> + At<f32>>(self, kernel: K) {
-            scale(self.0, self.1, self.2, self.3, kernel);
+            if self.0.len() < DISPATCH_MIN {
+                scale_plain(self.0, self.1, self.2, self.3, kernel);
+            } else {
+                scale(self.0, self.1, self.2, self.3, kernel);
+            }
         }
     }
     impl WithKernel for Scale<'_, f32> {
         fn run<K: At<f64> + At<f32>>(self, kernel: K) {
-            scale(self.0, self.1, self.2, self.3, kernel);
+            if self.0.len() < DISPATCH_MIN {
+                scale_plain(self.0, self.1, self.2, self.3, kernel);
+            } else {
+                scale(self.0, self.1, self.2, self.3, kernel);
+            }
         }
     }
     let d_any: &dyn Any = d;
@@ -229,6 +250,12 @@ fn floats<'a, S: 'static, T: Real, const R: usize, const C: usize>(
     "x86_64+sse4.1"
 ))]
 fn map<S: Copy, F: At<S>>(x: &[S], out: &mut [S], f: F) {
+    map_plain(x, out, f);
+}
+
+/// [`map`] without the dispatch, for short slices (and inside each compiled version).
+#[inline(always)]
+fn map_plain<S: Copy, F: At<S>>(x: &[S], out: &mut [S], f: F) {
     for (o, &x) in out.iter_mut().zip(x) {
         *o = f.at(x);
     }
@@ -241,6 +268,16 @@ fn map<S: Copy, F: At<S>>(x: &[S], out: &mut [S], f: F) {
     "x86_64+sse4.1"
 ))]
 fn scale<S, F>(x: &[S], d: &[S], out: &mut [S], add: bool, f: F)
+where
+    S: Copy + std::ops::Mul<Output = S> + std::ops::AddAssign,
+    F: At<S>,
+{
+    scale_plain(x, d, out, add, f);
+}
+
+/// [`scale`] without the dispatch.
+#[inline(always)]
+fn scale_plain<S, F>(x: &[S], d: &[S], out: &mut [S], add: bool, f: F)
 where
     S: Copy + std::ops::Mul<Output = S> + std::ops::AddAssign,
     F: At<S>,
