@@ -35,7 +35,13 @@ fn dyn_view<T: Real>(
 }
 
 /// `c = a·b` by the own kernel, `a` or `b` transposed by strides.
-fn kernel<S: gemm_kernel::Float, const MR: usize, const NW: usize, const NN: usize, const N: usize>(
+fn kernel<
+    S: gemm_kernel::Float,
+    const MR: usize,
+    const NW: usize,
+    const NN: usize,
+    const N: usize,
+>(
     c: &mut SMatrix<S, N, N>,
     a: &SMatrix<S, N, N>,
     b: &SMatrix<S, N, N>,
@@ -43,7 +49,13 @@ fn kernel<S: gemm_kernel::Float, const MR: usize, const NW: usize, const NN: usi
 ) {
     let operand = |data, transposed: bool| {
         let (rs, cs) = if transposed { (N, 1) } else { (1, N) };
-        gemm_kernel::Strided { data, rows: N, cols: N, rs, cs }
+        gemm_kernel::Strided {
+            data,
+            rows: N,
+            cols: N,
+            rs,
+            cs,
+        }
     };
     let a = operand(a.as_slice(), orientation == "tn");
     let b = operand(b.as_slice(), orientation == "nt");
@@ -87,7 +99,13 @@ fn product<T: Real, const N: usize>(
     }
 }
 
-fn sizes<T: Real + gemm_kernel::Float, const MR: usize, const NW: usize, const NN: usize, const N: usize>(
+fn sizes<
+    T: Real + gemm_kernel::Float,
+    const MR: usize,
+    const NW: usize,
+    const NN: usize,
+    const N: usize,
+>(
     c: &mut Criterion,
     ty: &str,
     ran: &mut Vec<String>,
@@ -105,7 +123,9 @@ fn sizes<T: Real + gemm_kernel::Float, const MR: usize, const NW: usize, const N
             });
         }
         group.bench_function("kernel", |bench| {
-            bench.iter(|| kernel::<T, MR, NW, NN, N>(&mut out, black_box(&a), black_box(&b), orientation))
+            bench.iter(|| {
+                kernel::<T, MR, NW, NN, N>(&mut out, black_box(&a), black_box(&b), orientation)
+            })
         });
         group.finish();
         ran.push(group_name);

@@ -51,13 +51,32 @@ fn beta<T: Real>(accumulate: bool) -> T {
 /// `c = a·b` (or `+=`) by the own kernel if `T` is `f64` or `f32`, where `a` and `b` are
 /// the stored matrices and `a_t`/`b_t` say whether the product uses their transposes; returns
 /// `false` (and does nothing) for other scalars.
-fn own_kernel<T: Real, const R: usize, const C: usize, const RA: usize, const CA: usize, const RB: usize, const CB: usize>(
+fn own_kernel<
+    T: Real,
+    const R: usize,
+    const C: usize,
+    const RA: usize,
+    const CA: usize,
+    const RB: usize,
+    const CB: usize,
+>(
     c: &mut SMatrix<T, R, C>,
     (a, a_t): (&SMatrix<T, RA, CA>, bool),
     (b, b_t): (&SMatrix<T, RB, CB>, bool),
     accumulate: bool,
 ) -> bool {
-    fn run<S: Float, const MR: usize, const NW: usize, const NN: usize, const R: usize, const C: usize, const RA: usize, const CA: usize, const RB: usize, const CB: usize>(
+    fn run<
+        S: Float,
+        const MR: usize,
+        const NW: usize,
+        const NN: usize,
+        const R: usize,
+        const C: usize,
+        const RA: usize,
+        const CA: usize,
+        const RB: usize,
+        const CB: usize,
+    >(
         c: &mut SMatrix<S, R, C>,
         (a, a_t): (&SMatrix<S, RA, CA>, bool),
         (b, b_t): (&SMatrix<S, RB, CB>, bool),
@@ -68,12 +87,20 @@ fn own_kernel<T: Real, const R: usize, const C: usize, const RA: usize, const CA
         gemm_kernel::gemm::<S, MR, NW, NN>(c.as_mut_slice(), a, b, accumulate);
     }
     let (c_any, a_any, b_any): (&mut dyn Any, &dyn Any, &dyn Any) = (c, a, b);
-    if let (Some(c), Some(a), Some(b)) = (c_any.downcast_mut(), a_any.downcast_ref(), b_any.downcast_ref()) {
+    if let (Some(c), Some(a), Some(b)) = (
+        c_any.downcast_mut(),
+        a_any.downcast_ref(),
+        b_any.downcast_ref(),
+    ) {
         run::<f64, 8, 8, 4, R, C, RA, CA, RB, CB>(c, (a, a_t), (b, b_t), accumulate);
         return true;
     }
     let (c_any, a_any, b_any): (&mut dyn Any, &dyn Any, &dyn Any) = (c, a, b);
-    if let (Some(c), Some(a), Some(b)) = (c_any.downcast_mut(), a_any.downcast_ref(), b_any.downcast_ref()) {
+    if let (Some(c), Some(a), Some(b)) = (
+        c_any.downcast_mut(),
+        a_any.downcast_ref(),
+        b_any.downcast_ref(),
+    ) {
         run::<f32, 16, 4, 4, R, C, RA, CA, RB, CB>(c, (a, a_t), (b, b_t), accumulate);
         return true;
     }
@@ -83,9 +110,21 @@ fn own_kernel<T: Real, const R: usize, const C: usize, const RA: usize, const CA
 /// A stored column-major `rows × cols` matrix as an operand: itself, or its transpose.
 fn strided<S>(data: &[S], (rows, cols): (usize, usize), transposed: bool) -> Strided<'_, S> {
     if transposed {
-        Strided { data, rows: cols, cols: rows, rs: rows, cs: 1 }
+        Strided {
+            data,
+            rows: cols,
+            cols: rows,
+            rs: rows,
+            cs: 1,
+        }
     } else {
-        Strided { data, rows, cols, rs: 1, cs: rows }
+        Strided {
+            data,
+            rows,
+            cols,
+            rs: 1,
+            cs: rows,
+        }
     }
 }
 

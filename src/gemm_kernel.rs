@@ -81,7 +81,10 @@ pub(crate) fn gemm<S: Float, const MR: usize, const NW: usize, const NN: usize>(
     b: Strided<'_, S>,
     accumulate: bool,
 ) {
-    assert!(a.cols == b.rows && c.len() == a.rows * b.cols, "gemm: shapes do not agree");
+    assert!(
+        a.cols == b.rows && c.len() == a.rows * b.cols,
+        "gemm: shapes do not agree"
+    );
     if a.rows == 0 || b.cols == 0 {
         return;
     }
@@ -143,7 +146,14 @@ fn tiles<S: Float, const MR: usize, const NR: usize>(
         for (q, pb) in pack_b.chunks_exact(NR * kc).enumerate() {
             for (r, pa) in pack_a.chunks_exact(MR * kc).enumerate() {
                 let tile = micro::<S, MR, NR>(fused, pa, pb);
-                store(c, m, (r * MR, q * NR), (MR.min(m - r * MR), NR.min(n - q * NR)), &tile, add);
+                store(
+                    c,
+                    m,
+                    (r * MR, q * NR),
+                    (MR.min(m - r * MR), NR.min(n - q * NR)),
+                    &tile,
+                    add,
+                );
             }
         }
     }
@@ -163,9 +173,21 @@ impl<'a, S> Lines<'a, S> {
     /// `a`'s rows, or (`columns`) `b`'s columns.
     fn of(x: Strided<'a, S>, p0: usize, columns: bool) -> Self {
         if columns {
-            Lines { data: x.data, count: x.cols, ls: x.cs, ps: x.rs, p0 }
+            Lines {
+                data: x.data,
+                count: x.cols,
+                ls: x.cs,
+                ps: x.rs,
+                p0,
+            }
         } else {
-            Lines { data: x.data, count: x.rows, ls: x.rs, ps: x.cs, p0 }
+            Lines {
+                data: x.data,
+                count: x.rows,
+                ls: x.rs,
+                ps: x.cs,
+                p0,
+            }
         }
     }
 }
@@ -193,7 +215,10 @@ fn pack<S: Float>(out: &mut [S], width: usize, kc: usize, src: Lines<'_, S>) {
                         *x = v;
                     }
                 } else {
-                    panel[w..].iter_mut().step_by(width).for_each(|x| *x = S::ZERO);
+                    panel[w..]
+                        .iter_mut()
+                        .step_by(width)
+                        .for_each(|x| *x = S::ZERO);
                 }
             }
         }
@@ -202,14 +227,22 @@ fn pack<S: Float>(out: &mut [S], width: usize, kc: usize, src: Lines<'_, S>) {
 
 /// One `MR×NR` tile of `a·b` from a packed panel of each, accumulated in registers.
 #[inline(always)]
-fn micro<S: Float, const MR: usize, const NR: usize>(fused: bool, pa: &[S], pb: &[S]) -> [[S; MR]; NR] {
+fn micro<S: Float, const MR: usize, const NR: usize>(
+    fused: bool,
+    pa: &[S],
+    pb: &[S],
+) -> [[S; MR]; NR] {
     let mut acc = [[S::ZERO; MR]; NR];
     for (a, b) in pa.chunks_exact(MR).zip(pb.chunks_exact(NR)) {
         let a: &[S; MR] = a.try_into().expect("a sliver of MR entries");
         let b: &[S; NR] = b.try_into().expect("a sliver of NR entries");
         for j in 0..NR {
             for i in 0..MR {
-                acc[j][i] = if fused { a[i].fused(b[j], acc[j][i]) } else { acc[j][i] + a[i] * b[j] };
+                acc[j][i] = if fused {
+                    a[i].fused(b[j], acc[j][i])
+                } else {
+                    acc[j][i] + a[i] * b[j]
+                };
             }
         }
     }

@@ -355,7 +355,9 @@ fn w3_replay_allocations<T: shapegrad::Real>() -> usize {
     let entry = |r: usize, c: usize, salt: usize| -> T {
         nalgebra::convert((((r * 31 + c * 17 + salt * 7) % 23) as f64 - 11.0) / 90.0)
     };
-    let mut h = graph.constant(SMatrix::<T, 64, 64>::from_fn(|r, c| entry(r, c, 0) * nalgebra::convert(8.0)));
+    let mut h = graph.constant(SMatrix::<T, 64, 64>::from_fn(|r, c| {
+        entry(r, c, 0) * nalgebra::convert(8.0)
+    }));
     let mut params = Vec::new();
     for layer in 0..8 {
         let w = graph.var(SMatrix::<T, 64, 64>::from_fn(|r, c| entry(r, c, layer + 1)));
@@ -399,12 +401,16 @@ fn replaying_the_spiral_network_with_a_100_by_100_layer_allocates_nothing() {
     }));
     let labels = Labels::<300, 3>::new(std::array::from_fn(|r| r % 3)).unwrap();
     let x = graph.constant(*x);
-    let w1 = graph.var(SMatrix::<f64, 2, 100>::from_fn(|r, c| 0.01 * (r + c) as f64));
+    let w1 = graph.var(SMatrix::<f64, 2, 100>::from_fn(|r, c| {
+        0.01 * (r + c) as f64
+    }));
     let b1 = graph.var(SMatrix::<f64, 1, 100>::zeros());
     let w_mid = graph.var(*Box::new(SMatrix::<f64, 100, 100>::from_fn(|r, c| {
         0.01 * ((r * 3 + c) % 7) as f64 - 0.03
     })));
-    let w2 = graph.var(SMatrix::<f64, 100, 3>::from_fn(|r, c| 0.01 * (r as f64 - c as f64)));
+    let w2 = graph.var(SMatrix::<f64, 100, 3>::from_fn(|r, c| {
+        0.01 * (r as f64 - c as f64)
+    }));
     let hidden = (x * w1).add_row(b1).relu();
     let hidden = (hidden * w_mid).relu();
     let loss = (hidden * w2).softmax_cross_entropy(&labels) + w_mid.l2_penalty(1e-3);

@@ -176,6 +176,41 @@ pub(crate) fn map_into<T: Real, const R: usize, const C: usize>(
     }
 }
 
+/// `m[i] = f(m[i])` for every entry, in place.
+pub(crate) fn apply_in_place<T: Real, const R: usize, const C: usize>(
+    f: Func,
+    m: &mut SMatrix<T, R, C>,
+) {
+    struct Apply<'a, S>(&'a mut [S]);
+    impl WithKernel for Apply<'_, f64> {
+        fn run<K: At<f64> + At<f32>>(self, kernel: K) {
+            if self.0.len() < DISPATCH_MIN {
+                self.0.iter_mut().for_each(|x| *x = kernel.at(*x));
+            } else {
+                apply(self.0, kernel);
+            }
+        }
+    }
+    impl WithKernel for Apply<'_, f32> {
+        fn run<K: At<f64> + At<f32>>(self, kernel: K) {
+            if self.0.len() < DISPATCH_MIN {
+                self.0.iter_mut().for_each(|x| *x = kernel.at(*x));
+            } else {
+                apply(self.0, kernel);
+            }
+        }
+    }
+    let m_any: &mut dyn Any = m;
+    if let Some(m) = m_any.downcast_mut::<SMatrix<f64, R, C>>() {
+        return with_kernel(f, Apply(m.as_mut_slice()));
+    }
+    let m_any: &mut dyn Any = m;
+    if let Some(m) = m_any.downcast_mut::<SMatrix<f32, R, C>>() {
+        return with_kernel(f, Apply(m.as_mut_slice()));
+    }
+    m.apply(|x| *x = f.scalar(*x));
+}
+
 /// `out[i] = d[i]·f(x[i])`, or `out[i] += d[i]·f(x[i])` when `add`: a local derivative that is
 /// one of the functions, times the upstream gradient (softplus' = σ), in one pass.
 ///
@@ -259,6 +294,16 @@ fn map_plain<S: Copy, F: At<S>>(x: &[S], out: &mut [S], f: F) {
     for (o, &x) in out.iter_mut().zip(x) {
         *o = f.at(x);
     }
+}
+
+/// `xs[i] = f(xs[i])`; dispatched like [`map`] (short slices skip the dispatch).
+#[multiversion(targets(
+    "x86_64+avx512f+avx512dq+avx512vl+avx2+avx+sse4.1",
+    "x86_64+avx2+avx+sse4.1",
+    "x86_64+sse4.1"
+))]
+fn apply<S: Copy, F: At<S>>(xs: &mut [S], f: F) {
+    xs.iter_mut().for_each(|x| *x = f.at(*x));
 }
 
 /// `out[i] = d[i]·f(x[i])`, or `+=` when `add`; dispatched like [`map`].
