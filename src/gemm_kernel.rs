@@ -140,8 +140,8 @@ fn tiles<S: Float, const MR: usize, const NR: usize>(
         let kc = KC.min(k - p0);
         let pack_a = &mut pack_a[..panels_a * MR * kc];
         let pack_b = &mut pack_b[..panels_b * NR * kc];
-        pack(pack_a, MR, kc, Lines::of(a, p0, false));
-        pack(pack_b, NR, kc, Lines::of(b, p0, true));
+        pack::<S, MR>(pack_a, kc, Lines::of(a, p0, false));
+        pack::<S, NR>(pack_b, kc, Lines::of(b, p0, true));
         let add = accumulate || p0 > 0;
         for (q, pb) in pack_b.chunks_exact(NR * kc).enumerate() {
             for (r, pa) in pack_a.chunks_exact(MR * kc).enumerate() {
@@ -196,15 +196,28 @@ impl<'a, S> Lines<'a, S> {
 /// `(t·width + w, p)` for w = 0 … width−1, zero past the last line. A contiguous run (lines
 /// or depth) is copied as such.
 #[inline(always)]
-fn pack<S: Float>(out: &mut [S], width: usize, kc: usize, src: Lines<'_, S>) {
+fn pack<S: Float, const W: usize>(out: &mut [S], kc: usize, src: Lines<'_, S>) {
+    let width = W;
     for (t, panel) in out.chunks_exact_mut(width * kc).enumerate() {
         let first = t * width;
         let valid = width.min(src.count - first);
         if src.ls == 1 {
             for (p, sliver) in panel.chunks_exact_mut(width).enumerate() {
                 let start = first + (src.p0 + p) * src.ps;
-                sliver[..valid].copy_from_slice(&src.data[start..start + valid]);
-                sliver[valid..].fill(S::ZERO);
+                let run = &src.data[start..start + valid];
+                // Whole slivers as fixed-size copies (a slice copy of run-time length would
+                // be a call to memcpy per sliver).
+                match (
+                    <&mut [S; W]>::try_from(&mut *sliver),
+                    <&[S; W]>::try_from(run),
+                ) {
+                    (Ok(sliver), Ok(run)) => *sliver = *run,
+                    _ => {
+                        for (w, x) in sliver.iter_mut().enumerate() {
+                            *x = if w < valid { run[w] } else { S::ZERO };
+                        }
+                    }
+                }
             }
         } else {
             for w in 0..width {
@@ -262,10 +275,10 @@ fn store<S: Float, const MR: usize, const NR: usize>(
 ) {
     for (j, column) in tile.iter().enumerate().take(cols) {
         let out = &mut c[(j0 + j) * m + i0..][..rows];
-        if add {
-            out.iter_mut().zip(column).for_each(|(c, &t)| *c = *c + t);
-        } else {
-            out.copy_from_slice(&column[..rows]);
+        match (<&mut [S; MR]>::try_from(&mut *out), add) {
+            (Ok(out), false) => *out = *column,
+            (_, false) => out.iter_mut().zip(column).for_each(|(c, &t)| *c = t),
+            (_, true) => out.iter_mut().zip(column).for_each(|(c, &t)| *c = *c + t),
         }
     }
 }

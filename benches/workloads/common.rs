@@ -23,6 +23,9 @@ struct Ran {
 
 static RAN: Mutex<Vec<Ran>> = Mutex::new(Vec::new());
 
+/// Extra ratio lines: (workload, type, contender, baseline).
+static ALSO: Mutex<Vec<(&str, &str, &str, &str)>> = Mutex::new(Vec::new());
+
 fn output_directory() -> PathBuf {
     match std::env::var_os("CARGO_TARGET_DIR") {
         Some(dir) => PathBuf::from(dir).join("criterion"),
@@ -93,6 +96,13 @@ impl Group<'_> {
         });
     }
 
+    /// Also prints `contender`'s ratio to `baseline` (another contender of this group).
+    pub fn also(&mut self, contender: &'static str, baseline: &'static str) {
+        ALSO.lock()
+            .unwrap()
+            .push((self.workload, self.ty, contender, baseline));
+    }
+
     pub fn finish(self) {
         self.inner.finish();
     }
@@ -144,11 +154,17 @@ fn median_ns(group: &str, bench: &str) -> Option<f64> {
     json["median"]["point_estimate"].as_f64()
 }
 
-/// One line per workload and contender: `ratio W2 replay/hand 0.93 f64`.
+/// One line per workload and contender: `ratio W2 replay/hand 0.93 f64`, then the extra
+/// ratios of [`Group::also`] (for contenders that ran).
 pub fn print_ratios() {
     println!();
     let mut ran = RAN.lock().unwrap().clone();
     ran.dedup();
+    let ran_contender = |w: &str, ty: &str, c: &str| {
+        ran.iter()
+            .any(|r| (r.workload, r.ty, r.contender) == (w, ty, c))
+    };
+    let also: Vec<_> = ALSO.lock().unwrap().clone();
     let has = |r: &Ran, c: &str| {
         ran.iter()
             .any(|o| (o.workload, o.ty, o.contender) == (r.workload, r.ty, c))
@@ -182,6 +198,20 @@ pub fn print_ratios() {
                 r.nodes,
                 r.contender,
                 r.ty
+            );
+        }
+    }
+    for (workload, ty, contender, baseline) in also {
+        if !(ran_contender(workload, ty, contender) && ran_contender(workload, ty, baseline)) {
+            continue;
+        }
+        let group = format!("{workload}_{ty}");
+        if let (Some(base), Some(time)) =
+            (median_ns(&group, baseline), median_ns(&group, contender))
+        {
+            println!(
+                "ratio {workload} {contender}/{baseline} {:.2} {ty}",
+                time / base
             );
         }
     }
