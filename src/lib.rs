@@ -71,6 +71,7 @@
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
+mod activation;
 pub mod check;
 pub mod datasets;
 pub mod dot;
@@ -99,6 +100,7 @@ mod var;
 mod var_tuple;
 mod vmath;
 
+pub use activation::Activation;
 pub use grad_slot::GradSlot;
 pub use gradients::Gradients;
 pub use graph::Graph;

@@ -3,7 +3,7 @@ use nalgebra::SMatrix;
 use crate::kernels::{columns, sum};
 use crate::ops::{Relu, Sigmoid, Tanh};
 use crate::vmath::{Func, apply_in_place};
-use crate::{GradSlot, Op, Real, Var};
+use crate::{Activation, GradSlot, Op, Real, Var};
 
 /// A dense layer's bias and activation in one op: `act(Z + b)`, the row `b` added to every
 /// row of `Z` — the same as `z.add_row(b)` followed by `.tanh()` (or `.relu()`,
@@ -36,22 +36,6 @@ use crate::{GradSlot, Op, Real, Var};
 /// ```
 #[derive(Clone, Copy, Debug, Default)]
 pub struct AddRowThen<A>(pub A);
-
-/// An activation that [`AddRowThen`] fuses with a bias: [`Tanh`], [`Relu`] or [`Sigmoid`],
-/// whose derivatives are functions of their outputs.
-pub trait Activation<T: Real>: Copy + Send + 'static {
-    /// The op's name in messages and drawings, such as `"add_row_tanh"`.
-    fn fused_name(self) -> &'static str;
-    /// `out = act(z + b)`, the row `b` added to every row.
-    fn bias_forward<const R: usize, const C: usize>(
-        self,
-        z: &SMatrix<T, R, C>,
-        b: &SMatrix<T, 1, C>,
-        out: &mut SMatrix<T, R, C>,
-    );
-    /// The derivative at an entry whose output is `y`.
-    fn derivative_at_output(self, y: T) -> T;
-}
 
 /// `out = z + b` (row broadcast), then `f` in place.
 fn bias_then<T: Real, const R: usize, const C: usize>(

@@ -105,7 +105,7 @@ pub use abs::Abs;
 pub use add::Add;
 pub use add_column::AddColumn;
 pub use add_row::AddRow;
-pub use add_row_then::{Activation, AddRowThen};
+pub use add_row_then::AddRowThen;
 pub use add_scalar::AddScalar;
 pub use column::Column;
 pub use column_sum::ColumnSum;

@@ -7,13 +7,14 @@
 //! distance from `std` over sweeps and special values):
 //!
 //! * `exp`: x = n·ln2 + r with |r| ≤ ln2/2 (Cody–Waite, two-part ln2), eʳ by its Taylor
-//!   polynomial to r¹³ (truncation below 0.04 ulp), then 2ⁿ in two exact factors, so results
-//!   in the subnormal range round once;
+//!   polynomial to r¹³ (truncation below 0.04 ulp) summed so that only the last addition
+//!   rounds, then 2ⁿ in two exact factors, so results in the subnormal range round once;
 //! * `ln`: x = 2ᵏ·m with m ∈ [√½, √2), ln m = 2 atanh(f/(2+f)) with f = m − 1, fdlibm's
 //!   polynomial and its error-compensated sum (fdlibm documents < 1 ulp);
 //! * `tanh`: for |x| < 0.625 the Cephes rational x + x³·P(x²)/Q(x²), above it 1 − 2/(e²ˣ + 1);
-//! * `sigmoid`: 1/(1 + e⁻ˣ) for x ≥ 0 and eˣ/(1 + eˣ) below, from one e^−|x|, the same
-//!   formulas as the `std` path;
+//! * `sigmoid`: 1/(1 + e⁻ˣ) for x ≥ 0 and eˣ/(1 + eˣ) below, the `std` path's formulas, from
+//!   one e^−|x| kept in two parts, with the division's and the sum's rounding errors
+//!   corrected (Dekker's exact product), so that only the last rounding remains;
 //! * `softplus`: max(x, 0) + ln_1p(e^−|x|), with ln_1p(e) = ln(1 + e) + (e − ((1 + e) − 1))/(1 + e)
 //!   (the rounding of 1 + e, which is exact to compute, corrected to first order).
 //!
@@ -45,6 +46,13 @@ fn pow2_biased(biased: u64) -> f64 {
 /// eˣ.
 #[inline(always)]
 pub(crate) fn exp(x: f64) -> f64 {
+    exp_parts(x).0
+}
+
+/// eˣ rounded, and the error of that rounding (`eˣ ≈ hi + lo`, |lo| ≤ ulp(hi)/2 up to the
+/// polynomial's error), for callers that need more than `f64` precision (sigmoid).
+#[inline(always)]
+fn exp_parts(x: f64) -> (f64, f64) {
     // Past these bounds the result is inf or 0 anyway; inside them 2ⁿ splits into two
     // normal factors. NaN passes through and makes every later step NaN.
     let x = clamp(x, -746.0, 710.0);
@@ -53,18 +61,19 @@ pub(crate) fn exp(x: f64) -> f64 {
     // n + 2048 (≥ 0), read from the bits of t.
     let n_plus = t.to_bits().wrapping_sub(ROUND.to_bits()).wrapping_add(2048);
     let r = (x - n * LN2_HI) - n * LN2_LO;
-    let p = exp_taylor(r);
+    let (p_hi, p_lo) = exp_taylor(r);
     // 2ⁿ = 2ⁿ¹·2ⁿ² with n₁ = ⌊n/2⌋, n₂ = n − n₁, both in [−538, 513].
     // (Wrapping: for a NaN input the bits are garbage and the result NaN regardless.)
     let half = n_plus >> 1;
     let n1_biased = half.wrapping_sub(1);
     let n2_biased = n_plus.wrapping_sub(half).wrapping_sub(1);
-    p * pow2_biased(n1_biased) * pow2_biased(n2_biased)
+    let (s1, s2) = (pow2_biased(n1_biased), pow2_biased(n2_biased));
+    (p_hi * s1 * s2, p_lo * s1 * s2)
 }
 
-/// eʳ for |r| ≤ 0.35: Taylor to r¹³, Horner's rule.
+/// eʳ for |r| ≤ 0.35 as `hi + lo`: Taylor to r¹³, Horner's rule.
 #[inline(always)]
-fn exp_taylor(r: f64) -> f64 {
+fn exp_taylor(r: f64) -> (f64, f64) {
     const C: [f64; 12] = [
         1.0 / 6_227_020_800.0, // 1/13!
         1.0 / 479_001_600.0,
@@ -83,8 +92,13 @@ fn exp_taylor(r: f64) -> f64 {
     for c in &C[1..] {
         p = p * r + c;
     }
-    // 1 + r + r²·p: the two large terms last.
-    1.0 + (r + r * r * p)
+    // 1 + r + r²·p with the rounding error of 1 + r (exact by Fast2Sum, |r| < 1) added back
+    // to the small terms, so that only the last addition rounds.
+    let hi = 1.0 + r;
+    let tail = ((1.0 - hi) + r) + r * r * p;
+    // Renormalised (Fast2Sum, |hi| ≥ |tail|): `sum` is the rounded eʳ, `lo` its error.
+    let sum = hi + tail;
+    (sum, tail - (sum - hi))
 }
 
 /// ln x.
@@ -160,14 +174,32 @@ pub(crate) fn tanh(x: f64) -> f64 {
 /// σ(x) = 1 / (1 + e⁻ˣ).
 #[inline(always)]
 pub(crate) fn sigmoid(x: f64) -> f64 {
-    let e = exp(-x.abs());
-    let numerator = if x >= 0.0 { 1.0 } else { e };
-    // 1 + e rounds to u; u − 1 is exact (1 ≤ u ≤ 2), so `lost` is the rounding error, and
-    // num/(u + lost) = (num/u)·(1 − lost/u) to first order.
+    // e = e^−|x| in two parts, and σ = num/(1 + e) with num = 1 (x ≥ 0) or e (x < 0),
+    // computed as q = num/u (u = 1 + e rounded) plus its correction: the rounding error of u
+    // (`lost`, exact as u − 1 is) and the residual num − q·u (exact by Dekker's product), so
+    // that what remains is the last rounding and e's error.
+    let (e, e_lo) = exp_parts(-x.abs());
     let u = 1.0 + e;
-    let lost = e - (u - 1.0);
-    let q = numerator / u;
-    q - q * (lost / u)
+    let lost = (e - (u - 1.0)) + e_lo;
+    let negative = x < 0.0;
+    let (num, num_lo) = if negative { (e, e_lo) } else { (1.0, 0.0) };
+    let q = num / u;
+    let (p, p_err) = two_product(q, u);
+    let residual = ((num - p) - p_err) + num_lo;
+    q + (residual - q * lost) / u
+}
+
+/// `a·b = p + err` exactly (Dekker, without FMA): p is the rounded product.
+#[inline(always)]
+fn two_product(a: f64, b: f64) -> (f64, f64) {
+    let split = |v: f64| {
+        let c = 134_217_729.0 * v; // 2²⁷ + 1
+        let hi = c - (c - v);
+        (hi, v - hi)
+    };
+    let p = a * b;
+    let ((ah, al), (bh, bl)) = (split(a), split(b));
+    (p, ((ah * bh - p) + ah * bl + al * bh) + al * bl)
 }
 
 /// ln(1 + eˣ).
