@@ -1,9 +1,14 @@
-//! `cargo bench --bench gemm`: where nalgebra's blocked GEMM (matrixmultiply, reached through
-//! `Dyn` views) starts to beat nalgebra's static kernels, for n×n·n×n products in the three
-//! orientations the ops use — `a·b` (forward), `a·bᵀ` (dA = dOut·Bᵀ) and `aᵀ·b`
-//! (dB = Aᵀ·dOut) — in f64 and f32. It ends with one line per size and orientation,
-//! `gemm f64 nt n=24 static/blocked 1.35` (above 1: the blocked GEMM is faster), which is how
-//! `GEMM_MIN_DIM` in src/gemm.rs was chosen.
+//! `cargo bench --bench gemm`: nalgebra's static kernels (`static`), matrixmultiply reached
+//! through nalgebra's `Dyn` views (`blocked`, which allocates a packing buffer per call) and
+//! shapegrad's own kernel (`kernel`, src/gemm_kernel.rs, compiled into this benchmark) for
+//! n×n·n×n products in the three orientations the ops use — `a·b` (forward), `a·bᵀ`
+//! (dA = dOut·Bᵀ) and `aᵀ·b` (dB = Aᵀ·dOut) — in f64 and f32. It ends with one line per size
+//! and orientation, `gemm f64 nt n=24 static/kernel 1.35 blocked/kernel 1.10` (above 1: the
+//! kernel is faster), which is how `gemm_min_dim` in src/gemm.rs was chosen.
+
+#[allow(dead_code)]
+#[path = "../src/gemm_kernel.rs"]
+mod gemm_kernel;
 
 #[path = "support/medians.rs"]
 mod medians;
@@ -24,7 +29,35 @@ fn dyn_view<T: Real>(
     MatrixView::from_slice_with_strides_generic(data, Dyn(n), Dyn(n), Dyn(rs), Dyn(cs))
 }
 
-/// `c = a·b` (or with `a` or `b` transposed) the way src/gemm.rs does it, both paths.
+/// `c = a·b` by the own kernel, `a` or `b` transposed by strides.
+fn kernel<
+    S: gemm_kernel::Float,
+    const MR: usize,
+    const NW: usize,
+    const NN: usize,
+    const N: usize,
+>(
+    c: &mut SMatrix<S, N, N>,
+    a: &SMatrix<S, N, N>,
+    b: &SMatrix<S, N, N>,
+    orientation: &str,
+) {
+    let operand = |data, transposed: bool| {
+        let (rs, cs) = if transposed { (N, 1) } else { (1, N) };
+        gemm_kernel::Strided {
+            data,
+            rows: N,
+            cols: N,
+            rs,
+            cs,
+        }
+    };
+    let a = operand(a.as_slice(), orientation == "tn");
+    let b = operand(b.as_slice(), orientation == "nt");
+    gemm_kernel::gemm::<S, MR, NW, NN>(c.as_mut_slice(), a, b, false);
+}
+
+/// `c = a·b` (or with `a` or `b` transposed) by nalgebra's static kernels or matrixmultiply.
 fn product<T: Real, const N: usize>(
     c: &mut SMatrix<T, N, N>,
     a: &SMatrix<T, N, N>,
@@ -61,7 +94,17 @@ fn product<T: Real, const N: usize>(
     }
 }
 
-fn sizes<T: Real, const N: usize>(c: &mut Criterion, ty: &str, ran: &mut Vec<String>) {
+fn sizes<
+    T: Real + gemm_kernel::Float,
+    const MR: usize,
+    const NW: usize,
+    const NN: usize,
+    const N: usize,
+>(
+    c: &mut Criterion,
+    ty: &str,
+    ran: &mut Vec<String>,
+) {
     let a =
         SMatrix::<T, N, N>::from_fn(|r, k| nalgebra::convert(((r * 7 + k * 3) % 13) as f64 - 6.0));
     let b = SMatrix::<T, N, N>::from_fn(|r, k| nalgebra::convert(((r * 5 + k) % 11) as f64 - 5.0));
@@ -74,18 +117,30 @@ fn sizes<T: Real, const N: usize>(c: &mut Criterion, ty: &str, ran: &mut Vec<Str
                 bench.iter(|| product(&mut out, black_box(&a), black_box(&b), orientation, blocked))
             });
         }
+        group.bench_function("kernel", |bench| {
+            bench.iter(|| {
+                kernel::<T, MR, NW, NN, N>(&mut out, black_box(&a), black_box(&b), orientation)
+            })
+        });
         group.finish();
         ran.push(group_name);
     }
 }
 
-fn run<T: Real>(c: &mut Criterion, ty: &str, ran: &mut Vec<String>) {
-    sizes::<T, 8>(c, ty, ran);
-    sizes::<T, 16>(c, ty, ran);
-    sizes::<T, 20>(c, ty, ran);
-    sizes::<T, 24>(c, ty, ran);
-    sizes::<T, 32>(c, ty, ran);
-    sizes::<T, 64>(c, ty, ran);
+fn run<T: Real + gemm_kernel::Float, const MR: usize, const NW: usize, const NN: usize>(
+    c: &mut Criterion,
+    ty: &str,
+    ran: &mut Vec<String>,
+) {
+    sizes::<T, MR, NW, NN, 8>(c, ty, ran);
+    sizes::<T, MR, NW, NN, 12>(c, ty, ran);
+    sizes::<T, MR, NW, NN, 16>(c, ty, ran);
+    sizes::<T, MR, NW, NN, 24>(c, ty, ran);
+    sizes::<T, MR, NW, NN, 32>(c, ty, ran);
+    sizes::<T, MR, NW, NN, 40>(c, ty, ran);
+    sizes::<T, MR, NW, NN, 48>(c, ty, ran);
+    sizes::<T, MR, NW, NN, 64>(c, ty, ran);
+    sizes::<T, MR, NW, NN, 128>(c, ty, ran);
 }
 
 fn main() {
@@ -96,22 +151,22 @@ fn main() {
         .measurement_time(Duration::from_millis(400))
         .configure_from_args();
     let mut ran = Vec::new();
-    run::<f64>(&mut c, "f64", &mut ran);
-    run::<f32>(&mut c, "f32", &mut ran);
+    run::<f64, 8, 8, 4>(&mut c, "f64", &mut ran);
+    run::<f32, 16, 4, 4>(&mut c, "f32", &mut ran);
     c.final_summary();
     println!();
     for group in ran {
-        if let (Some(s), Some(b)) = (
-            medians::median_ns(&group, "static"),
-            medians::median_ns(&group, "blocked"),
-        ) {
+        let time = |name| medians::median_ns(&group, name);
+        if let (Some(s), Some(b), Some(k)) = (time("static"), time("blocked"), time("kernel")) {
             let parts: Vec<&str> = group.split('_').collect();
             println!(
-                "gemm {} {} n={} static/blocked {:.2} (static {s:.0} ns, blocked {b:.0} ns)",
+                "gemm {} {} n={} static/kernel {:.2} blocked/kernel {:.2} \
+                 (static {s:.0} ns, blocked {b:.0} ns, kernel {k:.0} ns)",
                 parts[1],
                 parts[2],
                 parts[3],
-                s / b
+                s / k,
+                b / k
             );
         }
     }

@@ -2,38 +2,44 @@
 //! strides (no transpose is materialised).
 //!
 //! Small products use nalgebra's static kernels (column loops the compiler unrolls for the
-//! exact sizes). Products whose three dimensions all reach [`gemm_min_dim`] go through
-//! nalgebra's `gemm` on views of the same column-major storage with `Dyn` dimensions and
-//! strides, which nalgebra hands to `matrixmultiply`'s blocked, packed `dgemm`/`sgemm` for
-//! `f64`/`f32` (nalgebra never does so for fully static matrices). This needs no `unsafe` in
-//! this crate: a transposed factor is the same slice with its two strides swapped.
+//! exact sizes). For `f64` and `f32`, products whose three dimensions all reach
+//! [`gemm_min_dim`] go through shapegrad's own blocked kernel (`src/gemm_kernel.rs`), on the
+//! same column-major storage with strides (a transposed factor is the same slice with its two
+//! strides swapped, so nothing is transposed in memory). Unlike matrixmultiply (which
+//! nalgebra calls for `Dyn` matrices and which allocates a packing buffer on every call), it
+//! packs into buffers owned by the thread, so products make no heap allocation once a thread
+//! has run its largest one. Other scalars (dual numbers) always take nalgebra's static path.
 //!
 //! Scalars wider than 8 bytes (the dual numbers of `second_order`) take neither path: for them
 //! nalgebra's generic `gemm` multiplies every term by α and β too, which costs as much as the
 //! products themselves, so [`wide`] products are plain loops, one product and one sum per term
 //! (measured for `DualSVec64<3>`: 3×3·3×1 55 → 26 ns, 1×3·3×1 46 → 10 ns).
 //!
-//! `accumulate == false` overwrites `c` without reading it (nalgebra's and matrixmultiply's
-//! documented behaviour for β = 0), so `c` may hold a stale gradient, even NaN.
+//! `accumulate == false` overwrites `c` without reading it (nalgebra's documented behaviour
+//! for β = 0, and the kernel's), so `c` may hold a stale gradient, even NaN.
 
-use nalgebra::{Const, Dyn, MatrixView, MatrixViewMut, SMatrix};
+use std::any::Any;
+
+use nalgebra::{Const, MatrixView, SMatrix};
 
 use crate::Real;
+use crate::gemm_kernel::{self, Float, Strided};
 
 /// The smallest dimension (of rows, columns and the contracted dimension) from which the
-/// blocked GEMM beats nalgebra's static kernels, for scalars of `scalar_bytes` bytes, with
+/// blocked kernel beats nalgebra's static kernels, for scalars of `scalar_bytes` bytes, with
 /// the left factor transposed (`aᵀ·b`) or not.
 ///
-/// Measured with `cargo bench --bench gemm` (n×n·n×n, static time ÷ blocked time, above 1 the
-/// GEMM is faster): f64 `a·b` 0.46 at n = 8, 1.26 at 16, 1.78 at 20, 3.6 at 32, 3.0 at 64,
-/// and `a·bᵀ`, `aᵀ·b` alike or better; f32 `a·b` 1.05 at 16, 0.79 at 20, 0.73 at 24, 1.31 at
-/// 32, 2.3 at 64 (`a·bᵀ` 0.90 at 20, 2.2 at 32), but `aᵀ·b` 1.9 at 16 and 2.3 at 24, since
-/// nalgebra's static `aᵀ·b` (dot products) is its slowest kernel.
+/// Measured with `cargo bench --bench gemm` (n×n·n×n, static time ÷ kernel time, above 1 the
+/// kernel is faster; two runs on a noisy machine): f64 `a·b` 0.9–1.2 at n = 16, 1.0–1.4 at
+/// 24, 1.6–2.1 at 32, 2.4–4 at 64, `a·bᵀ` alike; `aᵀ·b` 1.3–1.7 at 16. f32 `a·b` 0.7 at 16,
+/// 0.6–0.9 at 24 and 32, 1.3 at 48, 1.2–1.6 at 64 (`a·bᵀ` 0.9 at 48, 1.6 at 64), but `aᵀ·b`
+/// 1.8 at 24 and 3 at 32, since nalgebra's static `aᵀ·b` (dot products) is its slowest kernel.
 pub(crate) const fn gemm_min_dim(scalar_bytes: usize, transposed_a: bool) -> usize {
-    if scalar_bytes >= 8 || transposed_a {
-        16
-    } else {
-        32
+    match (scalar_bytes >= 8, transposed_a) {
+        (true, true) => 16,
+        (true, false) => 24,
+        (false, true) => 24,
+        (false, false) => 48,
     }
 }
 
@@ -47,34 +53,84 @@ fn beta<T: Real>(accumulate: bool) -> T {
     if accumulate { T::one() } else { T::zero() }
 }
 
-/// A column-major R×C matrix's entries, viewed as `rows × cols` with the given strides
-/// (`(1, R)` as stored, `(R, 1)` transposed).
-fn view<T: Real>(
-    data: &[T],
-    (rows, cols): (usize, usize),
-    (rstride, cstride): (usize, usize),
-) -> MatrixView<'_, T, Dyn, Dyn, Dyn, Dyn> {
-    MatrixView::from_slice_with_strides_generic(
-        data,
-        Dyn(rows),
-        Dyn(cols),
-        Dyn(rstride),
-        Dyn(cstride),
-    )
+/// `c = a·b` (or `+=`) by the own kernel if `T` is `f64` or `f32`, where `a` and `b` are
+/// the stored matrices and `a_t`/`b_t` say whether the product uses their transposes; returns
+/// `false` (and does nothing) for other scalars.
+fn own_kernel<
+    T: Real,
+    const R: usize,
+    const C: usize,
+    const RA: usize,
+    const CA: usize,
+    const RB: usize,
+    const CB: usize,
+>(
+    c: &mut SMatrix<T, R, C>,
+    (a, a_t): (&SMatrix<T, RA, CA>, bool),
+    (b, b_t): (&SMatrix<T, RB, CB>, bool),
+    accumulate: bool,
+) -> bool {
+    fn run<
+        S: Float,
+        const MR: usize,
+        const NW: usize,
+        const NN: usize,
+        const R: usize,
+        const C: usize,
+        const RA: usize,
+        const CA: usize,
+        const RB: usize,
+        const CB: usize,
+    >(
+        c: &mut SMatrix<S, R, C>,
+        (a, a_t): (&SMatrix<S, RA, CA>, bool),
+        (b, b_t): (&SMatrix<S, RB, CB>, bool),
+        accumulate: bool,
+    ) {
+        let a = strided(a.as_slice(), (RA, CA), a_t);
+        let b = strided(b.as_slice(), (RB, CB), b_t);
+        gemm_kernel::gemm::<S, MR, NW, NN>(c.as_mut_slice(), a, b, accumulate);
+    }
+    let (c_any, a_any, b_any): (&mut dyn Any, &dyn Any, &dyn Any) = (c, a, b);
+    if let (Some(c), Some(a), Some(b)) = (
+        c_any.downcast_mut(),
+        a_any.downcast_ref(),
+        b_any.downcast_ref(),
+    ) {
+        run::<f64, 8, 8, 4, R, C, RA, CA, RB, CB>(c, (a, a_t), (b, b_t), accumulate);
+        return true;
+    }
+    let (c_any, a_any, b_any): (&mut dyn Any, &dyn Any, &dyn Any) = (c, a, b);
+    if let (Some(c), Some(a), Some(b)) = (
+        c_any.downcast_mut(),
+        a_any.downcast_ref(),
+        b_any.downcast_ref(),
+    ) {
+        run::<f32, 16, 4, 4, R, C, RA, CA, RB, CB>(c, (a, a_t), (b, b_t), accumulate);
+        return true;
+    }
+    false
 }
 
-/// `c = α·a·b + β·c` through nalgebra's `Dyn` gemm, i.e. matrixmultiply.
-fn blocked<T: Real>(
-    c: &mut [T],
-    (r, k, cols): (usize, usize, usize),
-    a: MatrixView<'_, T, Dyn, Dyn, Dyn, Dyn>,
-    b: MatrixView<'_, T, Dyn, Dyn, Dyn, Dyn>,
-    accumulate: bool,
-) {
-    debug_assert_eq!((a.shape(), b.shape()), ((r, k), (k, cols)));
-    let mut c =
-        MatrixViewMut::from_slice_with_strides_generic(c, Dyn(r), Dyn(cols), Dyn(1), Dyn(r));
-    c.gemm(T::one(), &a, &b, beta(accumulate));
+/// A stored column-major `rows × cols` matrix as an operand: itself, or its transpose.
+fn strided<S>(data: &[S], (rows, cols): (usize, usize), transposed: bool) -> Strided<'_, S> {
+    if transposed {
+        Strided {
+            data,
+            rows: cols,
+            cols: rows,
+            rs: rows,
+            cs: 1,
+        }
+    } else {
+        Strided {
+            data,
+            rows,
+            cols,
+            rs: 1,
+            cs: rows,
+        }
+    }
 }
 
 /// Whether `T` is wider than a machine float (a dual number): its products use [`wide`].
@@ -139,11 +195,8 @@ pub(crate) fn mul_nn<T: Real, const R: usize, const K: usize, const C: usize>(
     if is_wide::<T>() {
         let (c, b) = (c.as_mut_slice(), b.as_slice());
         wide::axpy(c, a.as_slice(), (R, K), |l, j| b[l + j * K], accumulate);
-    } else if uses_gemm::<T>(R, K, C, false) {
-        let a = view(a.as_slice(), (R, K), (1, R));
-        let b = view(b.as_slice(), (K, C), (1, K));
-        blocked(c.as_mut_slice(), (R, K, C), a, b, accumulate);
-    } else {
+    } else if !(uses_gemm::<T>(R, K, C, false) && own_kernel(c, (a, false), (b, false), accumulate))
+    {
         c.gemm(T::one(), a, b, beta(accumulate));
     }
 }
@@ -158,11 +211,8 @@ pub(crate) fn mul_nt<T: Real, const R: usize, const K: usize, const C: usize>(
     if is_wide::<T>() {
         let (c, b) = (c.as_mut_slice(), b.as_slice());
         wide::axpy(c, a.as_slice(), (R, K), |l, j| b[j + l * C], accumulate);
-    } else if uses_gemm::<T>(R, K, C, false) {
-        let a = view(a.as_slice(), (R, K), (1, R));
-        let b_t = view(b.as_slice(), (K, C), (C, 1));
-        blocked(c.as_mut_slice(), (R, K, C), a, b_t, accumulate);
-    } else {
+    } else if !(uses_gemm::<T>(R, K, C, false) && own_kernel(c, (a, false), (b, true), accumulate))
+    {
         // bᵀ as a K×C view of b's storage: row stride C, column stride 1.
         let b_t = MatrixView::from_slice_with_strides_generic(
             b.as_slice(),
@@ -190,11 +240,7 @@ pub(crate) fn mul_tn<T: Real, const R: usize, const K: usize, const C: usize>(
             (R, K),
             accumulate,
         );
-    } else if uses_gemm::<T>(R, K, C, true) {
-        let a_t = view(a.as_slice(), (R, K), (K, 1));
-        let b = view(b.as_slice(), (K, C), (1, K));
-        blocked(c.as_mut_slice(), (R, K, C), a_t, b, accumulate);
-    } else {
+    } else if !(uses_gemm::<T>(R, K, C, true) && own_kernel(c, (a, true), (b, false), accumulate)) {
         c.gemm_tr(T::one(), a, b, beta(accumulate));
     }
 }
@@ -265,10 +311,14 @@ mod tests {
     #[test]
     fn large_products_take_the_gemm_path_and_equal_the_static_product() {
         assert!(uses_gemm::<f64>(64, 64, 64, false));
-        assert!(uses_gemm::<f64>(16, 16, 16, false));
+        assert!(uses_gemm::<f64>(24, 24, 24, false));
+        assert!(uses_gemm::<f64>(16, 16, 16, true));
         check::<64, 64, 64>(5);
         check::<40, 33, 27>(6);
         check::<16, 16, 16>(7);
+        // Two blocks of the contracted dimension (256 + 44), and edge tiles in both directions.
+        check::<37, 300, 19>(12);
+        check::<17, 16, 21>(13);
     }
 
     #[test]
@@ -326,10 +376,10 @@ mod tests {
     }
 
     #[test]
-    fn f32_takes_the_gemm_path_from_32_or_from_16_for_a_transposed_left_factor() {
-        assert!(!uses_gemm::<f32>(24, 24, 24, false));
+    fn f32_takes_the_gemm_path_from_48_or_from_24_for_a_transposed_left_factor() {
+        assert!(!uses_gemm::<f32>(32, 32, 32, false));
         assert!(uses_gemm::<f32>(24, 24, 24, true));
-        assert!(uses_gemm::<f32>(32, 32, 32, false));
+        assert!(uses_gemm::<f32>(48, 48, 48, false));
         let mut rng = rng(11);
         let a: SMatrix<f32, 32, 24> = random::<32, 24>(&mut rng).cast();
         let b: SMatrix<f32, 32, 32> = random::<32, 32>(&mut rng).cast();
@@ -337,9 +387,13 @@ mod tests {
         let mut c = SMatrix::<f32, 24, 32>::repeat(f32::NAN);
         mul_tn(&mut c, &a, &b, false);
         assert!((c - want).amax() <= 1e-5 * want.amax());
-        let mut c = SMatrix::<f32, 32, 32>::zeros();
+        let b: SMatrix<f32, 50, 50> = random::<50, 50>(&mut rng).cast();
+        let mut c = SMatrix::<f32, 50, 50>::repeat(f32::NAN);
         mul_nn(&mut c, &b, &b, false);
         let want = (b.cast::<f64>() * b.cast::<f64>()).cast::<f32>();
+        assert!((c - want).amax() <= 1e-5 * want.amax());
+        mul_nt(&mut c, &b, &b, true);
+        let want = want + (b.cast::<f64>() * b.cast::<f64>().transpose()).cast::<f32>();
         assert!((c - want).amax() <= 1e-5 * want.amax());
     }
 }

@@ -89,11 +89,13 @@
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
+mod activation;
 pub mod check;
 pub mod data;
 pub mod datasets;
 pub mod dot;
 mod gemm;
+mod gemm_kernel;
 mod grad_slot;
 mod gradients;
 mod graph;
@@ -118,7 +120,9 @@ mod testing;
 mod value;
 mod var;
 mod var_tuple;
+mod vmath;
 
+pub use activation::Activation;
 pub use grad_slot::GradSlot;
 pub use gradients::Gradients;
 pub use graph::Graph;

@@ -22,6 +22,9 @@ struct Ran {
 
 static RAN: Mutex<Vec<Ran>> = Mutex::new(Vec::new());
 
+/// Extra ratio lines: (workload, type, contender, baseline).
+static ALSO: Mutex<Vec<(&str, &str, &str, &str)>> = Mutex::new(Vec::new());
+
 pub fn criterion() -> Criterion {
     Criterion::default()
         .output_directory(&crate::medians::output_directory())
@@ -85,6 +88,13 @@ impl Group<'_> {
         });
     }
 
+    /// Also prints `contender`'s ratio to `baseline` (another contender of this group).
+    pub fn also(&mut self, contender: &'static str, baseline: &'static str) {
+        ALSO.lock()
+            .unwrap()
+            .push((self.workload, self.ty, contender, baseline));
+    }
+
     pub fn finish(self) {
         self.inner.finish();
     }
@@ -126,11 +136,17 @@ pub fn assert_close<T: Real, const R: usize, const C: usize>(
     );
 }
 
-/// One line per workload and contender: `ratio W2 replay/hand 0.93 f64`.
+/// One line per workload and contender: `ratio W2 replay/hand 0.93 f64`, then the extra
+/// ratios of [`Group::also`] (for contenders that ran).
 pub fn print_ratios() {
     println!();
     let mut ran = RAN.lock().unwrap().clone();
     ran.dedup();
+    let ran_contender = |w: &str, ty: &str, c: &str| {
+        ran.iter()
+            .any(|r| (r.workload, r.ty, r.contender) == (w, ty, c))
+    };
+    let also: Vec<_> = ALSO.lock().unwrap().clone();
     let has = |r: &Ran, c: &str| {
         ran.iter()
             .any(|o| (o.workload, o.ty, o.contender) == (r.workload, r.ty, c))
@@ -164,6 +180,21 @@ pub fn print_ratios() {
                 r.nodes,
                 r.contender,
                 r.ty
+            );
+        }
+    }
+    for (workload, ty, contender, baseline) in also {
+        if !(ran_contender(workload, ty, contender) && ran_contender(workload, ty, baseline)) {
+            continue;
+        }
+        let group = format!("{workload}_{ty}");
+        if let (Some(base), Some(time)) = (
+            crate::medians::median_ns(&group, baseline),
+            crate::medians::median_ns(&group, contender),
+        ) {
+            println!(
+                "ratio {workload} {contender}/{baseline} {:.2} {ty}",
+                time / base
             );
         }
     }

@@ -6,8 +6,11 @@
 //! `ratio W2 replay/hand 0.93 f64`: the contender's median time over the hand-written median.
 //!
 //! W1: W (5×10)·x (10×3), loss = sum(D ∘ G); gradients of W and x.
-//! W2: the spiral net, N = 300, 2 → 100 ReLU → 3, softmax cross-entropy + L2 1e-3.
-//! W3: 8 dense 64×64 layers with tanh, batch 64, sum-of-squares loss.
+//! W2: the spiral net, N = 300, 2 → 100 ReLU → 3, softmax cross-entropy + L2 1e-3; also
+//!     `replay_fused`, the same graph with the bias and ReLU in one op (`add_row_then`).
+//! W3: 8 dense 64×64 layers with tanh, batch 64, sum-of-squares loss; also `replay_fused`
+//!     (`add_row_then(b, Tanh)`) and a second hand-written baseline, `hand_dyn`, whose products
+//!     go through nalgebra's `Dyn` views to matrixmultiply (`ratio W3 replay/hand_dyn`).
 //! W4: the circuit (x + y)·z on 1×1 matrices.
 //! W5: the 2×3 Jacobian of a planar 3-link arm, replayed, vs the analytic Jacobian.
 //! W6: model-predictive control by shooting (20 steps, 4 states, 2 commands), the gradient of

@@ -6,6 +6,7 @@ use std::hint::black_box;
 use criterion::Criterion;
 use nalgebra::SMatrix;
 use rand::RngExt;
+use shapegrad::ops::Relu;
 use shapegrad::{Graph, Labels, Real, Var};
 
 use crate::common::{assert_close, group, random, rng, t};
@@ -156,11 +157,21 @@ pub fn scores<'g, T: Real, const M: usize>(
 }
 
 pub fn build<'g, T: Real>(graph: &'g Graph<T>, data: &Data<T>) -> Net<'g, T> {
+    build_with(graph, data, false)
+}
+
+/// The network as users write it (`(x·W1).add_row(b1).relu()`), or with the bias and ReLU in
+/// one op (`fused`: `(x·W1).add_row_then(b1, Relu)`).
+pub fn build_with<'g, T: Real>(graph: &'g Graph<T>, data: &Data<T>, fused: bool) -> Net<'g, T> {
     let p = &data.params;
     let x = graph.constant(*data.x);
     let (w1, b1) = (graph.var(p.w1), graph.var(p.b1));
     let (w2, b2) = (graph.var(p.w2), graph.var(p.b2));
-    let hidden = (x * w1).add_row(b1).relu();
+    let hidden = if fused {
+        (x * w1).add_row_then(b1, Relu)
+    } else {
+        (x * w1).add_row(b1).relu()
+    };
     let scores = (hidden * w2).add_row(b2);
     let lambda = t(LAMBDA);
     let loss =
@@ -219,13 +230,13 @@ pub fn bench<T: Real>(c: &mut Criterion, ty: &'static str) {
     let mut hand = Hand::new();
     let want = hand.step(&data);
 
-    let graph = Graph::<T>::new();
-    let net = build(&graph, &data);
-    let replay = |data: &Data<T>| replay_step(&net, data);
+    let (graph, graph_fused) = (Graph::<T>::new(), Graph::<T>::new());
+    let (net, net_fused) = (build(&graph, &data), build_with(&graph_fused, &data, true));
+    let replay = |net: &Net<'_, T>, data: &Data<T>| replay_step(net, data);
 
     assert_same("W2 fresh", &fresh(&data), &want);
-    replay(&data);
-    {
+    for (what, net) in [("W2 replay", &net), ("W2 replay_fused", &net_fused)] {
+        replay(net, &data);
         let grads = net.loss.backward();
         let d = Params {
             w1: *grads.wrt(net.w1),
@@ -233,12 +244,13 @@ pub fn bench<T: Real>(c: &mut Criterion, ty: &'static str) {
             w2: *grads.wrt(net.w2),
             b2: *grads.wrt(net.b2),
         };
-        assert_same("W2 replay", &(net.loss.value()[0], d), &want);
+        assert_same(what, &(net.loss.value()[0], d), &want);
     }
 
     let mut group = group(c, "W2", ty, graph.len());
     group.run("hand", || hand.step(black_box(&data)));
     group.run("fresh", || fresh(black_box(&data)));
-    group.run("replay", || replay(black_box(&data)));
+    group.run("replay", || replay(&net, black_box(&data)));
+    group.run("replay_fused", || replay(&net_fused, black_box(&data)));
     group.finish();
 }

@@ -4,7 +4,8 @@
 use std::hint::black_box;
 
 use criterion::Criterion;
-use nalgebra::SMatrix;
+use nalgebra::{Dyn, MatrixView, MatrixViewMut, SMatrix};
+use shapegrad::ops::Tanh;
 use shapegrad::{Graph, Real, Var};
 
 use crate::common::{assert_close, group, random, rng};
@@ -58,13 +59,47 @@ impl<T: Real> Hand<T> {
         }
     }
 
+    /// Careful nalgebra with its static kernels: every product into a preallocated buffer
+    /// (`mul_to`, `tr_mul_to` for Xᵀ·dZ without materialising Xᵀ; nalgebra has no A·Bᵀ kernel,
+    /// so Wᵀ is transposed into a preallocated buffer), bias and tanh in one pass over each
+    /// column, tanh's derivative applied in place, no temporary matrix.
     #[inline(never)]
     fn step(&mut self, data: &Data<T>) -> T {
+        self.step_with(
+            data,
+            |c, a, b| a.mul_to(b, c),
+            |c, a, b| a.tr_mul_to(b, c),
+            true,
+        )
+    }
+
+    /// The same with every product through nalgebra's `Dyn` views, which call
+    /// matrixmultiply's blocked GEMM (allocating its packing buffer on each call), the
+    /// transposes as strides: the fastest hand-written nalgebra we know for these sizes.
+    #[inline(never)]
+    fn step_dyn(&mut self, data: &Data<T>) -> T {
+        self.step_with(
+            data,
+            |c, a, b| dyn_product(c, (a, false), (b, false)),
+            |c, a, b| dyn_product(c, (a, true), (b, false)),
+            false,
+        )
+    }
+
+    /// One step with `mul(c, a, b)`: c = a·b and `tr_mul(c, a, b)`: c = aᵀ·b; `d·Wᵀ` is
+    /// `mul` of the transposed copy of W when `transpose_w`, else `dyn_product` by strides.
+    fn step_with(
+        &mut self,
+        data: &Data<T>,
+        mul: impl Fn(&mut SMatrix<T, B, D>, &SMatrix<T, B, D>, &Square<T>),
+        tr_mul: impl Fn(&mut Square<T>, &SMatrix<T, B, D>, &SMatrix<T, B, D>),
+        transpose_w: bool,
+    ) -> T {
         for i in 0..LAYERS {
             let (before, rest) = self.acts.split_at_mut(i);
             let input: &SMatrix<T, B, D> = if i == 0 { &data.x } else { &before[i - 1] };
             let out = &mut *rest[0];
-            input.mul_to(&data.w[i], out);
+            mul(out, input, &data.w[i]);
             for (mut column, &b) in out.column_iter_mut().zip(data.b[i].iter()) {
                 column.apply(|z| *z = (*z + b).tanh());
             }
@@ -78,16 +113,41 @@ impl<T: Real> Hand<T> {
             self.d
                 .zip_apply(&self.acts[i], |d, h| *d *= T::one() - h * h);
             let input: &SMatrix<T, B, D> = if i == 0 { &data.x } else { &self.acts[i - 1] };
-            input.tr_mul_to(&self.d, &mut self.d_w[i]);
+            tr_mul(&mut self.d_w[i], input, &self.d);
             self.d_b[i] = self.d.row_sum();
             if i > 0 {
-                data.w[i].transpose_to(&mut self.w_t);
-                self.d.mul_to(&self.w_t, &mut self.d_next);
+                if transpose_w {
+                    data.w[i].transpose_to(&mut self.w_t);
+                    mul(&mut self.d_next, &self.d, &self.w_t);
+                } else {
+                    dyn_product(&mut self.d_next, (&self.d, false), (&data.w[i], true));
+                }
                 std::mem::swap(&mut self.d, &mut self.d_next);
             }
         }
         loss
     }
+}
+
+/// `c = op(a)·op(b)` for 64×64 matrices through nalgebra's `Dyn` gemm (matrixmultiply), each
+/// factor transposed by strides when its flag is set.
+fn dyn_product<T: Real>(
+    c: &mut Square<T>,
+    (a, a_t): (&Square<T>, bool),
+    (b, b_t): (&Square<T>, bool),
+) {
+    fn view<T: Real>(m: &Square<T>, t: bool) -> MatrixView<'_, T, Dyn, Dyn, Dyn, Dyn> {
+        let (rs, cs) = if t { (D, 1) } else { (1, D) };
+        MatrixView::from_slice_with_strides_generic(m.as_slice(), Dyn(D), Dyn(D), Dyn(rs), Dyn(cs))
+    }
+    let mut c_view = MatrixViewMut::<T, Dyn, Dyn, Dyn, Dyn>::from_slice_with_strides_generic(
+        c.as_mut_slice(),
+        Dyn(D),
+        Dyn(D),
+        Dyn(1),
+        Dyn(D),
+    );
+    c_view.gemm(T::one(), &view(a, a_t), &view(b, b_t), T::zero());
 }
 
 struct Net<'g, T: Real> {
@@ -96,12 +156,18 @@ struct Net<'g, T: Real> {
     loss: Var<'g, T, 1, 1>,
 }
 
-fn build<'g, T: Real>(graph: &'g Graph<T>, data: &Data<T>) -> Net<'g, T> {
+/// The network as users write it (`fused == false`: `(h·W).add_row(b).tanh()`) or with the
+/// bias and tanh in one op (`(h·W).add_row_then(b, Tanh)`).
+fn build<'g, T: Real>(graph: &'g Graph<T>, data: &Data<T>, fused: bool) -> Net<'g, T> {
     let mut h = graph.constant(*data.x);
     let (mut w, mut b) = (Vec::new(), Vec::new());
     for i in 0..LAYERS {
         let (wi, bi) = (graph.var(*data.w[i]), graph.var(data.b[i]));
-        h = (h * wi).add_row(bi).tanh();
+        h = if fused {
+            (h * wi).add_row_then(bi, Tanh)
+        } else {
+            (h * wi).add_row(bi).tanh()
+        };
         w.push(wi);
         b.push(bi);
     }
@@ -115,7 +181,7 @@ fn build<'g, T: Real>(graph: &'g Graph<T>, data: &Data<T>) -> Net<'g, T> {
 #[inline(never)]
 fn fresh<T: Real>(data: &Data<T>, check: Option<&Hand<T>>) -> T {
     let graph = Graph::<T>::new();
-    let net = build(&graph, data);
+    let net = build(&graph, data, false);
     let grads = net.loss.backward();
     for i in 0..LAYERS {
         black_box((grads.wrt(net.w[i]), grads.wrt(net.b[i])));
@@ -131,11 +197,19 @@ pub fn bench<T: Real>(c: &mut Criterion, ty: &'static str) {
     let data = data::<T>();
     let mut hand = Hand::new();
     hand.step(&data);
+    let mut hand_dyn = Hand::new();
+    hand_dyn.step_dyn(&data);
+    for i in 0..LAYERS {
+        assert_close("W3 hand_dyn dW", &hand_dyn.d_w[i], &hand.d_w[i]);
+    }
     fresh(&data, Some(&hand));
 
-    let graph = Graph::<T>::new();
-    let net = build(&graph, &data);
-    let replay = |data: &Data<T>, check: Option<&Hand<T>>| {
+    let (graph, graph_fused) = (Graph::<T>::new(), Graph::<T>::new());
+    let (net, net_fused) = (
+        build(&graph, &data, false),
+        build(&graph_fused, &data, true),
+    );
+    let replay = |net: &Net<'_, T>, data: &Data<T>, check: Option<&Hand<T>>| {
         for i in 0..LAYERS {
             net.w[i].set_value(*data.w[i]);
             net.b[i].set_value(data.b[i]);
@@ -150,12 +224,20 @@ pub fn bench<T: Real>(c: &mut Criterion, ty: &'static str) {
         }
         black_box(net.loss.value());
     };
-    replay(&data, Some(&hand));
-    replay(&data, Some(&hand));
+    for net in [&net, &net_fused] {
+        replay(net, &data, Some(&hand));
+        replay(net, &data, Some(&hand));
+    }
 
     let mut group = group(c, "W3", ty, graph.len());
     group.run("hand", || hand.step(black_box(&data)));
+    group.run("hand_dyn", || hand_dyn.step_dyn(black_box(&data)));
     group.run("fresh", || fresh(black_box(&data), None));
-    group.run("replay", || replay(black_box(&data), None));
+    group.run("replay", || replay(&net, black_box(&data), None));
+    group.run("replay_fused", || {
+        replay(&net_fused, black_box(&data), None)
+    });
+    group.also("replay", "hand_dyn");
+    group.also("replay_fused", "hand_dyn");
     group.finish();
 }

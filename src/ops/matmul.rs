@@ -13,9 +13,10 @@ use crate::{GradSlot, Op, Real, Var};
 /// The shape rule is a typed equality: the left factor's `K` is the right factor's `K`, so
 /// `(2×3)·(2×4)` does not compile. Sugar: `a * b` (nalgebra's `*` is the matrix product).
 ///
-/// On the graph the products are written in place; from 16 per side (32 for `f32`, see
-/// `src/gemm.rs`) they use a blocked GEMM, the transposes are strides (none is materialised),
-/// and a constant factor's gradient is not computed.
+/// On the graph the products are written in place; for `f64` from 24 per side (16 for
+/// `Aᵀ·B`) and for `f32` from 48 (24), see `src/gemm.rs`, they use shapegrad's blocked GEMM,
+/// which makes no heap allocation once a thread has run its largest product; the transposes
+/// are strides (none is materialised), and a constant factor's gradient is not computed.
 ///
 /// ```
 /// use nalgebra::{SMatrix, Matrix2x3};

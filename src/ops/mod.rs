@@ -37,6 +37,7 @@
 //! | [`ComponentDiv`] | `a.component_div(b)` | R×C ⊘ R×C → R×C | dA = dOut⊘B, dB = −dOut∘A⊘B² |
 //! | [`AddScalar`] | `a.add_scalar(s)` | R×C + s → R×C | dA = dOut |
 //! | [`AddRow`] | `a.add_row(b)` | R×C + 1×C → R×C | dA = dOut, dB = row_sum(dOut) |
+//! | [`AddRowThen`] | `a.add_row_then(b, Tanh)` | act(R×C + 1×C) → R×C | dA = dOut∘act′(y), dB = row_sum(dA), act′ from the output y |
 //! | [`AddColumn`] | `a.add_column(b)` | R×C + R×1 → R×C | dA = dOut, dB = column_sum(dOut) |
 //! | [`RowSum`] | `a.row_sum()` | R×C → 1×C | dA[r, c] = dOut[0, c] |
 //! | [`ColumnSum`] | `a.column_sum()` | R×C → R×1 | dA[r, c] = dOut[r, 0] |
@@ -69,6 +70,7 @@ mod abs;
 mod add;
 mod add_column;
 mod add_row;
+mod add_row_then;
 mod add_scalar;
 mod atan2;
 mod clamp;
@@ -123,6 +125,7 @@ pub use abs::Abs;
 pub use add::Add;
 pub use add_column::AddColumn;
 pub use add_row::AddRow;
+pub use add_row_then::AddRowThen;
 pub use add_scalar::AddScalar;
 pub use atan2::Atan2;
 pub use clamp::Clamp;

@@ -1,6 +1,7 @@
 use nalgebra::SMatrix;
 
-use crate::{Op, Real, Var};
+use crate::vmath::{Func, map_into};
+use crate::{GradSlot, Op, Real, Var};
 
 /// Logistic sigmoid, element-wise: `σ(x) = 1 / (1 + e⁻ˣ)`.
 ///
@@ -16,6 +17,10 @@ use crate::{Op, Real, Var};
 /// `eˣ / (1 + eˣ)` gives `inf / inf = NaN` at `x = 1000`). `σ(1000) = 1` and `σ(−1000) = 0`,
 /// both with gradient 0; σ(−720) ≈ e⁻⁷²⁰ keeps its relative accuracy. Sugar: `a.sigmoid()`.
 ///
+/// For `f32` and `f64` the values come from shapegrad's vectorised kernel (within 1 ulp of the
+/// correctly rounded value in the tests, see the README's Performance section); other scalars,
+/// such as dual numbers, use their own `formula (the two-branch σ below)`.
+///
 /// ```
 /// use nalgebra::Matrix1x3;
 /// use shapegrad::{Graph, Var};
@@ -29,16 +34,6 @@ use crate::{Op, Real, Var};
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Sigmoid;
 
-/// σ(x) without overflow: the exponential is only ever taken of a non-positive number.
-pub(crate) fn logistic<T: Real>(x: T) -> T {
-    if x >= T::zero() {
-        T::one() / (T::one() + (-x).exp())
-    } else {
-        let e = x.exp();
-        e / (T::one() + e)
-    }
-}
-
 impl<T: Real, const R: usize, const C: usize> Op<T, (SMatrix<T, R, C>,)> for Sigmoid {
     type Output = SMatrix<T, R, C>;
 
@@ -47,7 +42,9 @@ impl<T: Real, const R: usize, const C: usize> Op<T, (SMatrix<T, R, C>,)> for Sig
     }
 
     fn forward(&self, (a,): (&SMatrix<T, R, C>,)) -> SMatrix<T, R, C> {
-        a.map(logistic)
+        let mut out = SMatrix::zeros();
+        map_into(Func::Sigmoid, a, &mut out);
+        out
     }
 
     fn backward(
@@ -57,6 +54,24 @@ impl<T: Real, const R: usize, const C: usize> Op<T, (SMatrix<T, R, C>,)> for Sig
         d_out: &SMatrix<T, R, C>,
     ) -> (SMatrix<T, R, C>,) {
         (d_out.zip_map(out, |d, y| d * y * (T::one() - y)),)
+    }
+
+    #[inline]
+    fn forward_into(&self, (a,): (&SMatrix<T, R, C>,), out: &mut SMatrix<T, R, C>) {
+        map_into(Func::Sigmoid, a, out);
+    }
+
+    #[inline]
+    fn backward_into(
+        &self,
+        _inputs: (&SMatrix<T, R, C>,),
+        out: &SMatrix<T, R, C>,
+        d_out: &SMatrix<T, R, C>,
+        (d_a,): (Option<GradSlot<'_, T, R, C>>,),
+    ) {
+        if let Some(d_a) = d_a {
+            d_a.add_zip_map(d_out, out, |d, y| d * y * (T::one() - y));
+        }
     }
 }
 

@@ -1,5 +1,6 @@
 use nalgebra::SMatrix;
 
+use crate::vmath::{Func, map_into};
 use crate::{GradSlot, Op, Real, Var};
 
 /// Hyperbolic tangent, element-wise: `tanh x`.
@@ -34,7 +35,9 @@ impl<T: Real, const R: usize, const C: usize> Op<T, (SMatrix<T, R, C>,)> for Tan
     }
 
     fn forward(&self, (a,): (&SMatrix<T, R, C>,)) -> SMatrix<T, R, C> {
-        a.map(|x| x.tanh())
+        let mut out = SMatrix::zeros();
+        map_into(Func::Tanh, a, &mut out);
+        out
     }
 
     fn backward(
@@ -48,7 +51,7 @@ impl<T: Real, const R: usize, const C: usize> Op<T, (SMatrix<T, R, C>,)> for Tan
 
     #[inline]
     fn forward_into(&self, (a,): (&SMatrix<T, R, C>,), out: &mut SMatrix<T, R, C>) {
-        out.zip_apply(a, |y, x| *y = x.tanh());
+        map_into(Func::Tanh, a, out);
     }
 
     #[inline]
