@@ -136,7 +136,7 @@ impl<T: Real> Graph<T> {
     /// `{prefix}n{id}` and every line starting with `indent`.
     fn dot_parts(&self, options: &DotOptions, prefix: &str, indent: &str) -> (String, String) {
         let tape = self.all_fresh();
-        let grads = self.grads.borrow();
+        let grads = self.grads().borrow();
         let root = grads.last_root();
 
         let legend = match root {

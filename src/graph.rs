@@ -41,8 +41,9 @@ use crate::{Gradients, Handle, Op, Real, Var, VarTuple};
 /// For a static shape run millions of times (a control loop, a model trained for hours),
 /// build the graph once; then each step gives the leaves new values — the next batch with
 /// [`Var::set_value`], parameters stepped in place with [`Var::update_value`] — calls
-/// [`Var::backward`] and reads the gradients. The step makes no heap allocation
-/// (`tests/alloc.rs` counts them with a counting allocator).
+/// [`Var::backward`] and reads the gradients. From the third step on (the first lays out the
+/// gradients, the second caches the plan), a step makes no heap allocation (`tests/alloc.rs`
+/// counts them with a counting allocator).
 ///
 /// ```
 /// use nalgebra::{SMatrix, Vector2};
@@ -74,7 +75,8 @@ use crate::{Gradients, Handle, Op, Real, Var, VarTuple};
 /// * reading a value ([`Var::value`], or a backward pass from it) recomputes only its stale
 ///   ancestors, each once, inputs first;
 /// * a backward pass from a root visits only the root's ancestors that lead to a
-///   [`var`](Graph::var) (its *plan*, found on the first pass from that root and cached) and
+///   [`var`](Graph::var) (its *plan*, made on the second pass from that root and cached; the
+///   first pass walks the records, so a graph built for one pass does not pay for a plan) and
 ///   writes no other gradient buffer; a var the root does not reach reads as zeros.
 ///
 /// So several outputs on one graph (a training loss, a one-row prediction, a held-out
@@ -125,8 +127,37 @@ use crate::{Gradients, Handle, Op, Real, Var, VarTuple};
 pub struct Graph<T: Real> {
     /// This graph's identity, unique in the process.
     id: u64,
+    /// The tape and the gradients, boxed so that a dropped graph hands them to the next one
+    /// by moving a pointer (`src/pool.rs`); `None` only while the graph is dropped.
+    parts: Option<Box<Parts<T>>>,
+}
+
+/// What a graph owns.
+pub(crate) struct Parts<T: Real> {
     pub(crate) tape: RefCell<Tape<T>>,
     pub(crate) grads: RefCell<GradStore<T>>,
+}
+
+impl<T: Real> Default for Parts<T> {
+    fn default() -> Self {
+        Parts {
+            tape: RefCell::default(),
+            grads: RefCell::default(),
+        }
+    }
+}
+
+impl<T: Real> Parts<T> {
+    /// Empties both, keeping their allocations.
+    pub(crate) fn clear(&mut self) {
+        self.tape.get_mut().clear();
+        self.grads.get_mut().clear();
+    }
+
+    /// The bytes their buffers hold.
+    pub(crate) fn bytes(&mut self) -> usize {
+        self.tape.get_mut().bytes() + self.grads.get_mut().bytes()
+    }
 }
 
 /// The next graph's identity.
@@ -140,7 +171,7 @@ impl<T: Real> Default for Graph<T> {
 
 impl<T: Real> std::fmt::Debug for Graph<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self.tape.try_borrow() {
+        match self.tape().try_borrow() {
             Ok(tape) => f
                 .debug_struct("Graph")
                 .field("id", &self.id)
@@ -155,7 +186,9 @@ impl<T: Real> Drop for Graph<T> {
     /// Hands the tape's buffers to a per-thread cache for the next graph built on this thread
     /// (`src/pool.rs`).
     fn drop(&mut self) {
-        crate::pool::give_parts(self.tape.get_mut(), self.grads.get_mut());
+        if let Some(parts) = self.parts.take() {
+            crate::pool::give_parts(parts);
+        }
     }
 }
 
@@ -170,12 +203,29 @@ fn raise<T: Real>(tape: &mut Tape<T>) {
 impl<T: Real> Graph<T> {
     /// An empty graph.
     pub fn new() -> Self {
-        let (tape, grads) = crate::pool::take_parts();
         Graph {
             id: NEXT_GRAPH.fetch_add(1, Ordering::Relaxed),
-            tape: RefCell::new(tape),
-            grads: RefCell::new(grads),
+            parts: Some(crate::pool::take_parts()),
         }
+    }
+
+    /// The tape.
+    #[inline(always)]
+    pub(crate) fn tape(&self) -> &RefCell<Tape<T>> {
+        &self.parts().tape
+    }
+
+    /// The gradient store.
+    #[inline(always)]
+    pub(crate) fn grads(&self) -> &RefCell<GradStore<T>> {
+        &self.parts().grads
+    }
+
+    #[inline(always)]
+    fn parts(&self) -> &Parts<T> {
+        self.parts
+            .as_deref()
+            .expect("shapegrad internal error: a graph used while it is dropped")
     }
 
     /// This graph's identity: a number no other graph of this process has.
@@ -347,7 +397,7 @@ impl<T: Real> Graph<T> {
     /// assert_eq!(g.len(), 2);
     /// ```
     pub fn len(&self) -> usize {
-        self.tape.borrow().nodes.len()
+        self.tape().borrow().nodes.len()
     }
 
     /// Whether no node has been recorded.
@@ -374,7 +424,7 @@ impl<T: Real> Graph<T> {
     /// The tape, mutably. No borrow of the tape outlives a call into the library, and none is
     /// held while user code runs, so this cannot fail.
     pub(crate) fn tape_mut(&self) -> RefMut<'_, Tape<T>> {
-        self.tape
+        self.tape()
             .try_borrow_mut()
             .expect("shapegrad internal error: the graph's tape is already borrowed")
     }
@@ -394,7 +444,7 @@ impl<T: Real> Graph<T> {
     /// The tape with every node fresh, for the shape-erased tools (drawings).
     pub(crate) fn all_fresh(&self) -> Ref<'_, Tape<T>> {
         self.tape_mut().refresh_all();
-        self.tape.borrow()
+        self.tape().borrow()
     }
 
     /// Entry `k` (column-major) of node `id`'s up-to-date value.
@@ -413,18 +463,18 @@ impl<T: Real> Graph<T> {
 
     /// Node `id`'s (rows, columns).
     pub(crate) fn shape_of(&self, id: usize) -> (usize, usize) {
-        let tape = self.tape.borrow();
+        let tape = self.tape().borrow();
         (tape.nodes[id].rows, tape.nodes[id].cols)
     }
 
     /// Whether node `id` is a leaf (a var or a constant).
     pub(crate) fn is_leaf(&self, id: usize) -> bool {
-        self.tape.borrow().nodes[id].is_leaf()
+        self.tape().borrow().nodes[id].is_leaf()
     }
 
     /// The ids of the differentiable leaves (made by [`Graph::var`]), in creation order.
     pub(crate) fn var_ids(&self) -> Vec<usize> {
-        let tape = self.tape.borrow();
+        let tape = self.tape().borrow();
         (0..tape.nodes.len())
             .filter(|&i| matches!(tape.nodes[i].kind, Kind::Var))
             .collect()
@@ -432,7 +482,7 @@ impl<T: Real> Graph<T> {
 
     /// The node's name, if it was created with one.
     pub(crate) fn name_of(&self, id: usize) -> Option<String> {
-        self.tape.borrow().nodes[id]
+        self.tape().borrow().nodes[id]
             .name
             .as_deref()
             .map(str::to_owned)
@@ -440,7 +490,7 @@ impl<T: Real> Graph<T> {
 
     /// `` `W` (node 3, 5×10)`` or `node 3 (var, 5×10)`: a node as messages name it.
     pub(crate) fn label_of(&self, id: usize) -> String {
-        self.tape.borrow().label(id)
+        self.tape().borrow().label(id)
     }
 
     /// Runs backward from node `root`, whose gradient `seed` writes (given the root's
@@ -452,7 +502,7 @@ impl<T: Real> Graph<T> {
         root: usize,
         seed: impl FnOnce(&mut [T]),
     ) -> Gradients<'_, T> {
-        let Ok(mut store) = self.grads.try_borrow_mut() else {
+        let Ok(mut store) = self.grads().try_borrow_mut() else {
             panic!(
                 "shapegrad: backward was called while a `Gradients` from an earlier backward \
                  pass of this graph is still alive; drop it (or copy out what you need) first"
@@ -462,12 +512,16 @@ impl<T: Real> Graph<T> {
         tape.refresh(root);
         raise(&mut tape);
         store.grow(&tape);
-        let backward = tape.backward_plan(root, store.offsets());
-        if let Some(anomaly) = store.run(&tape, root, tape.backward_steps(backward), seed) {
-            drop((store, tape));
-            panic!("{}", anomaly.0);
+        if tape.wants_plan(root) {
+            let backward = tape.backward_plan(root, store.offsets());
+            if let Some(anomaly) = store.run(&tape, root, tape.backward_steps(backward), seed) {
+                drop((store, tape));
+                panic!("{}", anomaly.0);
+            }
+        } else {
+            store.run_unplanned(&tape, root, seed);
         }
         drop((store, tape));
-        Gradients::new(self, self.grads.borrow())
+        Gradients::new(self, self.grads().borrow())
     }
 }

@@ -22,8 +22,7 @@ use std::cell::RefCell;
 use nalgebra::SMatrix;
 
 use crate::Real;
-use crate::tape::Tape;
-use crate::tape::grads::GradStore;
+use crate::graph::Parts;
 
 /// Matrices smaller than this are lent on the stack.
 pub(crate) const MIN_BYTES: usize = 16 << 10;
@@ -93,15 +92,17 @@ pub(crate) fn with_scratch<T: Real, const R: usize, const C: usize>(
     });
 }
 
-type Parts<T> = (Tape<T>, GradStore<T>);
-
 /// The spare parts of scalar type `T`.
-fn spare<T: Real>(cache: &mut Cache) -> &mut Vec<Parts<T>> {
+// Boxed on purpose: taking and giving back moves a pointer, not the parts (450 bytes).
+#[allow(clippy::vec_box)]
+fn spare<T: Real>(cache: &mut Cache) -> &mut Vec<Box<Parts<T>>> {
     let id = TypeId::of::<T>();
     let at = match cache.spare.iter().position(|(t, _)| *t == id) {
         Some(at) => at,
         None => {
-            cache.spare.push((id, Box::new(Vec::<Parts<T>>::new())));
+            cache
+                .spare
+                .push((id, Box::new(Vec::<Box<Parts<T>>>::new())));
             cache.spare.len() - 1
         }
     };
@@ -112,7 +113,7 @@ fn spare<T: Real>(cache: &mut Cache) -> &mut Vec<Parts<T>> {
 }
 
 /// An empty tape and gradient store, with the capacity of a dropped graph's if one is cached.
-pub(crate) fn take_parts<T: Real>() -> (Tape<T>, GradStore<T>) {
+pub(crate) fn take_parts<T: Real>() -> Box<Parts<T>> {
     CACHE
         .try_with(|cache| spare::<T>(&mut *cache.try_borrow_mut().ok()?).pop())
         .ok()
@@ -120,15 +121,13 @@ pub(crate) fn take_parts<T: Real>() -> (Tape<T>, GradStore<T>) {
         .unwrap_or_default()
 }
 
-/// Empties `tape` and `grads` and keeps their allocations for [`take_parts`], if they are not
-/// too large and the cache has room.
-pub(crate) fn give_parts<T: Real>(tape: &mut Tape<T>, grads: &mut GradStore<T>) {
-    if tape.bytes() + grads.bytes() > MAX_BYTES {
+/// Empties a dropped graph's parts and keeps them for [`take_parts`], if they are not too
+/// large and the cache has room.
+pub(crate) fn give_parts<T: Real>(mut parts: Box<Parts<T>>) {
+    if parts.bytes() > MAX_BYTES {
         return;
     }
-    let mut parts = (std::mem::take(tape), std::mem::take(grads));
-    parts.0.clear();
-    parts.1.clear();
+    parts.clear();
     let _ = CACHE.try_with(|cache| {
         if let Ok(mut cache) = cache.try_borrow_mut() {
             let spare = spare::<T>(&mut cache);
@@ -164,8 +163,9 @@ mod tests {
         }
         drop(x.backward());
         drop(g);
-        let (tape, grads) = take_parts::<f32>();
+        let mut parts = take_parts::<f32>();
+        let tape = parts.tape.get_mut();
         assert!(tape.nodes.is_empty() && tape.nodes.capacity() >= 101);
-        assert!(grads.bytes() >= 101 * size_of::<f32>());
+        assert!(parts.bytes() >= 101 * size_of::<f32>());
     }
 }

@@ -11,7 +11,8 @@
 //!
 //! Training builds the graph once and replays it: a step is `loss.backward()` then
 //! `optimizer.step(&model, &grads)`; the next `backward` recomputes the loss from the new
-//! parameter values. After the first step (which creates the states) a step allocates nothing.
+//! parameter values. After the first two steps (which create the states and cache the loss's
+//! backward plan) a step allocates nothing.
 //!
 //! ```
 //! use nalgebra::{Matrix1, Matrix2x1, Matrix4x2, Vector4};

@@ -102,6 +102,20 @@ impl<T: Real> GradStore<T> {
         steps: &[BackStep],
         seed: impl FnOnce(&mut [T]),
     ) -> Option<Anomaly> {
+        if !self.begin(root, seed) {
+            return None; // root depends on constants only: every gradient reads as zero
+        }
+        debug_assert_eq!(steps.first().map(|s| s.node as usize), Some(root));
+        if tape.detect_anomalies {
+            return self.visit_checked(tape, root, steps);
+        }
+        self.visit(tape, steps);
+        None
+    }
+
+    /// Starts a pass from `root`: a new stamp, and the root's gradient seeded. False if the
+    /// root has no gradient (it depends on constants only).
+    fn begin(&mut self, root: usize, seed: impl FnOnce(&mut [T])) -> bool {
         self.pass = self.pass.wrapping_add(1);
         if self.pass == 0 {
             // 2³² passes: clear the stamps once so an old stamp cannot match.
@@ -109,17 +123,53 @@ impl<T: Real> GradStore<T> {
             self.pass = 1;
         }
         self.root = Some(root);
-        let Some(first) = steps.first() else {
-            return None; // root depends on constants only: every gradient reads as zero
-        };
-        debug_assert_eq!(first.node as usize, root);
-        seed(&mut self.data[first.grad..]);
-        self.stamps[root] = self.pass;
-        if tape.detect_anomalies {
-            return self.visit_checked(tape, root, steps);
+        let at = self.offsets[root];
+        if at == NO_GRAD {
+            return false;
         }
-        self.visit(tape, steps);
-        None
+        seed(&mut self.data[at..]);
+        self.stamps[root] = self.pass;
+        true
+    }
+
+    /// A backward pass from `root` without a plan: every node from `root` down, in decreasing
+    /// ids, each op that received a contribution passing it on (the others are skipped at the
+    /// cost of a comparison). The same result as [`GradStore::run`] with root's plan.
+    pub(crate) fn run_unplanned(
+        &mut self,
+        tape: &Tape<T>,
+        root: usize,
+        seed: impl FnOnce(&mut [T]),
+    ) {
+        if !self.begin(root, seed) {
+            return;
+        }
+        for n in (0..=root).rev() {
+            let node = &tape.nodes[n];
+            let Some(op) = node.op() else { continue };
+            if self.stamps[n] != self.pass {
+                continue;
+            }
+            let mut input_grads = [NO_GRAD; 3];
+            for (at, &input) in input_grads.iter_mut().zip(node.inputs()) {
+                *at = self.offsets[input as usize];
+            }
+            let step = BackStep {
+                node: n as u32,
+                op,
+                repeats_input: node.repeats_input,
+                inputs: node.inputs,
+                at: node.at,
+                grad: self.offsets[n],
+                input_grads,
+            };
+            let buffers = GradBuffers {
+                data: &mut self.data,
+                stamps: &mut self.stamps,
+                pass: self.pass,
+            };
+            tape.ops[op as usize].backward(&step, &tape.values, buffers);
+        }
     }
 
     /// The loop of [`GradStore::run`]: each op that received a contribution passes it on.

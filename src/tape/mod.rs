@@ -28,8 +28,10 @@
 //!   computed when it is recorded, from up-to-date inputs.
 //! * **Plans.** A root's forward list (its op ancestors, increasing ids) and backward list (its
 //!   ancestors that need a gradient, decreasing ids, each with its gradient offsets) never
-//!   change once made: later nodes cannot become ancestors of an existing node. They are
-//!   cached per root until the graph's lists exceed a memory budget proportional to its size;
+//!   change once made: later nodes cannot become ancestors of an existing node. The backward
+//!   list is made on the second backward pass from a root (the first walks every record below
+//!   the root, skipping what no contribution reached, so a graph built for one pass makes no
+//!   plan); the forward list when a read first needs a walk. Both are cached per root until the graph's lists exceed a memory budget proportional to its size;
 //!   then all are dropped and remade on demand (`src/tape/plan.rs`).
 //! * **Gradients not reached.** A pass stamps the nodes of its backward list; a gradient read
 //!   for a node without this pass's stamp is zero, read from a buffer of zeros, so a pass
@@ -138,6 +140,7 @@ impl<T: Real> Tape<T> {
             repeats_input: false,
             forward_plan: NONE,
             backward_plan: NONE,
+            was_root: false,
             mark: 0,
         }
     }

@@ -49,6 +49,8 @@ pub(crate) struct Node {
     /// This node's cached forward and backward lists (see `src/tape/plan.rs`), or [`NONE`].
     pub(crate) forward_plan: u32,
     pub(crate) backward_plan: u32,
+    /// Whether a backward pass has started from this node (its plan is made on the second).
+    pub(crate) was_root: bool,
     /// The last plan search that reached this node (so a search need not clear marks).
     pub(crate) mark: u32,
 }

@@ -77,6 +77,17 @@ impl<T: Real> Tape<T> {
         }
     }
 
+    /// Whether a backward pass from `root` should follow a plan: from the second pass from a
+    /// root on (and always with anomaly detection on). The first pass walks the records
+    /// instead ([`GradStore::run_unplanned`](super::grads::GradStore::run_unplanned)): a graph
+    /// built afresh for one pass does not pay for a plan it would use once.
+    pub(crate) fn wants_plan(&mut self, root: usize) -> bool {
+        let node = &mut self.nodes[root];
+        let planned = node.backward_plan != NONE || node.was_root || self.detect_anomalies;
+        node.was_root = true;
+        planned
+    }
+
     /// The steps of a backward list.
     #[inline]
     pub(crate) fn backward_steps(&self, range: Range<usize>) -> &[BackStep] {
@@ -222,8 +233,8 @@ mod tests {
         let other = x + x; // 4: not an ancestor of head1
         let head2 = head1 + other; // 5
         drop(head2.backward()); // lays out the gradients
-        let grads = g.grads.borrow();
-        let mut tape = g.tape.borrow_mut();
+        let grads = g.grads().borrow();
+        let mut tape = g.tape().borrow_mut();
         let offsets = grads.offsets();
         let forward = tape.forward_plan(head1.id());
         assert_eq!(forward_ids(tape.plans.forward(forward)), [2, 3]);
@@ -251,8 +262,8 @@ mod tests {
             chain.push(v);
         }
         drop(v.backward());
-        let grads = g.grads.borrow();
-        let mut tape = g.tape.borrow_mut();
+        let grads = g.grads().borrow();
+        let mut tape = g.tape().borrow_mut();
         // Lists of every node: about 2·(1 + 2 + … + 201) entries, past 8·201 + 4096.
         for node in &chain {
             let backward = tape.backward_plan(node.id(), grads.offsets());
