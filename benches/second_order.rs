@@ -223,9 +223,10 @@ fn main() {
         if name == baseline {
             continue;
         }
+        let group = format!("{workload}_f64");
         if let (Some(base), Some(time)) = (
-            medians::median_ns(workload, baseline),
-            medians::median_ns(workload, name),
+            medians::median_ns(&group, baseline),
+            medians::median_ns(&group, name),
         ) {
             println!(
                 "ratio {workload} {name}/{baseline} {:.2} f64 ({time:.0} ns vs {base:.0} ns)",

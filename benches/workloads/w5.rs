@@ -18,20 +18,19 @@ fn links<T: Real>() -> Vector3<T> {
     Vector3::new(t(1.0), t(0.8), t(0.5))
 }
 
-/// The analytic Jacobian, by hand: cumulative angles, six trig calls, suffix sums.
+/// The analytic Jacobian, written carefully by hand (as `examples/robot_arm/arm.rs`, for any
+/// scalar): three `sin_cos` of the cumulative angles and suffix sums,
+/// ∂tip/∂qⱼ = Σ_{i ≥ j} lᵢ·(−sin θᵢ, cos θᵢ).
 #[inline(never)]
 fn analytic<T: Real>(q: &Vector3<T>) -> Matrix2x3<T> {
     let l = links::<T>();
-    let theta = [q[0], q[0] + q[1], q[0] + q[1] + q[2]];
-    let (mut sx, mut sy) = (T::zero(), T::zero());
-    let mut j = Matrix2x3::zeros();
-    for i in (0..3).rev() {
-        sx += l[i] * theta[i].sin();
-        sy += l[i] * theta[i].cos();
-        j[(0, i)] = -sx;
-        j[(1, i)] = sy;
-    }
-    j
+    let (s0, c0) = q[0].sin_cos();
+    let (s1, c1) = (q[0] + q[1]).sin_cos();
+    let (s2, c2) = (q[0] + q[1] + q[2]).sin_cos();
+    let (x2, y2) = (l[2] * c2, l[2] * s2);
+    let (x1, y1) = (x2 + l[1] * c1, y2 + l[1] * s1);
+    let (x0, y0) = (x1 + l[0] * c0, y1 + l[0] * s0);
+    Matrix2x3::new(-y0, -y1, -y2, x0, x1, x2)
 }
 
 /// The arm on a graph (the library's `sin` and `cos`, `examples/robot_arm/arm.rs`): q and the
