@@ -146,30 +146,21 @@ impl<T: Real> GradStore<T> {
         }
         for n in (0..=root).rev() {
             let node = &tape.nodes[n];
-            let Some(op) = node.op() else { continue };
-            if self.stamps[n] != self.pass {
-                continue;
+            if node.op().is_some() && self.stamps[n] == self.pass {
+                self.pass_on(tape, &BackStep::of(n, node, &self.offsets));
             }
-            let mut input_grads = [NO_GRAD; 3];
-            for (at, &input) in input_grads.iter_mut().zip(node.inputs()) {
-                *at = self.offsets[input as usize];
-            }
-            let step = BackStep {
-                node: n as u32,
-                op,
-                repeats_input: node.repeats_input,
-                inputs: node.inputs,
-                at: node.at,
-                grad: self.offsets[n],
-                input_grads,
-            };
-            let buffers = GradBuffers {
-                data: &mut self.data,
-                stamps: &mut self.stamps,
-                pass: self.pass,
-            };
-            tape.ops[op as usize].backward(&step, &tape.values, buffers);
         }
+    }
+
+    /// Runs the backward of the op of `step`, which received a contribution in this pass.
+    #[inline(always)]
+    fn pass_on(&mut self, tape: &Tape<T>, step: &BackStep) {
+        let buffers = GradBuffers {
+            data: &mut self.data,
+            stamps: &mut self.stamps,
+            pass: self.pass,
+        };
+        tape.ops[step.op as usize].backward(step, &tape.values, buffers);
     }
 
     /// The loop of [`GradStore::run`]: each op that received a contribution passes it on.
@@ -179,12 +170,7 @@ impl<T: Real> GradStore<T> {
             if step.op == NONE || self.stamps[n] != self.pass {
                 continue; // a leaf, or nothing reached it: it reads as zero
             }
-            let buffers = GradBuffers {
-                data: &mut self.data,
-                stamps: &mut self.stamps,
-                pass: self.pass,
-            };
-            tape.ops[step.op as usize].backward(step, &tape.values, buffers);
+            self.pass_on(tape, step);
         }
     }
 
@@ -200,12 +186,7 @@ impl<T: Real> GradStore<T> {
             if step.op == NONE || self.stamps[n] != self.pass {
                 continue;
             }
-            let buffers = GradBuffers {
-                data: &mut self.data,
-                stamps: &mut self.stamps,
-                pass: self.pass,
-            };
-            tape.ops[step.op as usize].backward(step, &tape.values, buffers);
+            self.pass_on(tape, step);
             let node = &tape.nodes[n];
             let d_out = &self.data[step.grad..step.grad + node.len()];
             let grad = |k: usize| {

@@ -110,6 +110,27 @@ pub(crate) struct BackStep {
     pub(crate) input_grads: [usize; 3],
 }
 
+impl BackStep {
+    /// The step of node `id`, `node`, with its own and its inputs' gradient offsets from
+    /// `grads` (one per node, [`NO_GRAD`](crate::inputs::NO_GRAD) for none).
+    #[inline]
+    pub(crate) fn of(id: usize, node: &Node, grads: &[usize]) -> Self {
+        let mut input_grads = [crate::inputs::NO_GRAD; 3];
+        for (at, &input) in input_grads.iter_mut().zip(node.inputs()) {
+            *at = grads[input as usize];
+        }
+        BackStep {
+            node: id as u32,
+            op: node.op().unwrap_or(NONE),
+            repeats_input: node.repeats_input,
+            inputs: node.inputs,
+            at: node.at,
+            grad: grads[id],
+            input_grads,
+        }
+    }
+}
+
 /// Where a backward pass keeps the gradients: one flat buffer, and per node the number of the
 /// pass its gradient belongs to.
 pub(crate) struct GradBuffers<'a, T> {

@@ -10,7 +10,6 @@ use std::ops::Range;
 use super::Tape;
 use super::node::{BackStep, ForwardStep, NONE};
 use crate::Real;
-use crate::inputs::NO_GRAD;
 
 /// Cached plans may hold this many entries per node of the graph (plus [`PLAN_SLACK`]) before
 /// they are all dropped: memory stays proportional to the graph however many roots are used.
@@ -68,7 +67,7 @@ impl<T: Real> Tape<T> {
 
     /// The backward list of `root` (its ancestors that need a gradient, itself first,
     /// decreasing ids); made on first use. `grads` gives each node's gradient offset
-    /// ([`NO_GRAD`] for none) and must cover every node.
+    /// ([`NO_GRAD`](crate::inputs::NO_GRAD) for none) and must cover every node.
     #[inline]
     pub(crate) fn backward_plan(&mut self, root: usize, grads: &[usize]) -> Range<usize> {
         match self.nodes[root].backward_plan {
@@ -185,22 +184,9 @@ impl<T: Real> Tape<T> {
         let start = plans.backward.len();
         for &n in stack.iter().rev() {
             let node = &nodes[n as usize];
-            if !node.needs_grad {
-                continue;
+            if node.needs_grad {
+                plans.backward.push(BackStep::of(n as usize, node, grads));
             }
-            let mut input_grads = [NO_GRAD; 3];
-            for (at, &input) in input_grads.iter_mut().zip(node.inputs()) {
-                *at = grads[input as usize];
-            }
-            plans.backward.push(BackStep {
-                node: n,
-                op: node.op().unwrap_or(NONE),
-                repeats_input: node.repeats_input,
-                inputs: node.inputs,
-                at: node.at,
-                grad: grads[n as usize],
-                input_grads,
-            });
         }
         let range = start..plans.backward.len();
         nodes[root].backward_plan = plans.backward_ranges.len() as u32;
