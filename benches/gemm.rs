@@ -1,13 +1,13 @@
 //! `cargo bench --bench gemm`: nalgebra's static kernels (`static`), matrixmultiply reached
 //! through nalgebra's `Dyn` views (`blocked`, which allocates a packing buffer per call) and
-//! shapegrad's own kernel (`kernel`, src/gemm_kernel.rs, compiled into this benchmark) for
+//! shapegrad's own kernel (`kernel`, src/kernels/gemm_kernel.rs, compiled into this benchmark) for
 //! n×n·n×n products in the three orientations the ops use — `a·b` (forward), `a·bᵀ`
 //! (dA = dOut·Bᵀ) and `aᵀ·b` (dB = Aᵀ·dOut) — in f64 and f32. It ends with one line per size
 //! and orientation, `gemm f64 nt n=24 static/kernel 1.35 blocked/kernel 1.10` (above 1: the
-//! kernel is faster), which is how `gemm_min_dim` in src/gemm.rs was chosen.
+//! kernel is faster), which is how `gemm_min_dim` in src/kernels/gemm.rs was chosen.
 
 #[allow(dead_code)]
-#[path = "../src/gemm_kernel.rs"]
+#[path = "../src/kernels/gemm_kernel.rs"]
 mod gemm_kernel;
 
 #[path = "support/medians.rs"]

@@ -1,5 +1,5 @@
 //! `cargo bench --bench storage`: why the graph reads its flat buffers as `&SMatrix` (through
-//! the one `unsafe` module, `src/layout.rs`) instead of nalgebra's safe views.
+//! the one `unsafe` module, `src/contract/layout.rs`) instead of nalgebra's safe views.
 //!
 //! The same small kernels the ops run, on the same entries of one flat buffer, two ways:
 //! `ref`, the entries seen as `&SMatrix`/`&mut SMatrix` (what the graph does: the compiler

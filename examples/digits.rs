@@ -21,9 +21,9 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use shapegrad::data::{Batch, BatchVars, Dataset};
-use shapegrad::nn::{Dense, Init, accuracy, predict};
+use shapegrad::nn::{Dense, Init, accuracy};
 use shapegrad::optim::{AdamW, Optimizer, ParameterVisitor, Parameters, Schedule, StepInfo};
-use shapegrad::{Graph, Var, datasets};
+use shapegrad::{Graph, Labels, Var, datasets};
 
 /// Pixels, hidden units, classes, batch size.
 pub const I: usize = 64;
@@ -230,12 +230,12 @@ pub fn train(
     // the blocked GEMM path, one of a single row the plain loop).
     assert!((single.row(0) - scores.row(0)).amax() < 1e-12);
     assert_eq!(
-        predict(&single).as_array()[0],
-        predict(&scores).as_array()[0]
+        Labels::argmax(&single).as_array()[0],
+        Labels::argmax(&scores).as_array()[0]
     );
     Ok(Outcome {
         accuracy: accuracy(&scores, &held_out_labels),
-        predictions: predict(&scores).as_array().to_vec(),
+        predictions: Labels::argmax(&scores).as_array().to_vec(),
         scores: Box::new(scores),
         saved: shapegrad::io::to_bytes(&trainer.mlp)?,
     })
@@ -341,7 +341,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     }
     std::fs::write(&out, &outcome.saved)?;
     let reloaded = reload(&out)?;
-    let same = predict(&*reloaded)
+    let same = Labels::argmax(&*reloaded)
         .as_array()
         .iter()
         .zip(&outcome.predictions)

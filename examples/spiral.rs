@@ -21,7 +21,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use nalgebra::SMatrix;
-use shapegrad::nn::{Dense, Init, accuracy, predict};
+use shapegrad::nn::{Dense, Init, accuracy};
 use shapegrad::optim::{Adam, Optimizer, Sgd, UpdateRule};
 use shapegrad::{Graph, Labels, datasets};
 
@@ -138,7 +138,9 @@ pub fn decision_regions(net: &Trained) -> Vec<Vec<usize>> {
                 0 => plot::cell_centre(col, GRID),
                 _ => y,
             }));
-            predict(&scores.value()).as_array().to_vec()
+            shapegrad::Labels::argmax(&scores.value())
+                .as_array()
+                .to_vec()
         })
         .collect()
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Writes src/vmath/reference.txt: correctly rounded f64 values of exp, ln, tanh, sigmoid and
-softplus at random points (60-digit decimal arithmetic), which src/vmath/tests.rs compares the
+"""Writes src/kernels/vmath/reference.txt: correctly rounded f64 values of exp, ln, tanh, sigmoid and
+softplus at random points (60-digit decimal arithmetic), which src/kernels/vmath/tests.rs compares the
 kernels and std with. Run from the repository root: python3 scripts/vmath_reference.py"""
 
 import random
@@ -30,7 +30,7 @@ FUNCS = {
     "softplus": (lambda x: (1 + exp(x)).ln(), [(-30.0, 30.0), (-3.0, 3.0), (0.0, 1.0)]),
 }
 
-with open("src/vmath/reference.txt", "w") as out:
+with open("src/kernels/vmath/reference.txt", "w") as out:
     out.write("# function x y: y is f(x) correctly rounded, both as f64 bits in hex\n")
     for name, (f, ranges) in FUNCS.items():
         for lo, hi in ranges:

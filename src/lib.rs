@@ -24,6 +24,28 @@
 //! # let _ = Matrix5x3::<f64>::zeros();
 //! ```
 //!
+//! # The layers
+//!
+//! The crate reads top-down as eight layers, one folder each; a folder uses only the folders
+//! above it in this list (`tests/layering.rs` checks every `use crate::` path):
+//!
+//! ```text
+//! kernels/   numerics that know nothing of graphs: the scalar trait Real, GEMM, vectorised
+//!            exp/ln/tanh/…, reductions, scratch buffers
+//! contract/  the typed op contract: Value, the flat layout (the only unsafe), Inputs,
+//!            GradSlot, Op, typed products (product), shape arithmetic (shape)
+//! tape/      type-erased storage and walks: nodes, versions, plans, gradient buffers
+//! graph/     Graph, Var, VarTuple, Handle, Gradients
+//! ops/       one file per op, with its sugar on Var; Activation, Labels
+//! diff/      numerical checks (check), Jacobians (jacobian), second order (second_order)
+//! train/     layers (nn), optimizers (optim), data sets (data, datasets), saving (io)
+//! viz/       Graphviz drawings of a graph
+//! ```
+//!
+//! The public paths are flat re-exports (`shapegrad::Graph`, `shapegrad::ops::MatMul`,
+//! `shapegrad::optim::Adam`, …): the folders are how the source is organised, not how it is
+//! used.
+//!
 //! # Notation
 //!
 //! `T` scalar (`f32`, `f64`, or a dual number, see [`second_order`]), `R` rows, `C` columns,
@@ -83,64 +105,48 @@
 //! `cargo run --release --example digits` (a real data set, mini-batches, save and reload)
 //! show the whole loop; [`nn`] shows one model used at several batch sizes.
 
-// `unsafe` is denied everywhere but `src/layout.rs`, which reads matrices in place in a
-// graph's flat buffers (its module docs give the invariants and the benchmark that needs it:
+// `unsafe` is denied everywhere but `src/contract/layout.rs`, which reads matrices in place in
+// a graph's flat buffers (its module docs give the invariants and the benchmark that needs it:
 // `cargo bench --bench storage`).
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
-mod activation;
-pub mod check;
-pub mod data;
-pub mod datasets;
-pub mod dot;
-mod gemm;
-mod gemm_kernel;
-mod grad_slot;
-mod gradients;
-mod graph;
-mod handle;
-mod inputs;
-pub mod io;
-pub mod jacobian;
+// The layers, in order: each uses only those above it (`tests/layering.rs`).
+// 1. Numerics that know nothing of graphs.
 mod kernels;
-mod labels;
-mod layout;
-pub mod nn;
-mod op;
-pub mod ops;
-pub mod optim;
-mod pool;
-pub mod product;
-pub mod second_order;
-pub mod shape;
+// 2. The typed op contract.
+mod contract;
+// 3. Type-erased storage and walks.
 mod tape;
-#[cfg(test)]
-mod testing;
-mod value;
-mod var;
-mod var_tuple;
-mod vmath;
+// 4. Graph, Var, Handle, Gradients.
+mod graph;
+// 5. One file per op.
+pub mod ops;
+// 6. Checks, Jacobians, second order.
+mod diff;
+// 7. Layers, optimizers, data, saving.
+mod train;
+// 8. Graphviz drawings.
+pub mod viz;
 
-pub use activation::Activation;
-pub use grad_slot::GradSlot;
-pub use gradients::Gradients;
-pub use graph::Graph;
-pub use handle::Handle;
-pub use inputs::Inputs;
-pub use labels::{LabelError, Labels};
-pub use op::Op;
-pub use value::{Real, Value};
-pub use var::{Loss, Var};
-pub use var_tuple::VarTuple;
+pub use contract::{GradSlot, Inputs, Op, Value, product, shape};
+pub use diff::{check, jacobian, second_order};
+pub use graph::{Gradients, Graph, Handle, Loss, Var, VarTuple};
+pub use kernels::Real;
+pub use ops::{Activation, LabelError, Labels};
+pub use train::{data, datasets, io, nn, optim};
 
 /// The dual numbers [`second_order`] runs graphs on (the crate `num-dual` 0.15), re-exported
 /// so that its version always matches shapegrad's.
 pub use num_dual;
 
-/// Seals the traits whose implementations shapegrad provides for every shape.
-mod sealed {
-    pub trait Sealed {}
+/// The Graphviz drawings, under their old name: use [`viz`].
+#[deprecated(
+    since = "0.3.0",
+    note = "renamed `shapegrad::viz` (`ops::Dot` is the dot product)"
+)]
+pub mod dot {
+    pub use crate::viz::*;
 }
 
 #[cfg(doctest)]

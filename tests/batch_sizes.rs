@@ -6,9 +6,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use nalgebra::SMatrix;
 use shapegrad::data::{BatchVars, Dataset};
-use shapegrad::nn::{Dense, accuracy, predict};
+use shapegrad::nn::{Dense, accuracy};
 use shapegrad::optim::{Adam, Optimizer, ParameterVisitor, Parameters};
-use shapegrad::{Graph, Op, Var, datasets};
+use shapegrad::{Graph, Labels, Op, Var, datasets};
 
 /// 2 → 16 tanh → 3, generic over the number of rows.
 #[derive(Clone, Copy)]
@@ -122,8 +122,8 @@ fn one_forward_serves_a_batch_the_held_out_set_and_one_point() {
     // The single point is row 4 of the held-out set.
     assert!((point_scores.value().row(0) - scores.row(4)).amax() < 1e-12);
     assert_eq!(
-        predict(&point_scores.value()).as_array()[0],
-        predict(&scores).as_array()[4]
+        Labels::argmax(&point_scores.value()).as_array()[0],
+        Labels::argmax(&scores).as_array()[4]
     );
     // The same weights on a new graph give the same held-out scores.
     let fresh = Graph::<f64>::new();

@@ -1,6 +1,8 @@
 use nalgebra::SMatrix;
 
-use crate::{Op, Real, Var};
+use crate::contract::Op;
+use crate::graph::Var;
+use crate::kernels::Real;
 
 /// Absolute value, element-wise: `|x|`.
 ///
@@ -76,8 +78,8 @@ mod tests {
     use nalgebra::{Matrix1x4, Matrix3x4};
 
     use super::Abs;
-    use crate::Graph;
-    use crate::testing::{away_from_zero, check_unary, random, rng};
+    use crate::diff::testing::{away_from_zero, check_unary, random, rng};
+    use crate::graph::Graph;
 
     #[test]
     fn forward_values() {

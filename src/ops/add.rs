@@ -1,6 +1,8 @@
 use nalgebra::SMatrix;
 
-use crate::{GradSlot, Op, Real, Var};
+use crate::contract::{GradSlot, Op};
+use crate::graph::Var;
+use crate::kernels::Real;
 
 /// Element-wise sum — the add gate.
 ///
@@ -90,8 +92,8 @@ impl<'g, T: Real, const R: usize, const C: usize> std::ops::Add for Var<'g, T, R
 #[cfg(test)]
 mod tests {
     use super::Add;
-    use crate::Graph;
-    use crate::testing::{check_binary, random, rng};
+    use crate::diff::testing::{check_binary, random, rng};
+    use crate::graph::Graph;
 
     #[test]
     fn gradcheck_random() {

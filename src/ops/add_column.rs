@@ -1,6 +1,8 @@
 use nalgebra::SMatrix;
 
-use crate::{Op, Real, Var};
+use crate::contract::Op;
+use crate::graph::Var;
+use crate::kernels::Real;
 
 /// Adds an R×1 column to every column of an R×C matrix.
 ///
@@ -73,8 +75,8 @@ mod tests {
     use nalgebra::{Matrix3x4, SMatrix, Vector3};
 
     use super::AddColumn;
-    use crate::Graph;
-    use crate::testing::{check_binary, random, rng};
+    use crate::diff::testing::{check_binary, random, rng};
+    use crate::graph::Graph;
 
     #[test]
     fn forward_adds_the_column_to_every_column() {

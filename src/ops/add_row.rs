@@ -1,7 +1,9 @@
 use nalgebra::SMatrix;
 
+use crate::contract::{GradSlot, Op};
+use crate::graph::Var;
+use crate::kernels::Real;
 use crate::kernels::{columns, sum};
-use crate::{GradSlot, Op, Real, Var};
 
 /// Adds a 1×C row to every row of an R×C matrix — a dense layer's bias.
 ///
@@ -110,8 +112,8 @@ mod tests {
     use nalgebra::{Matrix1, Matrix1x3, Matrix3x4, SMatrix};
 
     use super::AddRow;
-    use crate::Graph;
-    use crate::testing::{check_binary, random, rng};
+    use crate::diff::testing::{check_binary, random, rng};
+    use crate::graph::Graph;
 
     #[test]
     fn forward_adds_the_row_to_every_row() {

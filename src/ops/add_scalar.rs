@@ -1,6 +1,8 @@
 use nalgebra::SMatrix;
 
-use crate::{Op, Real, Var};
+use crate::contract::Op;
+use crate::graph::Var;
+use crate::kernels::Real;
 
 /// Adds a constant scalar `s` (not differentiated) to every entry.
 ///
@@ -66,8 +68,8 @@ mod tests {
     use nalgebra::{Matrix1x3, Matrix2x3};
 
     use super::AddScalar;
-    use crate::Graph;
-    use crate::testing::{check_unary, random, rng};
+    use crate::diff::testing::{check_unary, random, rng};
+    use crate::graph::Graph;
 
     #[test]
     fn forward_values() {

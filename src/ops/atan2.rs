@@ -1,6 +1,8 @@
 use nalgebra::SMatrix;
 
-use crate::{GradSlot, Op, Real, Var};
+use crate::contract::{GradSlot, Op};
+use crate::graph::Var;
+use crate::kernels::Real;
 
 /// Two-argument arctangent, element-wise: `atan2(y, x)`, the angle of the point (x, y) in
 /// (−π, π], as `f64::atan2` (`y.atan2(x)`).
@@ -127,8 +129,8 @@ mod tests {
     use nalgebra::{Matrix1x4, Matrix3x4};
 
     use super::Atan2;
-    use crate::Graph;
-    use crate::testing::{away_from_zero, check_binary, random, rng};
+    use crate::diff::testing::{away_from_zero, check_binary, random, rng};
+    use crate::graph::Graph;
 
     #[test]
     fn forward_values_in_the_four_quadrants() {

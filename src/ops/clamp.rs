@@ -1,6 +1,8 @@
 use nalgebra::SMatrix;
 
-use crate::{Op, Real, Var};
+use crate::contract::Op;
+use crate::graph::Var;
+use crate::kernels::Real;
 
 /// Clamping to an interval, element-wise: `min(max(x, lo), hi)` for constant bounds
 /// `lo ≤ hi` (not differentiated).
@@ -117,8 +119,8 @@ mod tests {
     use nalgebra::{Matrix1x3, Matrix1x4, Matrix3x4};
 
     use super::Clamp;
-    use crate::Graph;
-    use crate::testing::{check_unary, random, rng};
+    use crate::diff::testing::{check_unary, random, rng};
+    use crate::graph::Graph;
 
     /// Moves entries within 0.05 of ±0.5 away from the bounds.
     fn away_from_bounds(m: Matrix3x4<f64>) -> Matrix3x4<f64> {

@@ -1,6 +1,8 @@
 use nalgebra::SMatrix;
 
-use crate::{GradSlot, Op, Real, Var};
+use crate::contract::{GradSlot, Op};
+use crate::graph::Var;
+use crate::kernels::Real;
 
 /// Column `j` of a matrix, with `j` chosen at run time (like nalgebra's `column(j)`).
 ///
@@ -108,8 +110,8 @@ mod tests {
     use nalgebra::{Matrix1, SMatrix, Vector3};
 
     use super::Column;
-    use crate::Graph;
-    use crate::testing::{check_unary, random, rng};
+    use crate::diff::testing::{check_unary, random, rng};
+    use crate::graph::Graph;
 
     #[test]
     fn forward_values() {

@@ -1,6 +1,8 @@
 use nalgebra::SMatrix;
 
-use crate::{Op, Real, Var};
+use crate::contract::Op;
+use crate::graph::Var;
+use crate::kernels::Real;
 
 /// The sum of the columns: one column holding each row's total (nalgebra's `column_sum`).
 ///
@@ -68,8 +70,8 @@ mod tests {
     use nalgebra::{Matrix2x3, Vector2};
 
     use super::ColumnSum;
-    use crate::Graph;
-    use crate::testing::{check_unary, random, rng};
+    use crate::diff::testing::{check_unary, random, rng};
+    use crate::graph::Graph;
 
     #[test]
     fn forward_values() {

@@ -1,6 +1,8 @@
 use nalgebra::SMatrix;
 
-use crate::{Op, Real, Var};
+use crate::contract::Op;
+use crate::graph::Var;
+use crate::kernels::Real;
 
 /// Element-wise division of two matrices of equal shape: `a ⊘ b`, entry by entry `a / b`.
 ///
@@ -83,8 +85,8 @@ mod tests {
     use nalgebra::{Matrix1, Matrix1x3, Matrix3x4};
 
     use super::ComponentDiv;
-    use crate::Graph;
-    use crate::testing::{away_from_zero, check_binary, random, rng};
+    use crate::diff::testing::{away_from_zero, check_binary, random, rng};
+    use crate::graph::Graph;
 
     #[test]
     fn forward_values() {

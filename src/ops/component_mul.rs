@@ -1,6 +1,8 @@
 use nalgebra::SMatrix;
 
-use crate::{GradSlot, Op, Real, Var};
+use crate::contract::{GradSlot, Op};
+use crate::graph::Var;
+use crate::kernels::Real;
 
 /// Element-wise (Hadamard) product — the multiply gate.
 ///
@@ -95,8 +97,8 @@ mod tests {
     use nalgebra::Matrix1;
 
     use super::ComponentMul;
-    use crate::Graph;
-    use crate::testing::{check_binary, random, rng};
+    use crate::diff::testing::{check_binary, random, rng};
+    use crate::graph::Graph;
 
     #[test]
     fn gradcheck_random() {

@@ -1,6 +1,8 @@
 use nalgebra::Vector3;
 
-use crate::{Op, Real, Var};
+use crate::contract::Op;
+use crate::graph::Var;
+use crate::kernels::Real;
 
 /// Cross product of two 3-vectors: `a × b`.
 ///
@@ -72,8 +74,8 @@ mod tests {
     use nalgebra::{Matrix3, Vector3};
 
     use super::Cross;
-    use crate::Graph;
-    use crate::testing::{check_binary, random, rng};
+    use crate::diff::testing::{check_binary, random, rng};
+    use crate::graph::Graph;
 
     #[test]
     fn forward_values() {

@@ -1,6 +1,8 @@
 use nalgebra::SMatrix;
 
-use crate::{GradSlot, Op, Real, Var};
+use crate::contract::{GradSlot, Op};
+use crate::graph::Var;
+use crate::kernels::Real;
 
 /// Stop-gradient: the value passes through unchanged, no gradient flows back.
 ///
@@ -86,8 +88,9 @@ mod tests {
     use nalgebra::{Matrix2x3, Vector2};
 
     use super::Detach;
-    use crate::testing::{random, rng};
-    use crate::{Graph, Op};
+    use crate::contract::Op;
+    use crate::diff::testing::{random, rng};
+    use crate::graph::Graph;
 
     #[test]
     fn value_passes_and_gradient_is_zero() {

@@ -1,6 +1,8 @@
 use nalgebra::{Matrix1, SMatrix};
 
-use crate::{Op, Real, Var};
+use crate::contract::Op;
+use crate::graph::Var;
+use crate::kernels::Real;
 
 /// The Frobenius inner product of two matrices of one shape: `Σ a[r, c]·b[r, c]`, like
 /// nalgebra's `dot`.
@@ -70,8 +72,8 @@ mod tests {
     use nalgebra::{Matrix1, Matrix3x2};
 
     use super::Dot;
-    use crate::Graph;
-    use crate::testing::{check_binary, random, rng};
+    use crate::diff::testing::{check_binary, random, rng};
+    use crate::graph::Graph;
 
     #[test]
     fn forward_values() {

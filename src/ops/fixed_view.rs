@@ -1,7 +1,9 @@
 use nalgebra::SMatrix;
 
-use crate::shape::{Message, fail};
-use crate::{GradSlot, Op, Real, Var};
+use crate::contract::shape::{Message, fail};
+use crate::contract::{GradSlot, Op};
+use crate::graph::Var;
+use crate::kernels::Real;
 
 /// The R2×C2 block whose top-left entry is at the compile-time offset (I, J).
 ///
@@ -165,8 +167,8 @@ mod tests {
     use nalgebra::{Matrix1x2, SMatrix};
 
     use super::FixedView;
-    use crate::Graph;
-    use crate::testing::{check_unary, random, rng};
+    use crate::diff::testing::{check_unary, random, rng};
+    use crate::graph::Graph;
 
     #[test]
     fn forward_values() {

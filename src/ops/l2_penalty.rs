@@ -1,6 +1,8 @@
 use nalgebra::{Matrix1, SMatrix};
 
-use crate::{GradSlot, Op, Real, Var};
+use crate::contract::{GradSlot, Op};
+use crate::graph::Var;
+use crate::kernels::Real;
 
 /// L2 regularization (weight decay) with strength `λ`: `½·λ·‖W‖²`, the squared Frobenius norm.
 ///
@@ -82,8 +84,8 @@ mod tests {
     use nalgebra::{Matrix1, Matrix2x3};
 
     use super::L2Penalty;
-    use crate::Graph;
-    use crate::testing::{check_unary, random, rng};
+    use crate::diff::testing::{check_unary, random, rng};
+    use crate::graph::Graph;
 
     #[test]
     fn forward_values() {

@@ -1,8 +1,10 @@
 use nalgebra::SMatrix;
 
 use super::softmax::shift_rows;
-use crate::shape::RowsHaveEntries;
-use crate::{Op, Real, Var};
+use crate::contract::Op;
+use crate::contract::shape::RowsHaveEntries;
+use crate::graph::Var;
+use crate::kernels::Real;
 
 /// Row-wise log-softmax: `Y[r, c] = x[r, c] − log Σₖ exp(x[r, k])`, the log-probabilities of
 /// each row's classes.
@@ -80,8 +82,8 @@ mod tests {
     use nalgebra::{Matrix2x3, Matrix3x4};
 
     use super::LogSoftmax;
-    use crate::Graph;
-    use crate::testing::{check_unary, random, rng};
+    use crate::diff::testing::{check_unary, random, rng};
+    use crate::graph::Graph;
 
     #[test]
     fn gradcheck_random() {

@@ -1,7 +1,9 @@
 use nalgebra::SMatrix;
 
-use crate::gemm::{mul_nn, mul_nt, mul_tn};
-use crate::{GradSlot, Op, Real, Var};
+use crate::contract::{GradSlot, Op};
+use crate::graph::Var;
+use crate::kernels::Real;
+use crate::kernels::gemm::{mul_nn, mul_nt, mul_tn};
 
 /// Matrix product.
 ///
@@ -14,7 +16,7 @@ use crate::{GradSlot, Op, Real, Var};
 /// `(2×3)·(2×4)` does not compile. Sugar: `a * b` (nalgebra's `*` is the matrix product).
 ///
 /// On the graph the products are written in place; for `f64` from 24 per side (16 for
-/// `Aᵀ·B`) and for `f32` from 48 (24), see `src/gemm.rs`, they use shapegrad's blocked GEMM,
+/// `Aᵀ·B`) and for `f32` from 48 (24), see `src/kernels/gemm.rs`, they use shapegrad's blocked GEMM,
 /// which makes no heap allocation once a thread has run its largest product; the transposes
 /// are strides (none is materialised), and a constant factor's gradient is not computed.
 ///
@@ -103,8 +105,8 @@ mod tests {
     use nalgebra::{Matrix2x3, SMatrix};
 
     use super::MatMul;
-    use crate::Graph;
-    use crate::testing::{check_binary, random, rng};
+    use crate::diff::testing::{check_binary, random, rng};
+    use crate::graph::Graph;
 
     #[test]
     fn forward_values() {

@@ -1,7 +1,9 @@
 use nalgebra::{Matrix1, SMatrix};
 
-use crate::shape::EntriesToAverage;
-use crate::{Op, Real, Var};
+use crate::contract::Op;
+use crate::contract::shape::EntriesToAverage;
+use crate::graph::Var;
+use crate::kernels::Real;
 
 /// Mean of all entries.
 ///
@@ -67,7 +69,7 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
 #[cfg(test)]
 mod tests {
     use super::Mean;
-    use crate::testing::{check_unary, random, rng};
+    use crate::diff::testing::{check_unary, random, rng};
 
     #[test]
     fn gradcheck_random() {

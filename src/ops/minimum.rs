@@ -1,6 +1,8 @@
 use nalgebra::SMatrix;
 
-use crate::{Op, Real, Var};
+use crate::contract::Op;
+use crate::graph::Var;
+use crate::kernels::Real;
 
 /// Element-wise minimum of two matrices — the min gate.
 ///
@@ -74,8 +76,8 @@ mod tests {
     use nalgebra::{Matrix1, Matrix1x2, Matrix2x3, Matrix3x4};
 
     use super::Minimum;
-    use crate::Graph;
-    use crate::testing::{away_from_zero, check_binary, random, rng};
+    use crate::diff::testing::{away_from_zero, check_binary, random, rng};
+    use crate::graph::Graph;
 
     #[test]
     fn gradcheck_random_away_from_ties() {

@@ -67,6 +67,7 @@
 //! - ³ The index is a runtime `usize`; an index out of range panics when the op is applied.
 
 mod abs;
+mod activation;
 mod add;
 mod add_column;
 mod add_row;
@@ -86,6 +87,7 @@ mod exp;
 mod fixed_view;
 mod hstack;
 mod l2_penalty;
+mod labels;
 mod ln;
 mod log_softmax;
 mod matmul;
@@ -175,3 +177,8 @@ pub use sum::Sum;
 pub use tanh::Tanh;
 pub use transpose::Transpose;
 pub use vstack::Vstack;
+
+// Not ops: what some ops take (the activation fused into `AddRowThen`, the labels of the
+// cross-entropies). tests/readme.rs reads the ops above this line.
+pub use activation::Activation;
+pub use labels::{LabelError, Labels};

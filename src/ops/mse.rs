@@ -1,7 +1,9 @@
 use nalgebra::{Matrix1, SMatrix};
 
-use crate::shape::EntriesToAverage;
-use crate::{Op, Real, Var};
+use crate::contract::Op;
+use crate::contract::shape::EntriesToAverage;
+use crate::graph::Var;
+use crate::kernels::Real;
 
 /// Mean squared error between two matrices of one shape: `Σ (a[r, c] − b[r, c])² / (R·C)`.
 ///
@@ -75,8 +77,8 @@ mod tests {
     use nalgebra::{Matrix1, Matrix2x3};
 
     use super::Mse;
-    use crate::Graph;
-    use crate::testing::{check_binary, random, rng};
+    use crate::diff::testing::{check_binary, random, rng};
+    use crate::graph::Graph;
 
     #[test]
     fn forward_values() {

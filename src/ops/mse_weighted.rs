@@ -1,8 +1,10 @@
 use nalgebra::{Matrix1, SMatrix, SVector};
 
 use super::softmax_cross_entropy_weighted::{Inputs3, Refs3, inverse_total, weighted_mean};
-use crate::shape::{Message, fail};
-use crate::{Op, Real, Var};
+use crate::contract::Op;
+use crate::contract::shape::{Message, fail};
+use crate::graph::Var;
+use crate::kernels::Real;
 
 /// Mean squared error with each row weighted, averaged over the weights:
 /// `Σ_r w_r·ℓ_r / Σ_r w_r` with `ℓ_r = Σ_c (a[r, c] − b[r, c])² / C`.
@@ -113,9 +115,10 @@ mod tests {
     use nalgebra::{Matrix1, SMatrix, SVector};
 
     use super::MseWeighted;
-    use crate::check::gradcheck;
-    use crate::testing::{random, rng};
-    use crate::{Graph, Op};
+    use crate::contract::Op;
+    use crate::diff::check::gradcheck;
+    use crate::diff::testing::{random, rng};
+    use crate::graph::Graph;
 
     #[test]
     fn equal_weights_give_the_plain_mse() {
@@ -155,7 +158,7 @@ mod tests {
         let g = Graph::<f64>::new();
         let (av, bv, wv) = (g.var(a), g.var(b), g.var(w));
         let loss = av.mse_weighted(bv, wv);
-        let report = gradcheck(loss, &crate::testing::tight());
+        let report = gradcheck(loss, &crate::diff::testing::tight());
         assert!(report.passed(), "{report}");
         let seed = Matrix1::new(-0.5);
         let want = MseWeighted.backward((&a, &b, &w), &loss.value(), &seed);

@@ -1,6 +1,8 @@
 use nalgebra::SMatrix;
 
-use crate::{Op, Real, Var};
+use crate::contract::Op;
+use crate::graph::Var;
+use crate::kernels::Real;
 
 /// Negation.
 ///
@@ -57,7 +59,7 @@ impl<'g, T: Real, const R: usize, const C: usize> std::ops::Neg for Var<'g, T, R
 #[cfg(test)]
 mod tests {
     use super::Neg;
-    use crate::testing::{check_unary, random, rng};
+    use crate::diff::testing::{check_unary, random, rng};
 
     #[test]
     fn gradcheck_random() {

@@ -1,6 +1,8 @@
 use nalgebra::{Matrix1, SMatrix};
 
-use crate::{GradSlot, Op, Real, Var};
+use crate::contract::{GradSlot, Op};
+use crate::graph::Var;
+use crate::kernels::Real;
 
 /// The Euclidean norm of a vector, or the Frobenius norm of a matrix:
 /// `‖A‖ = √(Σ a[r, c]²)`, like nalgebra's `norm`.
@@ -122,8 +124,8 @@ mod tests {
     use nalgebra::{Matrix1, Matrix1x3, Matrix2x3, Vector2};
 
     use super::Norm;
-    use crate::Graph;
-    use crate::testing::{check_unary, random, rng};
+    use crate::diff::testing::{check_unary, random, rng};
+    use crate::graph::Graph;
 
     #[test]
     fn forward_values_equal_nalgebras() {

@@ -1,6 +1,8 @@
 use nalgebra::{Matrix1, SMatrix};
 
-use crate::{GradSlot, Op, Real, Var};
+use crate::contract::{GradSlot, Op};
+use crate::graph::Var;
+use crate::kernels::Real;
 
 /// The squared Frobenius norm: `‖A‖² = Σ a[r, c]²`, like nalgebra's `norm_squared`.
 ///
@@ -79,8 +81,8 @@ mod tests {
     use nalgebra::{Matrix1, Matrix2x3};
 
     use super::NormSquared;
-    use crate::Graph;
-    use crate::testing::{check_unary, random, rng};
+    use crate::diff::testing::{check_unary, random, rng};
+    use crate::graph::Graph;
 
     #[test]
     fn forward_values() {

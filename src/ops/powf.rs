@@ -1,6 +1,8 @@
 use nalgebra::SMatrix;
 
-use crate::{Op, Real, Var};
+use crate::contract::Op;
+use crate::graph::Var;
+use crate::kernels::Real;
 
 /// Real power, element-wise: `xᵖ` for a constant real `p` (not differentiated).
 ///
@@ -82,8 +84,8 @@ mod tests {
     use nalgebra::{Matrix1x3, Matrix1x4};
 
     use super::Powf;
-    use crate::Graph;
-    use crate::testing::{check_unary, random, rng};
+    use crate::diff::testing::{check_unary, random, rng};
+    use crate::graph::Graph;
 
     #[test]
     fn forward_values() {

@@ -1,6 +1,8 @@
 use nalgebra::SMatrix;
 
-use crate::{Op, Real, Var};
+use crate::contract::Op;
+use crate::graph::Var;
+use crate::kernels::Real;
 
 /// Integer power, element-wise: `xⁿ` for a constant `n: i32` (not differentiated).
 ///
@@ -85,8 +87,8 @@ mod tests {
     use nalgebra::{Matrix1x3, Matrix1x4};
 
     use super::Powi;
-    use crate::Graph;
-    use crate::testing::{away_from_zero, check_unary, random, rng};
+    use crate::diff::testing::{away_from_zero, check_unary, random, rng};
+    use crate::graph::Graph;
 
     #[test]
     fn forward_values() {

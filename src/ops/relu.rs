@@ -1,6 +1,8 @@
 use nalgebra::SMatrix;
 
-use crate::{GradSlot, Op, Real, Var};
+use crate::contract::{GradSlot, Op};
+use crate::graph::Var;
+use crate::kernels::Real;
 
 /// Rectified linear unit, element-wise: `max(x, 0)`.
 ///
@@ -84,8 +86,8 @@ mod tests {
     use nalgebra::{Matrix1x4, Matrix3x4};
 
     use super::Relu;
-    use crate::Graph;
-    use crate::testing::{away_from_zero, check_unary, random, rng};
+    use crate::diff::testing::{away_from_zero, check_unary, random, rng};
+    use crate::graph::Graph;
 
     #[test]
     fn gradcheck_random_away_from_the_kink() {

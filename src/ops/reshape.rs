@@ -1,7 +1,9 @@
 use nalgebra::SMatrix;
 
-use crate::shape::{Message, fail};
-use crate::{Op, Real, Var};
+use crate::contract::Op;
+use crate::contract::shape::{Message, fail};
+use crate::graph::Var;
+use crate::kernels::Real;
 
 /// The same entries in a new shape, in column-major order (nalgebra's storage order).
 ///
@@ -127,8 +129,8 @@ mod tests {
     use nalgebra::{Matrix2x3, Matrix3x2, SMatrix};
 
     use super::Reshape;
-    use crate::Graph;
-    use crate::testing::{check_unary, random, rng};
+    use crate::diff::testing::{check_unary, random, rng};
+    use crate::graph::Graph;
 
     #[test]
     fn forward_values_follow_column_major_order() {

@@ -1,6 +1,8 @@
 use nalgebra::SMatrix;
 
-use crate::{GradSlot, Op, Real, Var};
+use crate::contract::{GradSlot, Op};
+use crate::graph::Var;
+use crate::kernels::Real;
 
 /// Row `i` of a matrix, with `i` chosen at run time (like nalgebra's `row(i)`).
 ///
@@ -108,8 +110,8 @@ mod tests {
     use nalgebra::{Matrix1, RowVector3, SMatrix};
 
     use super::Row;
-    use crate::Graph;
-    use crate::testing::{check_unary, random, rng};
+    use crate::diff::testing::{check_unary, random, rng};
+    use crate::graph::Graph;
 
     #[test]
     fn forward_values() {

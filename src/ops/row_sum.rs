@@ -1,6 +1,8 @@
 use nalgebra::SMatrix;
 
-use crate::{Op, Real, Var};
+use crate::contract::Op;
+use crate::graph::Var;
+use crate::kernels::Real;
 
 /// The sum of the rows: one row holding each column's total (nalgebra's `row_sum`).
 ///
@@ -68,8 +70,8 @@ mod tests {
     use nalgebra::{Matrix1x2, Matrix3x2};
 
     use super::RowSum;
-    use crate::Graph;
-    use crate::testing::{check_unary, random, rng};
+    use crate::diff::testing::{check_unary, random, rng};
+    use crate::graph::Graph;
 
     #[test]
     fn forward_values() {

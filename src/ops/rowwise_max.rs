@@ -1,7 +1,9 @@
 use nalgebra::SMatrix;
 
-use crate::shape::RowsHaveEntries;
-use crate::{Op, Real, Var};
+use crate::contract::Op;
+use crate::contract::shape::RowsHaveEntries;
+use crate::graph::Var;
+use crate::kernels::Real;
 
 /// The maximum of each row — the max gate, once per row.
 ///
@@ -95,8 +97,8 @@ mod tests {
     use nalgebra::{Matrix1, Matrix1x4, Matrix3x4, Vector3};
 
     use super::RowwiseMax;
-    use crate::Graph;
-    use crate::testing::{check_unary, random, rng};
+    use crate::diff::testing::{check_unary, random, rng};
+    use crate::graph::Graph;
 
     #[test]
     fn forward_values() {

@@ -1,6 +1,8 @@
 use nalgebra::SMatrix;
 
-use crate::{Op, Real, Var};
+use crate::contract::Op;
+use crate::graph::Var;
+use crate::kernels::Real;
 
 /// Multiplication by a constant scalar `s` (not differentiated).
 ///
@@ -63,7 +65,7 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
 #[cfg(test)]
 mod tests {
     use super::Scale;
-    use crate::testing::{check_unary, random, rng};
+    use crate::diff::testing::{check_unary, random, rng};
 
     #[test]
     fn gradcheck_random() {

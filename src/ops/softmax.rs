@@ -1,7 +1,9 @@
 use nalgebra::SMatrix;
 
-use crate::shape::RowsHaveEntries;
-use crate::{Op, Real, Var};
+use crate::contract::Op;
+use crate::contract::shape::RowsHaveEntries;
+use crate::graph::Var;
+use crate::kernels::Real;
 
 /// Row-wise softmax: each row (one sample's logits over C classes) becomes probabilities,
 /// `P[r, c] = exp(x[r, c]) / Σₖ exp(x[r, k])`.
@@ -61,6 +63,7 @@ impl<T: Real, const R: usize, const C: usize> Op<T, (SMatrix<T, R, C>,)> for Sof
 pub(crate) fn shift_rows<T: Real, const R: usize, const C: usize>(
     x: &SMatrix<T, R, C>,
 ) -> SMatrix<T, R, C> {
+    let () = RowsHaveEntries::<R, C>::ASSERT;
     let max = crate::kernels::row_max(x);
     SMatrix::from_fn(|r, c| crate::kernels::shifted(x[(r, c)], max[r]))
 }
@@ -97,8 +100,8 @@ mod tests {
     use nalgebra::{Matrix1x3, Matrix2x3, Matrix3x4};
 
     use super::Softmax;
-    use crate::Graph;
-    use crate::testing::{check_unary, random, rng};
+    use crate::diff::testing::{check_unary, random, rng};
+    use crate::graph::Graph;
 
     #[test]
     fn gradcheck_random() {

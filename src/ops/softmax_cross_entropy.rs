@@ -1,9 +1,12 @@
 use nalgebra::{Matrix1, SMatrix};
 
 use super::softmax::{shift_rows, softmax_rows};
+use crate::contract::shape::{Message, RowsHaveEntries, fail};
+use crate::contract::{GradSlot, Op};
+use crate::graph::Var;
+use crate::kernels::Real;
 use crate::kernels::{cross_entropy_sum, softmax_minus_one_hot};
-use crate::shape::{Message, RowsHaveEntries, fail};
-use crate::{GradSlot, Labels, Op, Real, Var};
+use crate::ops::Labels;
 
 /// Softmax cross-entropy with class labels, averaged over the rows (samples): the mean over
 /// `r` of `−log softmax(x)[r, labelᵣ]`, fused into one op.
@@ -93,13 +96,14 @@ impl<T: Real, const R: usize, const C: usize> Op<T, (SMatrix<T, R, C>,)>
     ) {
         if let Some(d_a) = d_a {
             let scale = d_out[0] / rows::<T, R, C>();
-            softmax_minus_one_hot(a, self.0.as_array(), scale, d_a);
+            softmax_minus_one_hot(a, self.0.as_array(), scale, d_a.into_parts());
         }
     }
 }
 
 /// R as a `T`; R = 0 is rejected when the op is built (a mean over no rows).
 fn rows<T: Real, const R: usize, const C: usize>() -> T {
+    let () = RowsHaveEntries::<R, C>::ASSERT;
     let () = MeanOverRows::<R, C>::ASSERT;
     nalgebra::convert(R as f64)
 }
@@ -146,8 +150,10 @@ mod tests {
     use rand::RngExt;
 
     use super::SoftmaxCrossEntropy;
-    use crate::testing::{check_unary, random, rng};
-    use crate::{Graph, Labels, Op};
+    use crate::contract::Op;
+    use crate::diff::testing::{check_unary, random, rng};
+    use crate::graph::Graph;
+    use crate::ops::Labels;
 
     #[test]
     fn forward_is_the_mean_negative_log_probability_of_the_label() {

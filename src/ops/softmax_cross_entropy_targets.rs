@@ -2,9 +2,11 @@ use nalgebra::{Matrix1, SMatrix};
 
 use super::softmax_cross_entropy::MeanOverRows;
 use super::softmax_cross_entropy_weighted::weighted_sum;
+use crate::contract::Op;
+use crate::contract::shape::RowsHaveEntries;
+use crate::graph::Var;
+use crate::kernels::Real;
 use crate::kernels::{exp_shifted_into, exp_shifted_sums, row_max, shifted};
-use crate::shape::RowsHaveEntries;
-use crate::{Op, Real, Var};
 
 /// Softmax cross-entropy against target distributions given as a matrix, averaged over the
 /// rows: the mean over `r` of `−Σ_c T[r, c]·log softmax(x)[r, c]`.
@@ -74,6 +76,7 @@ impl<T: Real, const R: usize, const C: usize> Op<T, (SMatrix<T, R, C>, SMatrix<T
         let scale = d_out[0] / nalgebra::convert(R as f64);
         // One exponential per entry serves both gradients: e = exp(x − m), P = e / Σe,
         // −log P = log Σe − (x − m).
+        let () = RowsHaveEntries::<R, C>::ASSERT;
         let max = row_max(x);
         let mut e = SMatrix::<T, R, C>::zeros();
         let totals = exp_shifted_into(x, &max, &mut e);
@@ -89,6 +92,7 @@ impl<T: Real, const R: usize, const C: usize> Op<T, (SMatrix<T, R, C>, SMatrix<T
 fn negative_log_softmax<T: Real, const R: usize, const C: usize>(
     x: &SMatrix<T, R, C>,
 ) -> SMatrix<T, R, C> {
+    let () = RowsHaveEntries::<R, C>::ASSERT;
     let max = row_max(x);
     let log_totals = exp_shifted_sums(x, &max).map(T::ln);
     SMatrix::from_fn(|r, c| log_totals[r] - shifted(x[(r, c)], max[r]))
@@ -120,8 +124,9 @@ mod tests {
     use nalgebra::{Matrix1x3, SMatrix};
 
     use super::SoftmaxCrossEntropyTargets;
-    use crate::testing::{check_binary, random, rng};
-    use crate::{Graph, Labels};
+    use crate::diff::testing::{check_binary, random, rng};
+    use crate::graph::Graph;
+    use crate::ops::Labels;
 
     #[test]
     fn one_hot_targets_agree_with_the_label_version() {

@@ -1,8 +1,10 @@
 use nalgebra::{Matrix1, SMatrix, SVector};
 
+use crate::contract::shape::RowsHaveEntries;
+use crate::contract::{GradSlot, Op};
+use crate::graph::Var;
+use crate::kernels::Real;
 use crate::kernels::{columns, exp_shifted_into, exp_shifted_sums, row_max, shifted};
-use crate::shape::RowsHaveEntries;
-use crate::{GradSlot, Op, Real, Var};
 
 /// Softmax cross-entropy against target distributions, each row weighted, averaged over the
 /// weights: `Σ_r w_r·ℓ_r / Σ_r w_r` with `ℓ_r = −Σ_c T[r, c]·log softmax(x)[r, c]`.
@@ -80,6 +82,7 @@ impl<T: Real, const R: usize, const C: usize> Op<T, Inputs3<T, R, C>>
         d_out: &Matrix1<T>,
     ) -> Inputs3<T, R, C> {
         let scale = d_out[0] * inverse_total(w);
+        let () = RowsHaveEntries::<R, C>::ASSERT;
         let max = row_max(x);
         let mut e = SMatrix::<T, R, C>::zeros();
         let totals = exp_shifted_into(x, &max, &mut e);
@@ -113,6 +116,7 @@ impl<T: Real, const R: usize, const C: usize> Op<T, Inputs3<T, R, C>>
     ) {
         if let Some(d_x) = d_x {
             let scale = d_out[0] * inverse_total(w);
+            let () = RowsHaveEntries::<R, C>::ASSERT;
             let max = row_max(x);
             let (d, add) = d_x.into_parts();
             let totals = if add {
@@ -151,6 +155,7 @@ fn row_losses<T: Real, const R: usize, const C: usize>(
     x: &SMatrix<T, R, C>,
     t: &SMatrix<T, R, C>,
 ) -> SVector<T, R> {
+    let () = RowsHaveEntries::<R, C>::ASSERT;
     let max = row_max(x);
     let log_totals = exp_shifted_sums(x, &max).map(T::ln);
     let mut loss = SVector::<T, R>::zeros();
@@ -223,9 +228,11 @@ mod tests {
     use nalgebra::{Matrix1, SMatrix, SVector};
 
     use super::SoftmaxCrossEntropyWeighted;
-    use crate::check::gradcheck;
-    use crate::testing::{random, rng};
-    use crate::{Graph, Labels, Op};
+    use crate::contract::Op;
+    use crate::diff::check::gradcheck;
+    use crate::diff::testing::{random, rng};
+    use crate::graph::Graph;
+    use crate::ops::Labels;
 
     #[test]
     fn weights_of_one_give_the_unweighted_loss_and_gradient() {
@@ -284,7 +291,7 @@ mod tests {
         let g = Graph::<f64>::new();
         let (xv, tv, wv) = (g.var(x), g.var(t), g.var(w));
         let loss = xv.softmax_cross_entropy_weighted(tv, wv);
-        let report = gradcheck(loss, &crate::testing::tight());
+        let report = gradcheck(loss, &crate::diff::testing::tight());
         assert!(report.passed(), "{report}");
 
         let seed = Matrix1::new(1.7);

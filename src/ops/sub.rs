@@ -1,6 +1,8 @@
 use nalgebra::SMatrix;
 
-use crate::{Op, Real, Var};
+use crate::contract::Op;
+use crate::graph::Var;
+use crate::kernels::Real;
 
 /// Element-wise difference.
 ///
@@ -60,8 +62,8 @@ impl<'g, T: Real, const R: usize, const C: usize> std::ops::Sub for Var<'g, T, R
 #[cfg(test)]
 mod tests {
     use super::Sub;
-    use crate::Graph;
-    use crate::testing::{check_binary, random, rng};
+    use crate::diff::testing::{check_binary, random, rng};
+    use crate::graph::Graph;
 
     #[test]
     fn gradcheck_random() {

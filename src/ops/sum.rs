@@ -1,6 +1,8 @@
 use nalgebra::{Matrix1, SMatrix};
 
-use crate::{GradSlot, Op, Real, Var};
+use crate::contract::{GradSlot, Op};
+use crate::graph::Var;
+use crate::kernels::Real;
 
 /// Sum of all entries.
 ///
@@ -78,7 +80,7 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
 #[cfg(test)]
 mod tests {
     use super::Sum;
-    use crate::testing::{check_unary, random, rng};
+    use crate::diff::testing::{check_unary, random, rng};
 
     #[test]
     fn gradcheck_random() {

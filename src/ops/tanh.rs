@@ -1,7 +1,9 @@
 use nalgebra::SMatrix;
 
-use crate::vmath::{Func, map_into};
-use crate::{GradSlot, Op, Real, Var};
+use crate::contract::{GradSlot, Op};
+use crate::graph::Var;
+use crate::kernels::Real;
+use crate::kernels::vmath::{Func, map_into};
 
 /// Hyperbolic tangent, element-wise: `tanh x`.
 ///
@@ -87,8 +89,8 @@ mod tests {
     use nalgebra::{Matrix1x3, Matrix1x4};
 
     use super::Tanh;
-    use crate::Graph;
-    use crate::testing::{check_unary, random, rng};
+    use crate::diff::testing::{check_unary, random, rng};
+    use crate::graph::Graph;
 
     #[test]
     fn forward_values() {

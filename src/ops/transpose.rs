@@ -1,6 +1,8 @@
 use nalgebra::SMatrix;
 
-use crate::{Op, Real, Var};
+use crate::contract::Op;
+use crate::graph::Var;
+use crate::kernels::Real;
 
 /// Transpose.
 ///
@@ -62,7 +64,7 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
 #[cfg(test)]
 mod tests {
     use super::Transpose;
-    use crate::testing::{check_unary, random, rng};
+    use crate::diff::testing::{check_unary, random, rng};
 
     #[test]
     fn gradcheck_random() {
@@ -74,7 +76,7 @@ mod tests {
     #[test]
     fn transpose_of_a_product_is_the_product_of_transposes() {
         let mut rng = rng(11);
-        let g = crate::Graph::<f64>::new();
+        let g = crate::graph::Graph::<f64>::new();
         let a = g.var(random::<2, 3>(&mut rng));
         let b = g.var(random::<3, 4>(&mut rng));
         let lhs = (a * b).transpose().value();

@@ -1,7 +1,9 @@
 use nalgebra::{Const, SMatrix};
 
-use crate::shape::{Plus, SumIs};
-use crate::{Op, Real, Var};
+use crate::contract::Op;
+use crate::contract::shape::{Plus, SumIs};
+use crate::graph::Var;
+use crate::kernels::Real;
 
 /// Vertical stacking: the rows of `a`, then the rows of `b`.
 ///
@@ -111,8 +113,8 @@ mod tests {
     use nalgebra::{Matrix2x3, Matrix3, SMatrix};
 
     use super::Vstack;
-    use crate::Graph;
-    use crate::testing::{check_binary, random, rng};
+    use crate::diff::testing::{check_binary, random, rng};
+    use crate::graph::Graph;
 
     #[test]
     fn forward_values() {

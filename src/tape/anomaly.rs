@@ -7,7 +7,7 @@ use std::fmt::Write;
 
 use super::Tape;
 use super::node::Kind;
-use crate::Real;
+use crate::kernels::Real;
 
 /// At most this many entries of a matrix are quoted in a report.
 const QUOTED: usize = 4;

@@ -3,7 +3,7 @@
 use std::ops::Range;
 
 use super::Tape;
-use crate::Real;
+use crate::kernels::Real;
 
 impl<T: Real> Tape<T> {
     /// Brings node `root`'s value up to date: recomputes, inputs first, the op ancestors whose
@@ -116,12 +116,12 @@ mod tests {
 
     use nalgebra::Matrix1;
 
-    use crate::Graph;
+    use crate::graph::Graph;
 
     /// `2x`, counting how many times its forward runs.
     struct Counted(Arc<AtomicUsize>);
 
-    impl crate::Op<f64, (Matrix1<f64>,)> for Counted {
+    impl crate::contract::Op<f64, (Matrix1<f64>,)> for Counted {
         type Output = Matrix1<f64>;
         fn forward(&self, (x,): (&Matrix1<f64>,)) -> Matrix1<f64> {
             self.0.fetch_add(1, Ordering::Relaxed);

@@ -8,8 +8,8 @@
 use super::Tape;
 use super::anomaly::Anomaly;
 use super::node::{BackStep, GradBuffers, NONE};
-use crate::Real;
-use crate::inputs::NO_GRAD;
+use crate::contract::inputs::NO_GRAD;
+use crate::kernels::Real;
 
 /// The gradients of a graph: one flat buffer, laid out in node order for the nodes that need
 /// a gradient, reused by every backward pass.

@@ -9,7 +9,7 @@
 //! A node is a record ([`node::Node`]) in `nodes`; its value is `rows·cols` scalars of the one
 //! buffer `values`, at an offset fixed when the node is created; an op node also holds its op,
 //! boxed with its types erased (a unit struct for most ops: no allocation). Reading a value is
-//! a slice of that buffer seen as an `&SMatrix` (`src/layout.rs`): no box per value, no checked
+//! a slice of that buffer seen as an `&SMatrix` (`src/contract/layout.rs`): no box per value, no checked
 //! downcast. Gradients live the same way in a buffer of their own ([`grads::GradStore`]),
 //! laid out at the first backward pass after the node is created.
 //!
@@ -42,10 +42,12 @@ mod fresh;
 pub(crate) mod grads;
 pub(crate) mod node;
 mod plan;
+pub(crate) mod pool;
 
-use crate::inputs::layout::Layout;
-use crate::value::flat::Flat;
-use crate::{Op, Real};
+use crate::contract::Op;
+use crate::contract::inputs::layout::Layout;
+use crate::contract::value::flat::Flat;
+use crate::kernels::Real;
 use node::{At, ErasedOp, Kind, NONE, Node, TypedOp};
 
 /// The nodes, their values, and the cached walks over them.

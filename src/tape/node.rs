@@ -3,9 +3,10 @@
 
 use std::marker::PhantomData;
 
-use crate::inputs::layout::Layout;
-use crate::value::flat::Flat;
-use crate::{Op, Real};
+use crate::contract::Op;
+use crate::contract::inputs::layout::Layout;
+use crate::contract::value::flat::Flat;
+use crate::kernels::Real;
 
 /// "No node": the end of a list of uses, a node without a cached plan.
 pub(crate) const NONE: u32 = u32::MAX;
@@ -115,7 +116,7 @@ impl BackStep {
     /// `grads` (one per node, [`NO_GRAD`](crate::inputs::NO_GRAD) for none).
     #[inline]
     pub(crate) fn of(id: usize, node: &Node, grads: &[usize]) -> Self {
-        let mut input_grads = [crate::inputs::NO_GRAD; 3];
+        let mut input_grads = [crate::contract::inputs::NO_GRAD; 3];
         for (at, &input) in input_grads.iter_mut().zip(node.inputs()) {
             *at = grads[input as usize];
         }

@@ -9,7 +9,7 @@ use std::ops::Range;
 
 use super::Tape;
 use super::node::{BackStep, ForwardStep, NONE};
-use crate::Real;
+use crate::kernels::Real;
 
 /// Cached plans may hold this many entries per node of the graph (plus [`PLAN_SLACK`]) before
 /// they are all dropped: memory stays proportional to the graph however many roots are used.
@@ -199,7 +199,7 @@ impl<T: Real> Tape<T> {
 mod tests {
     use nalgebra::Matrix1;
 
-    use crate::Graph;
+    use crate::graph::Graph;
 
     fn ids(steps: &[super::BackStep]) -> Vec<u32> {
         steps.iter().map(|s| s.node).collect()

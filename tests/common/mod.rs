@@ -12,13 +12,13 @@ pub fn rng(seed: u64) -> StdRng {
 }
 
 /// A matrix with entries uniform in [-1, 1), drawn from `rng` (the same helper as the unit
-/// tests' `src/testing.rs`).
+/// tests' `src/diff/testing.rs`).
 pub fn random<const R: usize, const C: usize>(rng: &mut StdRng) -> SMatrix<f64, R, C> {
     SMatrix::from_fn(|_, _| rng.random_range(-1.0..1.0))
 }
 
 /// |got − want| ≤ tol·max(1, |want|) entry by entry: absolute for entries up to 1, relative
-/// above (the same helper as the unit tests' `src/testing.rs`). The message names `what`,
+/// above (the same helper as the unit tests' `src/diff/testing.rs`). The message names `what`,
 /// the entry and both values.
 pub fn assert_close<const R: usize, const C: usize>(
     what: &str,

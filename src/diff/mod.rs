@@ -1,0 +1,9 @@
+//! Layer 6, differentiation tools on top of the graph: numerical gradient checks
+//! ([`check`]), Jacobians and Jacobian products ([`jacobian`]), and exact second order on
+//! dual numbers ([`second_order`]).
+
+pub mod check;
+pub mod jacobian;
+pub mod second_order;
+#[cfg(test)]
+pub(crate) mod testing;

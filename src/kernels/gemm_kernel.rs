@@ -1,0 +1,284 @@
+//! shapegrad's own blocked matrix product for `f32` and `f64`: `c = a·b` or `c += a·b` with
+//! `a` and `b` read through strides (so a transpose costs nothing) and `c` column-major.
+//!
+//! matrixmultiply, which nalgebra calls for `Dyn` matrices, allocates its packing buffer on
+//! every call; this kernel packs into two buffers per thread and type that grow to the
+//! largest product seen and are then reused, so a replayed step makes no heap allocation.
+//!
+//! The method is the usual one (Goto/BLIS, without the outer cache blocking, which the sizes
+//! of static matrices do not need): the contracted dimension is cut into blocks of [`KC`];
+//! for each block, `a` is packed into panels of `MR` rows and `b` into panels of `NR`
+//! columns, each stored as the sequence of its `kc` slivers, zero-padded at the edges; an
+//! `MR×NR` micro-kernel then accumulates one tile of `c` in registers. The micro-kernel is a
+//! plain loop over fixed-size arrays, which the compiler vectorises; `multiversion` compiles
+//! it for AVX-512, AVX2 (both with FMA) and SSE4.1 as well as the baseline target and picks
+//! the best one the CPU has at run time, without `unsafe` in this crate.
+
+use std::cell::RefCell;
+use std::ops::{Add, Mul};
+
+use multiversion::multiversion;
+use multiversion::target::target_cfg_f;
+
+/// The block of the contracted dimension that one packing covers.
+pub(crate) const KC: usize = 256;
+
+/// `f32` or `f64`: what the kernel needs of a scalar, and its packing buffers.
+pub(crate) trait Float: Copy + Add<Output = Self> + Mul<Output = Self> + 'static {
+    const ZERO: Self;
+    /// `self·b + c`, rounded once.
+    fn fused(self, b: Self, c: Self) -> Self;
+    /// Runs `f` with this thread's two packing buffers for this type.
+    fn with_buffers<R>(f: impl FnOnce(&mut Vec<Self>, &mut Vec<Self>) -> R) -> R;
+}
+
+thread_local! {
+    static BUFFERS_F64: RefCell<(Vec<f64>, Vec<f64>)> = const { RefCell::new((Vec::new(), Vec::new())) };
+    static BUFFERS_F32: RefCell<(Vec<f32>, Vec<f32>)> = const { RefCell::new((Vec::new(), Vec::new())) };
+}
+
+impl Float for f64 {
+    const ZERO: Self = 0.0;
+    #[inline(always)]
+    fn fused(self, b: Self, c: Self) -> Self {
+        self.mul_add(b, c)
+    }
+    fn with_buffers<R>(f: impl FnOnce(&mut Vec<Self>, &mut Vec<Self>) -> R) -> R {
+        BUFFERS_F64.with_borrow_mut(|(a, b)| f(a, b))
+    }
+}
+
+impl Float for f32 {
+    const ZERO: Self = 0.0;
+    #[inline(always)]
+    fn fused(self, b: Self, c: Self) -> Self {
+        self.mul_add(b, c)
+    }
+    fn with_buffers<R>(f: impl FnOnce(&mut Vec<Self>, &mut Vec<Self>) -> R) -> R {
+        BUFFERS_F32.with_borrow_mut(|(a, b)| f(a, b))
+    }
+}
+
+/// A `rows × cols` operand whose entry `(i, p)` is `data[i·rs + p·cs]`.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Strided<'a, S> {
+    pub data: &'a [S],
+    pub rows: usize,
+    pub cols: usize,
+    pub rs: usize,
+    pub cs: usize,
+}
+
+/// `c = a·b`, or `c += a·b` when `accumulate`, with `c` the column-major `a.rows × b.cols`
+/// matrix in `c` (which is not read when overwritten, so it may hold NaN). `MR` is the rows
+/// of a micro-tile: 64 bytes of `S` (8 for `f64`, 16 for `f32`).
+///
+/// `NW` and `NN` are the columns of a micro-tile with AVX-512 and without it, chosen per
+/// type so that the compiler keeps the tile in registers as whole vectors (see src/kernels/gemm.rs).
+pub(crate) fn gemm<S: Float, const MR: usize, const NW: usize, const NN: usize>(
+    c: &mut [S],
+    a: Strided<'_, S>,
+    b: Strided<'_, S>,
+    accumulate: bool,
+) {
+    assert!(
+        a.cols == b.rows && c.len() == a.rows * b.cols,
+        "gemm: shapes do not agree"
+    );
+    if a.rows == 0 || b.cols == 0 {
+        return;
+    }
+    if a.cols == 0 {
+        if !accumulate {
+            c.fill(S::ZERO);
+        }
+        return;
+    }
+    S::with_buffers(|pack_a, pack_b| blocked::<S, MR, NW, NN>(c, a, b, accumulate, pack_a, pack_b));
+}
+
+#[multiversion(targets(
+    "x86_64+avx512f+avx512dq+avx512vl+avx2+avx+fma+sse4.1",
+    "x86_64+avx2+avx+fma+sse4.1",
+    "x86_64+sse4.1"
+))]
+fn blocked<S: Float, const MR: usize, const NW: usize, const NN: usize>(
+    c: &mut [S],
+    a: Strided<'_, S>,
+    b: Strided<'_, S>,
+    accumulate: bool,
+    pack_a: &mut Vec<S>,
+    pack_b: &mut Vec<S>,
+) {
+    // FMA where the target has it; elsewhere `mul_add` would be a slow library call.
+    let fused = target_cfg_f!(target_feature = "fma");
+    if target_cfg_f!(target_feature = "avx512f") {
+        tiles::<S, MR, NW>(fused, c, a, b, accumulate, pack_a, pack_b);
+    } else {
+        tiles::<S, MR, NN>(fused, c, a, b, accumulate, pack_a, pack_b);
+    }
+}
+
+/// The blocked product with micro-tiles of `MR×NR`.
+#[inline(always)]
+fn tiles<S: Float, const MR: usize, const NR: usize>(
+    fused: bool,
+    c: &mut [S],
+    a: Strided<'_, S>,
+    b: Strided<'_, S>,
+    accumulate: bool,
+    pack_a: &mut Vec<S>,
+    pack_b: &mut Vec<S>,
+) {
+    let (m, n, k) = (a.rows, b.cols, a.cols);
+    let (panels_a, panels_b) = (m.div_ceil(MR), n.div_ceil(NR));
+    let kc_max = k.min(KC);
+    // Grows once to the largest product on this thread, then never again.
+    pack_a.resize(pack_a.len().max(panels_a * MR * kc_max), S::ZERO);
+    pack_b.resize(pack_b.len().max(panels_b * NR * kc_max), S::ZERO);
+    for p0 in (0..k).step_by(KC) {
+        let kc = KC.min(k - p0);
+        let pack_a = &mut pack_a[..panels_a * MR * kc];
+        let pack_b = &mut pack_b[..panels_b * NR * kc];
+        pack::<S, MR>(pack_a, kc, Lines::of(a, p0, false));
+        pack::<S, NR>(pack_b, kc, Lines::of(b, p0, true));
+        let add = accumulate || p0 > 0;
+        for (q, pb) in pack_b.chunks_exact(NR * kc).enumerate() {
+            for (r, pa) in pack_a.chunks_exact(MR * kc).enumerate() {
+                let tile = micro::<S, MR, NR>(fused, pa, pb);
+                store(
+                    c,
+                    m,
+                    (r * MR, q * NR),
+                    (MR.min(m - r * MR), NR.min(n - q * NR)),
+                    &tile,
+                    add,
+                );
+            }
+        }
+    }
+}
+
+/// An operand seen as `count` lines (rows of `a`, columns of `b`) along the contracted
+/// dimension, from `p0` on: entry `(line, p)` is `data[line·ls + (p0 + p)·ps]`.
+struct Lines<'a, S> {
+    data: &'a [S],
+    count: usize,
+    ls: usize,
+    ps: usize,
+    p0: usize,
+}
+
+impl<'a, S> Lines<'a, S> {
+    /// `a`'s rows, or (`columns`) `b`'s columns.
+    fn of(x: Strided<'a, S>, p0: usize, columns: bool) -> Self {
+        if columns {
+            Lines {
+                data: x.data,
+                count: x.cols,
+                ls: x.cs,
+                ps: x.rs,
+                p0,
+            }
+        } else {
+            Lines {
+                data: x.data,
+                count: x.rows,
+                ls: x.rs,
+                ps: x.cs,
+                p0,
+            }
+        }
+    }
+}
+
+/// Packs the lines in panels of `width`: panel `t` holds, for p = 0 … kc−1, the entries
+/// `(t·width + w, p)` for w = 0 … width−1, zero past the last line. A contiguous run (lines
+/// or depth) is copied as such.
+#[inline(always)]
+fn pack<S: Float, const W: usize>(out: &mut [S], kc: usize, src: Lines<'_, S>) {
+    let width = W;
+    for (t, panel) in out.chunks_exact_mut(width * kc).enumerate() {
+        let first = t * width;
+        let valid = width.min(src.count - first);
+        if src.ls == 1 {
+            for (p, sliver) in panel.chunks_exact_mut(width).enumerate() {
+                let start = first + (src.p0 + p) * src.ps;
+                let run = &src.data[start..start + valid];
+                // Whole slivers as fixed-size copies (a slice copy of run-time length would
+                // be a call to memcpy per sliver).
+                match (
+                    <&mut [S; W]>::try_from(&mut *sliver),
+                    <&[S; W]>::try_from(run),
+                ) {
+                    (Ok(sliver), Ok(run)) => *sliver = *run,
+                    _ => {
+                        for (w, x) in sliver.iter_mut().enumerate() {
+                            *x = if w < valid { run[w] } else { S::ZERO };
+                        }
+                    }
+                }
+            }
+        } else {
+            for w in 0..width {
+                if w < valid {
+                    let start = (first + w) * src.ls + src.p0 * src.ps;
+                    let run = src.data[start..].iter().step_by(src.ps).take(kc);
+                    for (x, &v) in panel[w..].iter_mut().step_by(width).zip(run) {
+                        *x = v;
+                    }
+                } else {
+                    panel[w..]
+                        .iter_mut()
+                        .step_by(width)
+                        .for_each(|x| *x = S::ZERO);
+                }
+            }
+        }
+    }
+}
+
+/// One `MR×NR` tile of `a·b` from a packed panel of each, accumulated in registers.
+#[inline(always)]
+fn micro<S: Float, const MR: usize, const NR: usize>(
+    fused: bool,
+    pa: &[S],
+    pb: &[S],
+) -> [[S; MR]; NR] {
+    let mut acc = [[S::ZERO; MR]; NR];
+    for (a, b) in pa.chunks_exact(MR).zip(pb.chunks_exact(NR)) {
+        let a: &[S; MR] = a.try_into().expect("a sliver of MR entries");
+        let b: &[S; NR] = b.try_into().expect("a sliver of NR entries");
+        for j in 0..NR {
+            for i in 0..MR {
+                acc[j][i] = if fused {
+                    a[i].fused(b[j], acc[j][i])
+                } else {
+                    acc[j][i] + a[i] * b[j]
+                };
+            }
+        }
+    }
+    acc
+}
+
+/// Writes (or adds) the `rows × cols` top-left part of `tile` into `c` (column-major, `m`
+/// rows) at `(i0, j0)`.
+#[inline(always)]
+fn store<S: Float, const MR: usize, const NR: usize>(
+    c: &mut [S],
+    m: usize,
+    (i0, j0): (usize, usize),
+    (rows, cols): (usize, usize),
+    tile: &[[S; MR]; NR],
+    add: bool,
+) {
+    for (j, column) in tile.iter().enumerate().take(cols) {
+        let out = &mut c[(j0 + j) * m + i0..][..rows];
+        match (<&mut [S; MR]>::try_from(&mut *out), add) {
+            (Ok(out), false) => *out = *column,
+            (_, false) => out.iter_mut().zip(column).for_each(|(c, &t)| *c = t),
+            (_, true) => out.iter_mut().zip(column).for_each(|(c, &t)| *c = *c + t),
+        }
+    }
+}

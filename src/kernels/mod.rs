@@ -1,0 +1,17 @@
+//! Layer 1, kernels: numerics that know nothing of graphs. The scalar trait [`Real`], the
+//! matrix products (nalgebra's static kernels for small sizes, shapegrad's blocked GEMM for
+//! large ones), the vectorised element-wise functions, reductions and row-wise softmax
+//! pieces, and per-thread scratch matrices.
+
+pub(crate) mod gemm;
+pub(crate) mod gemm_kernel;
+mod real;
+pub(crate) mod rows;
+pub(crate) mod scratch;
+pub(crate) mod vmath;
+
+pub use real::Real;
+pub(crate) use rows::{
+    columns, cross_entropy_sum, dot, exp_shifted_into, exp_shifted_sums, row_max, shifted,
+    softmax_minus_one_hot, sum,
+};

@@ -1,0 +1,104 @@
+//! Optimizers: SGD, SGD with momentum, Adam and AdamW, each keeping a state of every
+//! parameter's own shape; learning-rate schedules and gradient clipping.
+//!
+//! An [`UpdateRule`] ([`Sgd`], [`Momentum`], [`Adam`], or your own) says how one R×C parameter
+//! moves given its R×C gradient and its R×C state; its settings are plain public fields with
+//! documented defaults. An [`Optimizer`] applies a rule to every parameter of a model: the
+//! model lists its parameters once, by implementing [`Parameters`] (layers such as
+//! [`nn::Dense`](crate::nn::Dense), a bare [`Var`](crate::Var), and tuples and arrays of those
+//! already do), and [`Optimizer::step`] reads each parameter's gradient with
+//! [`Gradients::wrt`](crate::Gradients::wrt) and updates the parameter in place.
+//!
+//! Training builds the graph once and replays it: a step is `loss.backward()` then
+//! `optimizer.step(&model, &grads)`; the next `backward` recomputes the loss from the new
+//! parameter values. After the first two steps (which create the states and cache the loss's
+//! backward plan) a step allocates nothing.
+//!
+//! ```
+//! use nalgebra::{Matrix1, Matrix2x1, Matrix4x2, Vector4};
+//! use shapegrad::Graph;
+//! use shapegrad::optim::{Optimizer, Sgd};
+//!
+//! // Fit y = x·w + b to four points on y = 2·x₀ − x₁ + 0.5.
+//! let g = Graph::<f64>::new();
+//! let x = g.constant(Matrix4x2::new(0.0, 1.0, 1.0, 0.0, 1.0, 1.0, 2.0, -1.0));
+//! let y = g.constant(Vector4::new(-0.5, 2.5, 1.5, 5.5));
+//! let w = g.var(Matrix2x1::zeros());
+//! let b = g.var(Matrix1::zeros());
+//! let loss = (x * w).add_row(b).mse(y);
+//!
+//! let mut optimizer = Optimizer::new(Sgd { lr: 0.2 });
+//! for _ in 0..2000 {
+//!     let grads = loss.backward();
+//!     optimizer.step(&(w, b), &grads); // a tuple of parameters is a model
+//! }
+//! assert!((w.value() - Matrix2x1::new(2.0, -1.0)).amax() < 1e-9);
+//! assert!((b.value()[0] - 0.5).abs() < 1e-9);
+//! ```
+//!
+//! Stepping a parameter with a gradient of another shape does not compile: [`UpdateRule::update`]
+//! and [`Optimizer::step_param`] take the gradient as `&SMatrix<T, R, C>` of the parameter's
+//! own R×C.
+
+mod adam;
+mod adamw;
+mod checkpoint;
+mod clip;
+mod momentum;
+mod optimizer;
+mod schedule;
+mod sgd;
+
+pub use crate::train::parameters::{ParameterVisitor, Parameters};
+pub use adam::{Adam, AdamState};
+pub use adamw::AdamW;
+pub use checkpoint::{SaveState, StateReader, StateWriter};
+pub use clip::StepInfo;
+pub use momentum::{Momentum, MomentumState};
+pub use optimizer::Optimizer;
+pub use schedule::{LearningRate, Schedule};
+pub use sgd::Sgd;
+
+use nalgebra::SMatrix;
+
+use crate::kernels::Real;
+
+/// How an optimizer moves one parameter: its settings, the state it keeps per parameter, and
+/// the update of an R×C parameter from its R×C gradient.
+///
+/// The state has the parameter's shape in its type ([`MomentumState<T, R, C>`],
+/// [`AdamState<T, R, C>`]; `()` for plain SGD), and `update` takes the parameter, its gradient
+/// and its state at one R×C, so an update with a gradient or a state of another shape does not
+/// compile. Implement this trait for your own rule (RMSProp, say) and [`Optimizer`] applies it
+/// to whole models.
+///
+/// ```
+/// use nalgebra::Matrix1x2;
+/// use shapegrad::optim::{Adam, AdamState, UpdateRule};
+///
+/// let adam = Adam::<f64>::default();
+/// let mut state: AdamState<f64, 1, 2> = adam.new_state();
+/// let mut w = Matrix1x2::new(1.0, -1.0);
+/// adam.update(&mut state, &mut w, &Matrix1x2::new(0.5, -3.0));
+/// // Adam's first step moves each entry by lr against the sign of its gradient.
+/// assert!((w - Matrix1x2::new(1.0 - 1e-3, -1.0 + 1e-3)).amax() < 1e-9);
+/// assert_eq!(state.t, 1);
+/// ```
+pub trait UpdateRule<T: Real> {
+    /// What the rule remembers about one R×C parameter between steps.
+    type State<const R: usize, const C: usize>: 'static;
+
+    /// The state of a parameter that has not been stepped yet (zeros).
+    fn new_state<const R: usize, const C: usize>(&self) -> Self::State<R, C>;
+
+    /// Moves `param` one step against `grad` (∂loss/∂param), updating `state`, in place.
+    ///
+    /// `param` is the parameter's value inside its graph, which is borrowed meanwhile: an
+    /// update works on the matrices it is given and does not read the graph.
+    fn update<const R: usize, const C: usize>(
+        &self,
+        state: &mut Self::State<R, C>,
+        param: &mut SMatrix<T, R, C>,
+        grad: &SMatrix<T, R, C>,
+    );
+}
