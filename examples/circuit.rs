@@ -7,7 +7,7 @@
 
 use nalgebra::Matrix1;
 use shapegrad::Graph;
-use shapegrad::dot::{DotOptions, to_dot_many};
+use shapegrad::viz::{DotOptions, to_dot_many};
 
 fn main() -> std::io::Result<()> {
     let g = Graph::<f64>::new();

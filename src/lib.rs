@@ -140,13 +140,20 @@ pub use train::{data, datasets, io, nn, optim};
 /// so that its version always matches shapegrad's.
 pub use num_dual;
 
-/// The Graphviz drawings, under their old name: use [`viz`].
-#[deprecated(
-    since = "0.3.0",
-    note = "renamed `shapegrad::viz` (`ops::Dot` is the dot product)"
-)]
+/// The Graphviz drawings, under their old name: use [`viz`] (`ops::Dot` is the dot product).
 pub mod dot {
-    pub use crate::viz::*;
+    use crate::graph::Graph;
+    use crate::kernels::Real;
+
+    /// The drawing options, now [`viz::DotOptions`](crate::viz::DotOptions).
+    #[deprecated(since = "0.3.0", note = "moved to `shapegrad::viz::DotOptions`")]
+    pub type DotOptions = crate::viz::DotOptions;
+
+    /// Several graphs in one drawing, now [`viz::to_dot_many`](crate::viz::to_dot_many).
+    #[deprecated(since = "0.3.0", note = "moved to `shapegrad::viz::to_dot_many`")]
+    pub fn to_dot_many<T: Real>(graphs: &[(&Graph<T>, &crate::viz::DotOptions)]) -> String {
+        crate::viz::to_dot_many(graphs)
+    }
 }
 
 #[cfg(doctest)]

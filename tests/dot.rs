@@ -6,7 +6,7 @@ use std::process::{Command, Stdio};
 
 use nalgebra::{Matrix1, Matrix2x3, Vector2};
 use shapegrad::Graph;
-use shapegrad::dot::{DotOptions, to_dot_many};
+use shapegrad::viz::{DotOptions, to_dot_many};
 
 /// The statement of node `id` (prefix `""` for a single graph, `"g1"` in a combined drawing).
 fn node<'a>(dot: &'a str, prefix: &str, id: usize) -> &'a str {

@@ -4,6 +4,7 @@
 
 mod gradients;
 mod handle;
+pub(crate) mod inspect;
 mod var;
 pub(crate) mod var_tuple;
 

@@ -6,14 +6,14 @@
 use std::fmt::Write;
 
 use crate::graph::Graph;
+use crate::graph::inspect::{NodeKind, NodeView};
 use crate::kernels::Real;
-use crate::tape::node::Kind;
 
 /// Options for [`Graph::to_dot_with`]: a title, and how large a matrix may be to be printed in
 /// full.
 ///
 /// ```
-/// use shapegrad::dot::DotOptions;
+/// use shapegrad::viz::DotOptions;
 ///
 /// let g = shapegrad::Graph::<f64>::new();
 /// let _w = g.var_named("w", nalgebra::Vector2::new(3.0, 4.0));
@@ -41,7 +41,7 @@ impl DotOptions {
     /// ```
     /// let g = shapegrad::Graph::<f64>::new();
     /// let _x = g.var(nalgebra::Matrix1::new(1.0));
-    /// assert_eq!(g.to_dot_with(&shapegrad::dot::DotOptions::new()), g.to_dot());
+    /// assert_eq!(g.to_dot_with(&shapegrad::viz::DotOptions::new()), g.to_dot());
     /// ```
     pub fn new() -> Self {
         Self::default()
@@ -51,7 +51,7 @@ impl DotOptions {
     ///
     /// ```
     /// let g = shapegrad::Graph::<f64>::new();
-    /// let dot = g.to_dot_with(&shapegrad::dot::DotOptions::new().title("my net"));
+    /// let dot = g.to_dot_with(&shapegrad::viz::DotOptions::new().title("my net"));
     /// assert!(dot.contains("my net"));
     /// ```
     pub fn title(mut self, title: impl Into<String>) -> Self {
@@ -66,7 +66,7 @@ impl DotOptions {
     /// let g = shapegrad::Graph::<f64>::new();
     /// let _v = g.var(nalgebra::Vector2::new(3.0, 4.0));
     /// assert!(g.to_dot().contains("‖value‖ = 5"));
-    /// assert!(g.to_dot_with(&shapegrad::dot::DotOptions::new().max_entries(2)).contains("[3; 4]"));
+    /// assert!(g.to_dot_with(&shapegrad::viz::DotOptions::new().max_entries(2)).contains("[3; 4]"));
     /// ```
     pub fn max_entries(mut self, n: usize) -> Self {
         self.max_entries = n;
@@ -116,7 +116,7 @@ impl<T: Real> Graph<T> {
     ///
     /// ```
     /// use nalgebra::Matrix2;
-    /// use shapegrad::dot::DotOptions;
+    /// use shapegrad::viz::DotOptions;
     ///
     /// let g = shapegrad::Graph::<f64>::new();
     /// let w = g.var_named("W", Matrix2::new(1.0, 2.0, 3.0, 4.0));
@@ -136,10 +136,18 @@ impl<T: Real> Graph<T> {
     /// The graph's label (title and legend) and its node and edge statements, with node ids
     /// `{prefix}n{id}` and every line starting with `indent`.
     fn dot_parts(&self, options: &DotOptions, prefix: &str, indent: &str) -> (String, String) {
-        let tape = self.all_fresh();
-        let grads = self.grads().borrow();
-        let root = grads.last_root();
-
+        let mut nodes = String::new();
+        let mut edges = String::new();
+        let root = self.inspect(|node| {
+            node_statement(&mut nodes, &node, options, prefix, indent);
+            for (k, input) in node.inputs.iter().enumerate() {
+                write!(edges, "{indent}{prefix}n{input} -> {prefix}n{}", node.id).unwrap();
+                if node.inputs.len() > 1 {
+                    write!(edges, " [label=\"{}\"]", input_letter(k)).unwrap();
+                }
+                edges.push_str(";\n");
+            }
+        });
         let legend = match root {
             Some(_) => {
                 "values in green; gradients of the double-bordered output (last backward \
@@ -154,65 +162,51 @@ impl<T: Real> Graph<T> {
             ),
             None => format!("<font point-size=\"10\">{legend}</font>"),
         };
-
-        let mut out = String::new();
-        for (id, node) in tape.nodes.iter().enumerate() {
-            let (kind, attrs) = match &node.kind {
-                Kind::Var => ("var", LEAF),
-                Kind::Constant => ("const", CONSTANT),
-                Kind::Op(_) => ("", "shape=box, style=rounded"),
-            };
-            let heading = match (&node.name, &node.kind) {
-                (Some(name), _) => &**name,
-                (None, Kind::Op(_)) => tape.op_name(id).unwrap_or_default(),
-                (None, _) => kind,
-            };
-            let (rows, cols) = (node.rows, node.cols);
-            let value = tape.value(id);
-            let sub = match (&node.name, &node.kind) {
-                (Some(_), Kind::Var | Kind::Constant) => format!("{kind} {rows}×{cols}"),
-                _ => format!("{rows}×{cols}"),
-            };
-            let mut text = format!(
-                "<b>{}</b><br/><font point-size=\"10\">{sub}</font><br/>\
-                 <font color=\"#1a7f37\">{}</font>",
-                escape(heading),
-                matrix_text("value", value, rows, options.max_entries),
-            );
-            if let Some(grad) = root
-                .and_then(|_| grads.gradient(id))
-                .map(|g| &g[..rows * cols])
-            {
-                let grad = matrix_text("grad", grad, rows, options.max_entries);
-                write!(text, "<br/><font color=\"#cf222e\">{grad}</font>").unwrap();
-            }
-            let border = if root == Some(id) {
-                ", peripheries=2"
-            } else {
-                ""
-            };
-            writeln!(
-                out,
-                "{indent}{prefix}n{id} [{attrs}{border}, label=<{text}>];"
-            )
-            .unwrap();
-        }
-
-        for (id, node) in tape.nodes.iter().enumerate() {
-            if node.is_leaf() {
-                continue;
-            }
-            let inputs = node.inputs();
-            for (k, input) in inputs.iter().enumerate() {
-                write!(out, "{indent}{prefix}n{input} -> {prefix}n{id}").unwrap();
-                if inputs.len() > 1 {
-                    write!(out, " [label=\"{}\"]", input_letter(k)).unwrap();
-                }
-                out.push_str(";\n");
-            }
-        }
-        (label, out)
+        nodes.push_str(&edges);
+        (label, nodes)
     }
+}
+
+/// The statement that draws one node: its heading, shape, value and gradient.
+fn node_statement<T: Real>(
+    out: &mut String,
+    node: &NodeView<'_, T>,
+    options: &DotOptions,
+    prefix: &str,
+    indent: &str,
+) {
+    let (kind, attrs) = match node.kind {
+        NodeKind::Var => ("var", LEAF),
+        NodeKind::Constant => ("const", CONSTANT),
+        NodeKind::Op(_) => ("", "shape=box, style=rounded"),
+    };
+    let heading = match (node.name, node.kind) {
+        (Some(name), _) => name,
+        (None, NodeKind::Op(op)) => op,
+        (None, _) => kind,
+    };
+    let (rows, cols) = (node.rows, node.cols);
+    let sub = match (node.name, node.kind) {
+        (Some(_), NodeKind::Var | NodeKind::Constant) => format!("{kind} {rows}×{cols}"),
+        _ => format!("{rows}×{cols}"),
+    };
+    let mut text = format!(
+        "<b>{}</b><br/><font point-size=\"10\">{sub}</font><br/>\
+         <font color=\"#1a7f37\">{}</font>",
+        escape(heading),
+        matrix_text("value", node.value, rows, options.max_entries),
+    );
+    if let Some(grad) = node.gradient {
+        let grad = matrix_text("grad", grad, rows, options.max_entries);
+        write!(text, "<br/><font color=\"#cf222e\">{grad}</font>").unwrap();
+    }
+    let border = if node.is_root { ", peripheries=2" } else { "" };
+    writeln!(
+        out,
+        "{indent}{prefix}n{} [{attrs}{border}, label=<{text}>];",
+        node.id
+    )
+    .unwrap();
 }
 
 /// Several graphs in one drawing, each in its own box titled with its options' title: for
@@ -222,7 +216,7 @@ impl<T: Real> Graph<T> {
 ///
 /// ```
 /// use nalgebra::Matrix1;
-/// use shapegrad::{Graph, dot::{DotOptions, to_dot_many}};
+/// use shapegrad::{Graph, viz::{DotOptions, to_dot_many}};
 ///
 /// let (g1, g2) = (Graph::<f64>::new(), Graph::<f64>::new());
 /// let a = g1.var_named("a", Matrix1::new(2.0));
