@@ -272,7 +272,10 @@ mod tests {
         assert!(mean.abs() < 0.011, "mean {mean}");
         assert!((var - 1.0).abs() < 0.016, "variance {var}");
         assert!((kurtosis - 3.0).abs() < 0.06, "kurtosis {kurtosis}");
-        assert!((within_one - 0.6827).abs() < 0.0055, "P(|z| < 1) = {within_one}");
+        assert!(
+            (within_one - 0.6827).abs() < 0.0055,
+            "P(|z| < 1) = {within_one}"
+        );
     }
 
     #[test]

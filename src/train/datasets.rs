@@ -134,8 +134,14 @@ mod tests {
             (299, -0.26214419910256676, 0.9650287140167767),
         ];
         for (row, x0, x1) in want {
-            assert!((x[(row, 0)] - x0).abs() <= 4.0 * f64::EPSILON * x0.abs(), "row {row}");
-            assert!((x[(row, 1)] - x1).abs() <= 4.0 * f64::EPSILON * x1.abs(), "row {row}");
+            assert!(
+                (x[(row, 0)] - x0).abs() <= 4.0 * f64::EPSILON * x0.abs(),
+                "row {row}"
+            );
+            assert!(
+                (x[(row, 1)] - x1).abs() <= 4.0 * f64::EPSILON * x1.abs(),
+                "row {row}"
+            );
         }
     }
 
