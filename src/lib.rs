@@ -140,6 +140,11 @@ pub use train::{data, datasets, io, nn, optim};
 /// so that its version always matches shapegrad's.
 pub use num_dual;
 
+/// The crate `approx` (0.5, the version nalgebra 0.35 implements), re-exported so that its
+/// version always matches shapegrad's: [`MatrixJacobian`](jacobian::MatrixJacobian)
+/// implements its `AbsDiffEq`, `RelativeEq` and `UlpsEq`, as nalgebra's matrices do.
+pub use approx;
+
 /// The Graphviz drawings, under their old name: use [`viz`].
 #[deprecated(
     since = "0.3.0",
