@@ -110,6 +110,8 @@
 // `cargo bench --bench storage`).
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
+// Doc examples may not drop what is pointless to drop (a `Var`, `Gradients`, a report, options).
+#![doc(test(attr(deny(unused_must_use))))]
 
 // The layers, in order: each uses only those above it (`tests/layering.rs`).
 // 1. Numerics that know nothing of graphs.

@@ -52,6 +52,7 @@ pub enum LastBatch {
 /// assert_eq!(first.len(), 4); // two full batches; the fifth row waits for another epoch
 /// ```
 #[derive(Clone, Debug)]
+#[must_use = "batches are drawn by `epoch`; `shuffle` and `last_batch` return the changed value"]
 pub struct Batches<'d, T: Real, const B: usize, const I: usize, const O: usize> {
     data: &'d Dataset<T, I, O>,
     seed: Option<u64>,
