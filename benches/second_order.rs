@@ -13,7 +13,7 @@
 //!     same function on a replayed f64 graph; contender `hvp`
 //!     (`second_order::HessianVectorProduct`, the graph over `Dual64`, replayed).
 //! HESS: the full 10×10 Hessian of the 10-dimensional Rosenbrock function. Baseline `fd`:
-//!     `jacobian::hessian`, central differences of 2N = 20 exact gradients on a replayed
+//!     `jacobian::numerical_hessian`, central differences of 2N = 20 exact gradients on a replayed
 //!     f64 graph; contender `exact` (`second_order::Hessian`, one backward pass over
 //!     `DualSVec64<10>`, replayed).
 
@@ -196,12 +196,14 @@ fn hess(c: &mut Criterion) {
     assert_close(
         "exact",
         &exact.at(x0).2,
-        &jacobian::hessian(f, x, 6e-6),
+        &jacobian::numerical_hessian(f, x, 6e-6),
         1e-8,
     );
 
     let key = ("HESS", "fd");
-    run(c, key, "fd", || jacobian::hessian(f, x, black_box(6e-6)));
+    run(c, key, "fd", || {
+        jacobian::numerical_hessian(f, x, black_box(6e-6))
+    });
     run(c, key, "exact", || exact.at(black_box(x0)));
 }
 

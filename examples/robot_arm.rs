@@ -100,7 +100,7 @@ fn main() {
     let qv = g.var(q);
     let c = cost(qv, &goal);
     let (value, gradient, h): (f64, Vector3<f64>, Matrix3<f64>) = exact.at(q);
-    let numeric = jacobian::hessian(c, qv, 6e-6);
+    let numeric = jacobian::numerical_hessian(c, qv, 6e-6);
     println!(
         "\nNewton on ½‖tip − {:?}‖² + ½·{MU}·‖q − rest‖²",
         goal.as_slice()

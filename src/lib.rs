@@ -110,6 +110,8 @@
 // `cargo bench --bench storage`).
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
+// Doc examples may not drop what is pointless to drop (a `Var`, `Gradients`, a report, options).
+#![doc(test(attr(deny(unused_must_use))))]
 
 // The layers, in order: each uses only those above it (`tests/layering.rs`).
 // 1. Numerics that know nothing of graphs.
@@ -139,6 +141,11 @@ pub use train::{data, datasets, io, nn, optim};
 /// The dual numbers [`second_order`] runs graphs on (the crate `num-dual` 0.15), re-exported
 /// so that its version always matches shapegrad's.
 pub use num_dual;
+
+/// The crate `approx` (0.5, the version nalgebra 0.35 implements), re-exported so that its
+/// version always matches shapegrad's: [`MatrixJacobian`](jacobian::MatrixJacobian)
+/// implements its `AbsDiffEq`, `RelativeEq` and `UlpsEq`, as nalgebra's matrices do.
+pub use approx;
 
 /// The Graphviz drawings, under their old name: use [`viz`] (`ops::Dot` is the dot product).
 pub mod dot {

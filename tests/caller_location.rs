@@ -169,8 +169,12 @@ fn reversed_clamp_bounds_are_reported_at_the_callers_line() {
 }
 
 #[test]
+#[allow(deprecated)] // the old names `jvp` and `hessian` are checked too
 fn jacobians_with_their_arguments_swapped_are_named_at_the_callers_line() {
-    use shapegrad::jacobian::{hessian, jacobian, jvp, matrix_jacobian, numerical_jacobian, vjp};
+    use shapegrad::jacobian::{
+        hessian, jacobian, jvp, jvp_reverse_mode, matrix_jacobian, numerical_hessian,
+        numerical_jacobian, vjp,
+    };
     let g = Graph::<f64>::new();
     let q = g.var_named("q", Vector2::new(0.1, 0.2));
     let tip = g.constant(Matrix2::identity()) * q;
@@ -192,6 +196,10 @@ fn jacobians_with_their_arguments_swapped_are_named_at_the_callers_line() {
         next_line_panics(line!());
         _ = vjp(q, tip, Vector2::new(1.0, 0.0));
     });
+    assert_panics_here(&swapped("jvp_reverse_mode"), || {
+        next_line_panics(line!());
+        _ = jvp_reverse_mode(q, tip, Vector2::new(1.0, 0.0));
+    });
     assert_panics_here(&swapped("jvp"), || {
         next_line_panics(line!());
         _ = jvp(q, tip, Vector2::new(1.0, 0.0));
@@ -203,7 +211,14 @@ fn jacobians_with_their_arguments_swapped_are_named_at_the_callers_line() {
     let early = q.sum();
     let late = g.var_named("late", Vector2::new(1.0, 2.0));
     assert_panics_here(
-        "hessian(y, x) was given the output y = node 3 (`sum`, 1×1)",
+        "numerical_hessian(y, x) was given the output y = node 3 (`sum`, 1×1)",
+        || {
+            next_line_panics(line!());
+            _ = numerical_hessian(early, late, 6e-6);
+        },
+    );
+    assert_panics_here(
+        "shapegrad: hessian(y, x) was given the output y = node 3 (`sum`, 1×1)",
         || {
             next_line_panics(line!());
             _ = hessian(early, late, 6e-6);

@@ -7,8 +7,8 @@ use common::{assert_close, random, rng};
 use nalgebra::{Matrix1, Matrix3, RowVector4, SMatrix, Vector3, Vector4};
 use shapegrad::check::GradcheckOptions;
 use shapegrad::jacobian::{
-    hessian, jacobian, jacobian_check, jacobian_of, jvp, jvp_central_difference,
-    numerical_jacobian, vjp,
+    jacobian, jacobian_check, jacobian_of, jvp_central_difference, jvp_reverse_mode,
+    numerical_hessian, numerical_jacobian, vjp,
 };
 use shapegrad::{Graph, Op, Real, Var};
 
@@ -179,7 +179,7 @@ fn numerical_functions_restore_the_leaf() {
     let y0 = y.value();
     let _ = numerical_jacobian(y, x, 1e-3);
     let _ = jvp_central_difference(y, x, Vector3::repeat(1.0), 1e-3);
-    let _ = hessian(y.sum(), x, 1e-3);
+    let _ = numerical_hessian(y.sum(), x, 1e-3);
     assert_eq!((x.value(), y.value()), (x0, y0));
 }
 
@@ -251,7 +251,12 @@ fn jacobian_vector_product_exact_and_by_central_differences() {
     let x = g.var(random::<3, 1>(&mut rng(22)));
     let y = tanh(g.constant(a) * x);
     let expected = jacobian(y, x) * v;
-    assert_close("jvp(y", &jvp(y, x, v), &expected, 1e-15);
+    assert_close(
+        "jvp_reverse_mode(y",
+        &jvp_reverse_mode(y, x, v),
+        &expected,
+        1e-15,
+    );
     assert_close(
         "jvp_central_difference(y",
         &jvp_central_difference(y, x, v, 1e-5),
@@ -261,12 +266,25 @@ fn jacobian_vector_product_exact_and_by_central_differences() {
 }
 
 #[test]
+#[allow(deprecated)]
+fn the_old_names_still_work_and_give_the_same_results() {
+    use shapegrad::jacobian::{hessian, jvp};
+    let (a, v) = (random::<4, 3>(&mut rng(28)), random::<3, 1>(&mut rng(29)));
+    let g = Graph::<f64>::new();
+    let x = g.var(random::<3, 1>(&mut rng(30)));
+    let y = tanh(g.constant(a) * x);
+    assert_eq!(jvp(y, x, v), jvp_reverse_mode(y, x, v));
+    let f = y.sum();
+    assert_eq!(hessian(f, x, 6e-6), numerical_hessian(f, x, 6e-6));
+}
+
+#[test]
 fn hessian_of_a_quadratic_form_is_a_plus_a_transpose() {
     let a = random::<4, 4>(&mut rng(23));
     let g = Graph::<f64>::new();
     let x = g.var(random::<4, 1>(&mut rng(24)));
     let f = x.transpose() * (g.constant(a) * x);
-    let hess = hessian(f, x, 6e-6);
+    let hess = numerical_hessian(f, x, 6e-6);
     assert_close("hess", &hess, &(a + a.transpose()), 1e-8);
 }
 
@@ -278,7 +296,7 @@ fn hessian_of_a_nonlinear_function_is_symmetric_and_matches_its_closed_form() {
     let g = Graph::<f64>::new();
     let x = g.var(x0);
     let f = tanh(g.constant(b) * x).component_mul(g.constant(c)).sum();
-    let hess = hessian(f, x, 6e-6);
+    let hess = numerical_hessian(f, x, 6e-6);
     let t = (b * x0).map(f64::tanh);
     let middle = c.zip_map(&t, |c, t| c * -2.0 * t * (1.0 - t * t));
     let expected = b.transpose() * Matrix3::from_diagonal(&middle) * b;

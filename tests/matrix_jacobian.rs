@@ -8,7 +8,7 @@ use nalgebra::{Matrix2, Matrix2x3, Matrix3x2, SMatrix};
 use shapegrad::Graph;
 use shapegrad::check::GradcheckOptions;
 use shapegrad::jacobian::{
-    MatrixJacobian, compare, jacobian, jacobian_check, jvp, jvp_central_difference,
+    MatrixJacobian, compare, jacobian, jacobian_check, jvp_central_difference, jvp_reverse_mode,
     matrix_jacobian, numerical_matrix_jacobian, vjp,
 };
 
@@ -181,7 +181,12 @@ fn products_with_matrices() {
     let x = g.var(random::<3, 2>(&mut rng(21)));
     let y = g.constant(w) * x;
     assert_close("vjp(y", &vjp(y, x, u), &(w.transpose() * u), 1e-15);
-    assert_close("jvp(y", &jvp(y, x, v), &(w * v), 1e-15);
+    assert_close(
+        "jvp_reverse_mode(y",
+        &jvp_reverse_mode(y, x, v),
+        &(w * v),
+        1e-15,
+    );
     assert_close(
         "jvp_central_difference(y",
         &jvp_central_difference(y, x, v, 1e-5),

@@ -39,7 +39,7 @@ fn numerical_hessian<const N: usize>(
 ) -> SMatrix<f64, N, N> {
     let g = Graph::<f64>::new();
     let xv = g.var(x);
-    jacobian::hessian(f(xv), xv, 6e-6)
+    jacobian::numerical_hessian(f(xv), xv, 6e-6)
 }
 
 // xᵀ·A·x: gradient (A + Aᵀ)·x, Hessian A + Aᵀ.

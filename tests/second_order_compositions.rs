@@ -1,6 +1,6 @@
 //! Property test: random compositions of the ops, with their exact Hessian (the graph run on
 //! dual scalars, `second_order::hessian_flat`) against central differences of the exact
-//! gradient (`jacobian::hessian` on the same composition over f64).
+//! gradient (`jacobian::numerical_hessian` on the same composition over f64).
 //!
 //! This checks that every op's backward pass is itself differentiable in dual arithmetic,
 //! which is what `second_order` relies on: a backward that dropped the dual parts (a constant
@@ -312,7 +312,7 @@ proptest! {
         let flat = g.var(SVector::<f64, N>::from_column_slice(x0.as_slice()));
         let loss = composition.build(flat.reshape::<R, C>(), &mut cond);
         prop_assume!(cond.well_conditioned() && loss.value()[0].is_finite());
-        let numeric = jacobian::hessian(loss, flat, 6e-6);
+        let numeric = jacobian::numerical_hessian(loss, flat, 6e-6);
 
         let (value, _, exact): (f64, _, SMatrix<f64, N, N>) =
             hessian_flat(|x| composition.build(x, &mut Conditions::default()), x0);

@@ -85,6 +85,13 @@ pub fn central_difference<T: Real, const R: usize, const C: usize>(
 /// the function's value is large compared with the gradient entry: for `|f| = 10⁵` and the
 /// default `h`, it is about 6e-6.
 ///
+/// That is the rule of approx's `relative_eq!(analytic, numeric, epsilon = atol + noise,
+/// max_relative = rtol)`, written out rather than called for two reasons: approx calls two
+/// equal infinities equal, while an infinite gradient matched by an overflowed difference
+/// quotient must fail a check; and the verdict is computed from the errors the report shows
+/// (`abs_error`, `rel_error`, `noise`), so the two cannot disagree. Comparing two
+/// [`MatrixJacobian`](crate::jacobian::MatrixJacobian)s with approx's macros is supported.
+///
 /// The defaults follow the machine epsilon ε of `T`: `h = ε^(1/3)` (which balances the
 /// O(h²) truncation error of the central difference against its O(ε/h) rounding error),
 /// `rtol = 2·ε^(1/3)` and `atol = ε^(1/2)`. For `f64` that is h ≈ 6.1e-6, rtol ≈ 1.2e-5,
@@ -98,6 +105,7 @@ pub fn central_difference<T: Real, const R: usize, const C: usize>(
 /// assert_eq!(tight.h, o.h);
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
+#[must_use = "options do nothing until passed to `gradcheck` or `jacobian_check`"]
 pub struct GradcheckOptions<T> {
     /// The finite-difference step.
     pub h: T,
@@ -221,6 +229,7 @@ pub(crate) fn rounding_noise<T: Real>(f_plus: T, f_minus: T, h: T) -> T {
 ///
 /// Its `Display` names the worst entry (variable, row, column, both values, errors).
 #[derive(Clone, Debug, PartialEq)]
+#[must_use = "the check's verdict is in its report: assert `report.passed()`"]
 pub struct GradcheckReport<T> {
     /// The number of gradient entries compared (the total size of all variables).
     pub entries_checked: usize,
@@ -373,4 +382,42 @@ pub fn gradcheck<T: Real>(
         worst.name = graph.name_of(worst.node);
     }
     report
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_rule_is_approx_relative_eq_except_that_infinities_fail() {
+        let options = GradcheckOptions::<f64>::default();
+        let approx_says = |a: f64, n: f64, noise: f64| {
+            approx::relative_eq!(
+                a,
+                n,
+                epsilon = options.atol + noise,
+                max_relative = options.rtol
+            )
+        };
+        // Away from the boundary (where a division and a multiplication may round apart),
+        // the verdicts agree: pairs at relative distances from 1e-3·rtol to 1e3·rtol, and at
+        // absolute distances around the floor.
+        let mut rng = crate::kernels::rng::Rng::new(17);
+        for _ in 0..10_000 {
+            let a = (rng.uniform() - 0.5) * 10f64.powi(rng.below(12) as i32 - 6);
+            let rel = options.rtol * 10f64.powf(6.0 * rng.uniform() - 3.0);
+            let n = a * (1.0 + rel) + options.atol * (rng.uniform() - 0.5) * 4.0;
+            let noise = if rng.below(2) == 0 { 0.0 } else { 1e-8 };
+            let d = Discrepancy::new(a, n, noise);
+            let margin = (d.badness(&options) - 1.0).abs();
+            if margin > 1e-9 {
+                assert_eq!(d.passes(&options), approx_says(a, n, noise), "{a} vs {n}");
+            }
+        }
+        let inf = f64::INFINITY;
+        assert!(approx_says(inf, inf, 0.0));
+        assert!(!Discrepancy::new(inf, inf, 0.0).passes(&options));
+        assert!(!Discrepancy::new(f64::NAN, 1.0, 0.0).passes(&options));
+        assert!(!Discrepancy::new(inf, 1.0, 0.0).passes(&options));
+    }
 }

@@ -29,6 +29,7 @@ use crate::tape::node::Kind;
 /// assert_eq!(*d_w, Matrix2x3::repeat(1.0));
 /// assert_eq!(grads.wrt(unused)[0], 0.0); // a var used by nothing gets zeros
 /// ```
+#[must_use = "the gradients live only in this value: read them with `wrt`, or pass them to an optimizer"]
 pub struct Gradients<'g, T: Real> {
     graph: &'g Graph<T>,
     store: Ref<'g, GradStore<T>>,

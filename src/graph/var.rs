@@ -22,6 +22,7 @@ use crate::kernels::Real;
 /// let c: Var<'_, f64, 2, 2> = a * b;
 /// assert_eq!(c.value()[(0, 0)], 6.0);
 /// ```
+#[must_use = "a Var is a handle to a recorded node: an op whose result is dropped adds a node that nothing reads"]
 pub struct Var<'g, T: Real, const R: usize, const C: usize> {
     graph: &'g Graph<T>,
     id: usize,

@@ -1,11 +1,13 @@
 //! Layer 1, kernels: numerics that know nothing of graphs. The scalar trait [`Real`], the
 //! matrix products (nalgebra's static kernels for small sizes, shapegrad's blocked GEMM for
 //! large ones), the vectorised element-wise functions, reductions and row-wise softmax
-//! pieces, and per-thread scratch matrices.
+//! pieces, per-thread scratch matrices, and the pinned random generator of seeded
+//! initialisation, shuffles and synthetic data.
 
 pub(crate) mod gemm;
 pub(crate) mod gemm_kernel;
 mod real;
+pub(crate) mod rng;
 pub(crate) mod rows;
 pub(crate) mod scratch;
 pub(crate) mod vmath;

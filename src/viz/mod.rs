@@ -21,6 +21,7 @@ use crate::kernels::Real;
 /// assert!(dot.contains("one leaf") && dot.contains("value = [3; 4]"));
 /// ```
 #[derive(Clone, Debug)]
+#[must_use = "options do nothing until passed to `Graph::to_dot_with`"]
 pub struct DotOptions {
     title: Option<String>,
     max_entries: usize,

@@ -85,6 +85,7 @@ impl<T: Real> JacobianEntry<T> {
 /// assert!(report.to_string().starts_with("jacobian check passed: 4 entries; worst ∂Y["));
 /// ```
 #[derive(Clone, Debug, PartialEq)]
+#[must_use = "the comparison's verdict is in its report: assert `report.passed()`"]
 pub struct JacobianReport<T> {
     /// The number of entries compared, Ro·Co·Ri·Ci.
     pub entries_checked: usize,

@@ -1,5 +1,6 @@
 //! The Jacobian of a matrix → matrix function, a four-index object.
 
+use approx::{AbsDiffEq, RelativeEq, UlpsEq};
 use nalgebra::SMatrix;
 
 use crate::contract::shape::{Message, fail};
@@ -179,6 +180,68 @@ impl<T: Real, const RO: usize, const CO: usize, const RI: usize, const CI: usize
     }
 }
 
+/// Entry by entry, as approx compares nalgebra's matrices: two Jacobians are equal within
+/// `epsilon` when every `∂Y[i,j]/∂X[k,l]` is. With [`RelativeEq`] (`assert_relative_eq!`) and
+/// [`UlpsEq`] (`assert_ulps_eq!`) they compare analytic and numerical Jacobians, or forward and
+/// reverse mode, without flattening them. (The crate `approx` is re-exported as
+/// `shapegrad::approx`, so its version matches.)
+///
+/// ```
+/// use nalgebra::Matrix2;
+/// use shapegrad::approx::{assert_abs_diff_eq, assert_relative_eq};
+/// use shapegrad::{Graph, jacobian::{matrix_jacobian, numerical_matrix_jacobian}};
+///
+/// let g = Graph::<f64>::new();
+/// let x = g.var(Matrix2::new(1.0, 2.0, 3.0, 4.0));
+/// let y = x * x;
+/// let exact = matrix_jacobian(y, x);
+/// let numeric = numerical_matrix_jacobian(y, x, 1e-5);
+/// assert_abs_diff_eq!(exact, numeric, epsilon = 1e-9);
+/// assert_relative_eq!(exact, numeric, epsilon = 1e-12, max_relative = 1e-9);
+/// ```
+impl<T: Real, const RO: usize, const CO: usize, const RI: usize, const CI: usize> AbsDiffEq
+    for MatrixJacobian<T, RO, CO, RI, CI>
+{
+    type Epsilon = T;
+
+    fn default_epsilon() -> T {
+        T::default_epsilon()
+    }
+
+    fn abs_diff_eq(&self, other: &Self, epsilon: T) -> bool {
+        let mut pairs = self.gradients.iter().zip(other.gradients.iter());
+        pairs.all(|(a, b)| a.abs_diff_eq(b, epsilon))
+    }
+}
+
+/// Entry by entry, as the `AbsDiffEq` impl.
+impl<T: Real, const RO: usize, const CO: usize, const RI: usize, const CI: usize> RelativeEq
+    for MatrixJacobian<T, RO, CO, RI, CI>
+{
+    fn default_max_relative() -> T {
+        T::default_max_relative()
+    }
+
+    fn relative_eq(&self, other: &Self, epsilon: T, max_relative: T) -> bool {
+        let mut pairs = self.gradients.iter().zip(other.gradients.iter());
+        pairs.all(|(a, b)| a.relative_eq(b, epsilon, max_relative))
+    }
+}
+
+/// Entry by entry, as the `AbsDiffEq` impl.
+impl<T: Real, const RO: usize, const CO: usize, const RI: usize, const CI: usize> UlpsEq
+    for MatrixJacobian<T, RO, CO, RI, CI>
+{
+    fn default_max_ulps() -> u32 {
+        T::default_max_ulps()
+    }
+
+    fn ulps_eq(&self, other: &Self, epsilon: T, max_ulps: u32) -> bool {
+        let mut pairs = self.gradients.iter().zip(other.gradients.iter());
+        pairs.all(|(a, b)| a.ulps_eq(b, epsilon, max_ulps))
+    }
+}
+
 /// The rule of a flat Jacobian's declared shape: M = Ro·Co rows, N = Ri·Ci columns. Evaluated
 /// when the code is built; the message leads with the numbers.
 struct FlatShape<
@@ -213,5 +276,33 @@ impl<
             .text(", not ")
             .shape(M, N)
             .text(" (Ro·Co rows, Ri·Ci columns)")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use approx::{AbsDiffEq, RelativeEq, UlpsEq};
+
+    use super::MatrixJacobian;
+
+    #[test]
+    fn approx_compares_every_entry() {
+        let mut a = MatrixJacobian::<f64, 2, 1, 1, 3>::zeros();
+        for (i, l) in [(0, 0), (1, 2), (0, 1)] {
+            a.gradient_mut(i, 0)[(0, l)] = 1.0 + (i + l) as f64;
+        }
+        let mut b = a;
+        assert!(a.abs_diff_eq(&b, 0.0) && a.relative_eq(&b, 0.0, 0.0) && a.ulps_eq(&b, 0.0, 0));
+        // One entry, the last one visited, moves by 1e-6 relative: every comparison sees it.
+        b.gradient_mut(1, 0)[(0, 2)] *= 1.0 + 1e-6;
+        assert!(!a.abs_diff_eq(&b, 1e-7) && a.abs_diff_eq(&b, 1e-5));
+        assert!(!a.relative_eq(&b, 0.0, 1e-7) && a.relative_eq(&b, 0.0, 1e-5));
+        assert!(!a.ulps_eq(&b, 0.0, 1000));
+        approx::assert_relative_eq!(a, b, max_relative = 1e-5);
+        // One ulp apart: equal within 4 ulps, not within 0.
+        let mut c = a;
+        let entry = &mut c.gradient_mut(1, 0)[(0, 2)];
+        *entry = f64::from_bits(entry.to_bits() + 1);
+        assert!(a.ulps_eq(&c, 0.0, 4) && !a.ulps_eq(&c, 0.0, 0));
     }
 }

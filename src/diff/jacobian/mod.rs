@@ -13,11 +13,15 @@
 //! | Jacobian, N×1 → M×1 | [`jacobian`]: M backward | [`numerical_jacobian`]: 2N forward |
 //! | Jacobian, Ri×Ci → Ro×Co | [`matrix_jacobian`]: Ro·Co backward | [`numerical_matrix_jacobian`]: 2·Ri·Ci forward |
 //! | uᵀ·J (VJP) | [`vjp`]: 1 backward | — |
-//! | J·v (JVP) | [`jvp`]: Ro·Co backward | [`jvp_central_difference`]: 2 forward |
-//! | Hessian, N×1 → 1×1 | [`second_order::hessian`](crate::second_order::hessian): 1 forward + 1 backward on dual scalars | [`hessian`]: 2N forward + 2N backward |
+//! | J·v (JVP) | [`jvp_reverse_mode`]: Ro·Co backward | [`jvp_central_difference`]: 2 forward |
+//! | Hessian, N×1 → 1×1 | [`second_order::hessian`](crate::second_order::hessian): 1 forward + 1 backward on dual scalars | [`numerical_hessian`]: 2N forward + 2N backward |
 //!
 //! Forward mode (the Jacobian from one forward pass, H·v, exact Hessians) runs the graph on
-//! dual-number scalars: see [`second_order`](crate::second_order).
+//! dual-number scalars: see [`second_order`](crate::second_order). The names say which is
+//! which: `numerical_…` and `…_central_difference` are finite differences, `jvp_reverse_mode`
+//! is exact but costs as much as the whole Jacobian, and the exact Hessian lives in
+//! `second_order`. (`hessian` and `jvp`, the old names of [`numerical_hessian`] and
+//! [`jvp_reverse_mode`], still work and are deprecated.)
 //!
 //! [`jacobian_check`] compares the analytic and numerical Jacobians and reports the worst entry.
 //!
@@ -94,12 +98,19 @@
 mod compare;
 mod matrix;
 mod numerical;
+mod products;
 
 pub use compare::{JacobianEntry, JacobianReport, compare, jacobian_check};
 pub use matrix::MatrixJacobian;
+#[allow(deprecated)]
+pub use numerical::hessian;
 pub use numerical::{
-    hessian, jvp_central_difference, numerical_jacobian, numerical_matrix_jacobian,
+    jvp_central_difference, numerical_hessian, numerical_jacobian, numerical_matrix_jacobian,
 };
+#[allow(deprecated)]
+pub use products::jvp;
+pub(crate) use products::vjp_named;
+pub use products::{jvp_reverse_mode, vjp};
 
 use nalgebra::SMatrix;
 
@@ -244,89 +255,10 @@ pub fn matrix_jacobian<
     jac
 }
 
-/// The vector-Jacobian product uᵀ·J, the reverse-mode primitive: one backward pass of `y`
-/// seeded with `u` (of `y`'s shape), giving ∑ᵢⱼ `u[i,j]·∂Y[i,j]/∂X` in `x`'s shape. For column
-/// vectors that is Jᵀ·u.
-///
-/// ```
-/// use nalgebra::{Matrix2x3, Vector2, Vector3};
-/// use shapegrad::{Graph, jacobian::vjp};
-///
-/// let g = Graph::<f64>::new();
-/// let w = Matrix2x3::new(1.0, 2.0, 3.0, 4.0, 5.0, 6.0);
-/// let x = g.var(Vector3::new(1.0, 1.0, 1.0));
-/// let y = g.constant(w) * x;
-/// let u = Vector2::new(1.0, -1.0);
-/// assert_eq!(vjp(y, x, u), w.transpose() * u);
-/// ```
-///
-/// # Panics
-/// As [`jacobian`].
-#[track_caller]
-pub fn vjp<'g, T: Real, const RO: usize, const CO: usize, const RI: usize, const CI: usize>(
-    y: Var<'g, T, RO, CO>,
-    x: Var<'g, T, RI, CI>,
-    u: SMatrix<T, RO, CO>,
-) -> SMatrix<T, RI, CI> {
-    vjp_named("vjp", y, x, u)
-}
-
-/// [`vjp`], with `what` naming the public function in messages.
-#[track_caller]
-pub(crate) fn vjp_named<
-    'g,
-    T: Real,
-    const RO: usize,
-    const CO: usize,
-    const RI: usize,
-    const CI: usize,
->(
-    what: &str,
-    y: Var<'g, T, RO, CO>,
-    x: Var<'g, T, RI, CI>,
-    u: SMatrix<T, RO, CO>,
-) -> SMatrix<T, RI, CI> {
-    output_after_input(what, y, x);
-    let grads = y.backward_with(u);
-    *gradient_of(what, &grads, x)
-}
-
-/// The Jacobian-vector product J·v (the forward direction): how `y` moves when `x` moves along
-/// `v`, ∑ₖₗ `∂Y[i,j]/∂X[k,l]·v[k,l]`, in `y`'s shape.
-///
-/// Exact, but the graph only runs in reverse: it costs one backward pass per entry of `y`
-/// (as much as the whole Jacobian). When `y` is large, [`jvp_central_difference`] costs two
-/// forward passes instead, with an O(h²) error.
-///
-/// ```
-/// use nalgebra::{Matrix2x3, Vector2, Vector3};
-/// use shapegrad::{Graph, jacobian::jvp};
-///
-/// let g = Graph::<f64>::new();
-/// let w = Matrix2x3::new(1.0, 2.0, 3.0, 4.0, 5.0, 6.0);
-/// let x = g.var(Vector3::new(1.0, 1.0, 1.0));
-/// let y = g.constant(w) * x;
-/// let v = Vector3::new(1.0, 0.0, -1.0);
-/// assert_eq!(jvp(y, x, v), w * v);
-/// ```
-///
-/// # Panics
-/// As [`jacobian`].
-#[track_caller]
-pub fn jvp<'g, T: Real, const RO: usize, const CO: usize, const RI: usize, const CI: usize>(
-    y: Var<'g, T, RO, CO>,
-    x: Var<'g, T, RI, CI>,
-    v: SMatrix<T, RI, CI>,
-) -> SMatrix<T, RO, CO> {
-    let mut out = SMatrix::zeros();
-    each_output_gradient("jvp", y, x, |i, j, d_x| out[(i, j)] = d_x.dot(&v));
-    out
-}
-
 /// Runs one backward pass of `y` per entry (i, j), column by column, seeded with that entry's
 /// unit matrix, and hands ∂Y[i,j]/∂X to `f`. `what` names the public function in messages.
 #[track_caller]
-fn each_output_gradient<
+pub(crate) fn each_output_gradient<
     'g,
     T: Real,
     const RO: usize,
@@ -382,7 +314,7 @@ pub(crate) fn output_after_input<
 }
 
 #[track_caller]
-fn gradient_of<'a, 'g, T: Real, const R: usize, const C: usize>(
+pub(crate) fn gradient_of<'a, 'g, T: Real, const R: usize, const C: usize>(
     what: &str,
     grads: &'a crate::graph::Gradients<'g, T>,
     x: Var<'g, T, R, C>,

@@ -96,7 +96,8 @@ pub fn numerical_matrix_jacobian<
 
 /// The Jacobian-vector product J·v by central differences along `v`:
 /// `(y(x + h·v) − y(x − h·v)) / 2h`, two forward replays whatever the sizes, error O(h²);
-/// the leaf `x` is restored afterwards. The cheap counterpart of [`jvp`](super::jvp).
+/// the leaf `x` is restored afterwards. The cheap counterpart of
+/// [`jvp_reverse_mode`](super::jvp_reverse_mode).
 ///
 /// ```
 /// use nalgebra::Vector3;
@@ -148,13 +149,13 @@ pub fn jvp_central_difference<
 ///
 /// ```
 /// use nalgebra::{Matrix2, Vector2};
-/// use shapegrad::{Graph, jacobian::hessian};
+/// use shapegrad::{Graph, jacobian::numerical_hessian};
 ///
 /// let g = Graph::<f64>::new();
 /// let a = Matrix2::new(1.0, 2.0, 0.0, 3.0);
 /// let x = g.var(Vector2::new(0.5, -1.0));
 /// let f = x.transpose() * (g.constant(a) * x); // xᵀ·A·x: the Hessian is A + Aᵀ
-/// let hess = hessian(f, x, 6e-6);
+/// let hess = numerical_hessian(f, x, 6e-6);
 /// assert!((hess - (a + a.transpose())).abs().max() < 1e-8);
 /// ```
 ///
@@ -162,12 +163,23 @@ pub fn jvp_central_difference<
 /// As [`numerical_jacobian`], and if a [`Gradients`](crate::Gradients) of this graph is still
 /// alive.
 #[track_caller]
-pub fn hessian<'g, T: Real, const N: usize>(
+pub fn numerical_hessian<'g, T: Real, const N: usize>(
     f: Var<'g, T, 1, 1>,
     x: Var<'g, T, N, 1>,
     h: T,
 ) -> SMatrix<T, N, N> {
-    output_after_input("hessian", f, x);
+    numerical_hessian_named("numerical_hessian", f, x, h)
+}
+
+/// [`numerical_hessian`], with `what` naming the public function in messages.
+#[track_caller]
+fn numerical_hessian_named<'g, T: Real, const N: usize>(
+    what: &str,
+    f: Var<'g, T, 1, 1>,
+    x: Var<'g, T, N, 1>,
+    h: T,
+) -> SMatrix<T, N, N> {
+    output_after_input(what, f, x);
     let x0 = x.value();
     let seed = SMatrix::<T, 1, 1>::identity();
     let mut hess = SMatrix::<T, N, N>::zeros();
@@ -175,12 +187,27 @@ pub fn hessian<'g, T: Real, const N: usize>(
         let mut nudged = x0;
         nudged[k] = x0[k] + h;
         x.set_value(nudged);
-        let d_plus = vjp_named("hessian", f, x, seed);
+        let d_plus = vjp_named(what, f, x, seed);
         nudged[k] = x0[k] - h;
         x.set_value(nudged);
-        let d_minus = vjp_named("hessian", f, x, seed);
+        let d_minus = vjp_named(what, f, x, seed);
         hess.set_column(k, &((d_plus - d_minus) / (h + h)));
     }
     x.set_value(x0);
     hess
+}
+
+/// The central-difference Hessian, under its old name: use [`numerical_hessian`] (the same
+/// function). The exact Hessian is [`second_order::hessian`](crate::second_order::hessian).
+#[deprecated(
+    since = "0.3.0",
+    note = "renamed `numerical_hessian` (central differences of the gradient), not to be confused with the exact `second_order::hessian`"
+)]
+#[track_caller]
+pub fn hessian<'g, T: Real, const N: usize>(
+    f: Var<'g, T, 1, 1>,
+    x: Var<'g, T, N, 1>,
+    h: T,
+) -> SMatrix<T, N, N> {
+    numerical_hessian_named("hessian", f, x, h)
 }

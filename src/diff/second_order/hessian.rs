@@ -13,8 +13,9 @@ use crate::graph::{Graph, Handle, Var};
 /// its N dual parts, so the backward pass differentiates the gradient along all N directions
 /// at once: the dual parts of gradient entry `k` are row `k` of the Hessian,
 /// `H[(k, j)] = ∂(∂f/∂xₖ)/∂xⱼ`. The cost is one gradient step on scalars N + 1 times as wide
-/// (against 2N gradients for central differences, [`jacobian::hessian`](crate::jacobian::hessian));
-/// for large inputs use [`HessianVectorProduct`](super::HessianVectorProduct) instead.
+/// (against 2N gradients for central differences,
+/// [`jacobian::numerical_hessian`](crate::jacobian::numerical_hessian)); for large inputs use
+/// [`HessianVectorProduct`](super::HessianVectorProduct) instead.
 /// [`hessian`](super::hessian) and [`hessian_flat`](super::hessian_flat) are the one-shot
 /// forms.
 ///

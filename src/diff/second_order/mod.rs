@@ -179,7 +179,8 @@ pub fn hvp<const R: usize, const C: usize>(
 
 /// The N×N Hessian at `x`: `(f(x), ∇f(x), H)`, exact, `H[(k, j)] = ∂²f/∂xₖ∂xⱼ`, from one
 /// forward and one backward pass over `DualSVec64<N>` scalars. See [`Hessian`] to replay it;
-/// [`jacobian::hessian`](crate::jacobian::hessian) is the central-difference check.
+/// [`jacobian::numerical_hessian`](crate::jacobian::numerical_hessian) is the
+/// central-difference check.
 ///
 /// ```
 /// use nalgebra::{Matrix2, Vector2};
@@ -196,7 +197,7 @@ pub fn hvp<const R: usize, const C: usize>(
 ///
 /// let g = Graph::<f64>::new(); // the same f on plain f64, against central differences
 /// let xv = g.var(x);
-/// assert!((jacobian::hessian(f(xv), xv, 6e-6) - h).abs().max() < 1e-9);
+/// assert!((jacobian::numerical_hessian(f(xv), xv, 6e-6) - h).abs().max() < 1e-9);
 /// ```
 pub fn hessian<const N: usize>(
     f: impl for<'g> FnOnce(Var<'g, DualSVec64<N>, N, 1>) -> Var<'g, DualSVec64<N>, 1, 1>,

@@ -13,7 +13,7 @@
 //! and the special values (±0, subnormals, ±∞, NaN), and against correctly rounded values:
 //! within 1 ulp of the true value and 2 ulp of `std` (see the bounds in `tests.rs`).
 
-mod f64;
+pub(super) mod f64;
 #[cfg(test)]
 mod tests;
 

@@ -1,13 +1,11 @@
 //! Typed mini-batches: `Batches` (per-epoch order), `Epoch` (one pass), `Batch` (B rows).
 
 use nalgebra::SMatrix;
-use rand::SeedableRng;
-use rand::rngs::StdRng;
-use rand::seq::SliceRandom;
 
 use super::Dataset;
 use crate::graph::{Graph, Var};
 use crate::kernels::Real;
+use crate::kernels::rng::{Rng, SplitMix64};
 use crate::ops::Labels;
 
 /// What to do with the last batch of an epoch when the data set's row count is not a multiple
@@ -28,9 +26,9 @@ pub enum LastBatch {
 ///
 /// [`Batches::epoch`]`(e)` is one pass over the data set as an iterator of [`Batch`]es. By
 /// default the rows come in order; after [`Batches::shuffle`]`(seed)` each epoch has its own
-/// order, a function of the seed and the epoch number only (rand's `StdRng` seeded with both,
-/// Fisher–Yates), so epoch 7 is the same whether or not epochs 0 to 6 ran: training resumed
-/// from a checkpoint sees the batches it would have seen. The last partial batch is padded
+/// order, a function of the seed and the epoch number only (see there), so epoch 7 is the
+/// same whether or not epochs 0 to 6 ran: training resumed from a checkpoint sees the batches
+/// it would have seen. The last partial batch is padded
 /// ([`LastBatch::Pad`], the default) or dropped ([`LastBatch::Drop`]).
 ///
 /// The order lives in a buffer allocated once, here; an epoch and its batches allocate
@@ -54,6 +52,7 @@ pub enum LastBatch {
 /// assert_eq!(first.len(), 4); // two full batches; the fifth row waits for another epoch
 /// ```
 #[derive(Clone, Debug)]
+#[must_use = "batches are drawn by `epoch`; `shuffle` and `last_batch` return the changed value"]
 pub struct Batches<'d, T: Real, const B: usize, const I: usize, const O: usize> {
     data: &'d Dataset<T, I, O>,
     seed: Option<u64>,
@@ -73,6 +72,25 @@ impl<'d, T: Real, const B: usize, const I: usize, const O: usize> Batches<'d, T,
     }
 
     /// Shuffles the rows of each epoch, from `seed` and the epoch number.
+    ///
+    /// Epoch `e`'s order is the rows `0, 1, …, N − 1` shuffled by Fisher–Yates (for `i` from
+    /// N − 1 down to 1, swap `i` with a uniform `j ≤ i`, drawn by Lemire's unbiased method)
+    /// with shapegrad's own generator, xoshiro256++ seeded by SplitMix64 from `s ^ e`, where
+    /// `s` is SplitMix64's first output from `seed`. The algorithms are fixed and written
+    /// down (`scripts/rng_reference.py` computes the same orders), so **the same seed gives
+    /// the same batches on every platform and with every version of every dependency**.
+    ///
+    /// ```
+    /// use shapegrad::data::Dataset;
+    ///
+    /// let mut data = Dataset::<f64, 1, 1>::new();
+    /// for n in 0..10 {
+    ///     data.push(&nalgebra::Matrix1::new(n as f64), &nalgebra::Matrix1::new(0.0));
+    /// }
+    /// let mut batches = data.batches::<5>().shuffle(42);
+    /// let rows: Vec<f64> = batches.epoch(3).flat_map(|b| b.inputs.iter().copied().collect::<Vec<_>>()).collect();
+    /// assert_eq!(rows, [7.0, 5.0, 0.0, 2.0, 4.0, 9.0, 3.0, 6.0, 8.0, 1.0]);
+    /// ```
     pub fn shuffle(mut self, seed: u64) -> Self {
         self.seed = Some(seed);
         self
@@ -107,10 +125,8 @@ impl<'d, T: Real, const B: usize, const I: usize, const O: usize> Batches<'d, T,
             *slot = k;
         }
         if let Some(seed) = self.seed {
-            let mut bytes = [0u8; 32];
-            bytes[..8].copy_from_slice(&seed.to_le_bytes());
-            bytes[8..16].copy_from_slice(&epoch.to_le_bytes());
-            self.order.shuffle(&mut StdRng::from_seed(bytes));
+            let stream = SplitMix64::new(seed).next_u64() ^ epoch;
+            Rng::new(stream).shuffle(&mut self.order);
         }
         let rows = self.per_epoch() * B;
         Epoch {
@@ -362,6 +378,20 @@ mod tests {
         assert_eq!(again, e1);
         // Dropping keeps the first ⌊N/B⌋·B rows of the same order.
         assert_eq!(seen(&data, Some(1), LastBatch::Drop, 0), e0[..8]);
+    }
+
+    #[test]
+    fn shuffled_orders_are_pinned() {
+        // From `python3 scripts/rng_reference.py`.
+        let data = numbered(10);
+        assert_eq!(
+            seen(&data, Some(42), LastBatch::Pad, 3),
+            [7, 5, 0, 2, 4, 9, 3, 6, 8, 1]
+        );
+        assert_eq!(
+            seen(&data, Some(42), LastBatch::Pad, 4),
+            [9, 1, 4, 8, 2, 5, 0, 6, 7, 3]
+        );
     }
 
     #[test]

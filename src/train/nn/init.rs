@@ -1,11 +1,9 @@
 //! Seeded initialisation of weight matrices.
 
 use nalgebra::SMatrix;
-use rand::rngs::StdRng;
-use rand::{RngExt, SeedableRng};
-use rand_distr::StandardNormal;
 
 use crate::kernels::Real;
+use crate::kernels::rng::Rng;
 
 /// How a layer's weight matrix is initialised: independent Gaussian entries with mean 0 and a
 /// standard deviation set by the scheme. Biases always start at 0.
@@ -18,9 +16,15 @@ use crate::kernels::Real;
 /// | [`Init::He`] | √(2 / I) | ReLU layers (He et al., 2015) |
 /// | [`Init::Gaussian`] | `std` | e.g. the course notes' `0.01·randn` for the spiral net |
 ///
-/// The entries come from rand's `StdRng` seeded with the given seed (standard normal samples
-/// by rand_distr, scaled), drawn in nalgebra's column-major order: the same seed gives the same
-/// matrix (for the same versions of rand and rand_distr).
+/// The entries are standard normal samples times the standard deviation, drawn in nalgebra's
+/// column-major order from shapegrad's own generator, whose algorithms are fixed and written
+/// down: xoshiro256++ (Blackman & Vigna) with its state seeded by SplitMix64 from the seed,
+/// uniforms from the top 53 bits of each output, and normals by Marsaglia's polar method
+/// (`u, v` uniform in [−1, 1) until `0 < s = u² + v² < 1`, then `u·√(−2 ln s / s)` and, for the
+/// next entry, `v·√(−2 ln s / s)`), with shapegrad's own `ln` (no platform libm) and IEEE
+/// `sqrt`. So **the same seed gives the same weights, bit for bit, on every platform and with
+/// every version of every dependency** (`f32` weights are the `f64` ones rounded);
+/// `scripts/rng_reference.py` computes them independently, and the tests pin them.
 ///
 /// ```
 /// use nalgebra::SMatrix;
@@ -74,11 +78,9 @@ impl Init {
     /// ```
     pub fn sample<T: Real, const I: usize, const O: usize>(&self, seed: u64) -> SMatrix<T, I, O> {
         let std = self.std(I, O);
-        let mut rng = StdRng::seed_from_u64(seed);
-        SMatrix::from_fn(|_, _| {
-            let z: f64 = rng.sample(StandardNormal);
-            nalgebra::convert(std * z)
-        })
+        let mut rng = Rng::new(seed);
+        // from_fn visits the entries in column-major order.
+        SMatrix::from_fn(|_, _| nalgebra::convert(std * rng.normal()))
     }
 }
 
@@ -108,6 +110,24 @@ mod tests {
         assert_eq!(Init::Xavier.std(3, 5), 0.5);
         assert_eq!(Init::He.std(50, 1), 0.2);
         assert_eq!(Init::default(), Init::Xavier);
+    }
+
+    #[test]
+    fn a_seeded_sample_is_pinned_bit_for_bit() {
+        // From `python3 scripts/rng_reference.py`: √(2/3)·z for the first six normals of
+        // seed 7, column by column: 1.3668450340510334, −0.4572785524755553, …
+        let w: SMatrix<f64, 3, 2> = Init::He.sample(7);
+        let want: [u64; 6] = [
+            0x3ff5de98e5ff2fe7,
+            0xbfdd440d4302dcdb,
+            0x3fdc1bb8d382ab7e,
+            0xbfa0a211641d7638,
+            0x3fef8f849ceae559,
+            0xbfe7fc1d885cc41e,
+        ];
+        let got: Vec<u64> = w.iter().map(|x| x.to_bits()).collect();
+        assert_eq!(got, want);
+        assert_eq!(w[(0, 1)], -0.032486480208472945);
     }
 
     #[test]

@@ -124,6 +124,7 @@ impl<T: Real, U: UpdateRule<T>> Optimizer<T, U> {
     /// assert_eq!(optimizer.rule.lr, 0.25);
     /// ```
     #[track_caller]
+    #[must_use = "this returns the optimizer with the schedule; the original is moved"]
     pub fn with_schedule(mut self, schedule: Schedule) -> Self
     where
         U: LearningRate<T>,
@@ -147,6 +148,7 @@ impl<T: Real, U: UpdateRule<T>> Optimizer<T, U> {
     ///     .with_clip_norm(1.0);
     /// assert_eq!(optimizer.clip_norm(), Some(1.0));
     /// ```
+    #[must_use = "this returns the optimizer with clipping on; the original is moved"]
     pub fn with_clip_norm(mut self, max_norm: T) -> Self {
         self.clip_norm = Some(max_norm);
         self
