@@ -3,11 +3,13 @@
 //! large ones), the vectorised element-wise functions, reductions and row-wise softmax
 //! pieces, and per-thread scratch matrices.
 
+pub(crate) mod float;
 pub(crate) mod gemm;
 pub(crate) mod gemm_kernel;
 mod real;
 pub(crate) mod rows;
 pub(crate) mod scratch;
+pub(crate) mod simd;
 pub(crate) mod vmath;
 
 pub use real::Real;
