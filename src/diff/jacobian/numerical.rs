@@ -144,7 +144,7 @@ pub fn jvp_central_difference<
 /// `h = ε^(1/3)`, about 6e-6 for `f64`, balances the two). The result is returned as computed,
 /// not symmetrised: it is symmetric to within that error, and its asymmetry is a measure of it.
 /// For the exact Hessian (one backward pass over dual scalars) see
-/// [`second_order::hessian`](crate::second_order::hessian); this one is its check.
+/// [`second_order::hessian`]; this one is its check.
 ///
 /// ```
 /// use nalgebra::{Matrix2, Vector2};
@@ -162,6 +162,16 @@ pub fn jvp_central_difference<
 /// As [`numerical_jacobian`], and if a [`Gradients`](crate::Gradients) of this graph is still
 /// alive.
 #[track_caller]
+#[cfg_attr(
+    feature = "second-order",
+    doc = "",
+    doc = "[`second_order::hessian`]: crate::second_order::hessian"
+)]
+#[cfg_attr(
+    not(feature = "second-order"),
+    doc = "",
+    doc = "[`second_order::hessian`]: crate#features"
+)]
 pub fn hessian<'g, T: Real, const N: usize>(
     f: Var<'g, T, 1, 1>,
     x: Var<'g, T, N, 1>,
