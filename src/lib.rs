@@ -109,7 +109,7 @@
 //!
 //! Four optional parts, all on by default; with `default-features = false` shapegrad is the
 //! graph, the ops, the checks, the Jacobians, the layers and the optimizers (without saving),
-//! on nalgebra, typenum and approx alone.
+//! and pulls in none of the crates of the table's last column.
 //!
 //! | feature | gates | pulls in |
 //! |---|---|---|
