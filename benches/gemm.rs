@@ -1,13 +1,14 @@
 //! `cargo bench --bench gemm`: nalgebra's static kernels (`static`), matrixmultiply reached
 //! through nalgebra's `Dyn` views (`blocked`, which allocates a packing buffer per call) and
 //! shapegrad's own kernel (`kernel`, src/kernels/gemm_kernel.rs, compiled into this benchmark
-//! with the files it uses) for
+//! with the files it uses, as `f64::gemm` and `f32::gemm` of src/kernels/float.rs call it) for
 //! n×n·n×n products in the three orientations the ops use — `a·b` (forward), `a·bᵀ`
 //! (dA = dOut·Bᵀ) and `aᵀ·b` (dB = Aᵀ·dOut) — in f64 and f32. It ends with one line per size
 //! and orientation, `gemm f64 nt n=24 static/kernel 1.35 blocked/kernel 1.10` (above 1: the
 //! kernel is faster), which is how `gemm_min_dim` in src/kernels/gemm.rs was chosen.
 
-// Not all of the files is used here (and their unit tests, under `cfg(test)`, do not run).
+// Not all of the files' items are used here (and their unit tests, under `cfg(test)`, do not
+// run here).
 #[allow(dead_code, unused_imports)]
 #[path = "support/kernels.rs"]
 mod kernels;

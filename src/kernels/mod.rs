@@ -1,7 +1,9 @@
 //! Layer 1, kernels: numerics that know nothing of graphs. The scalar trait [`Real`], the
 //! matrix products (nalgebra's static kernels for small sizes, shapegrad's blocked GEMM for
 //! large ones), the vectorised element-wise functions, reductions and row-wise softmax
-//! pieces, and per-thread scratch matrices.
+//! pieces, and per-thread scratch matrices. The fast paths for `f64` and `f32` are chosen in
+//! one place (`float`), and compiled for the CPU's vector extensions in one place (`simd`,
+//! feature `simd`).
 
 pub(crate) mod float;
 pub(crate) mod gemm;

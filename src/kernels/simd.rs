@@ -10,7 +10,9 @@
 //!
 //! The targets (x86-64 only; other architectures run the baseline build):
 //!
-//! * AVX-512 (F, DQ, VL) with AVX2, AVX, FMA and SSE4.1;
+//! * AVX-512 with AVX2, AVX, FMA and SSE4.1. `multiversion` 0.9 widens any AVX-512 target to
+//!   the Ice Lake set (F, BW, CD, DQ, VL, IFMA, VBMI, VBMI2, VNNI, BITALG, VPOPCNTDQ, GFNI,
+//!   VAES, VPCLMULQDQ), so older AVX-512 CPUs (Skylake-X) run the AVX2 version;
 //! * AVX2 with AVX, FMA and SSE4.1;
 //! * SSE4.1.
 //!
