@@ -41,5 +41,9 @@ fn step(x: X, w1: W1, w2: W2) -> (f64, W1, W2) {
 fn main() {
     let (x, w1, w2) = inputs();
     let (loss, d_w1, d_w2) = step(x, w1, w2);
-    println!("loss {loss:.6}, |dW1| {:.6}, |dW2| {:.6}", d_w1.norm(), d_w2.norm());
+    println!(
+        "loss {loss:.6}, |dW1| {:.6}, |dW2| {:.6}",
+        d_w1.norm(),
+        d_w2.norm()
+    );
 }
