@@ -1,14 +1,17 @@
 //! `cargo bench --bench gemm`: nalgebra's static kernels (`static`), matrixmultiply reached
 //! through nalgebra's `Dyn` views (`blocked`, which allocates a packing buffer per call) and
-//! shapegrad's own kernel (`kernel`, src/kernels/gemm_kernel.rs, compiled into this benchmark) for
+//! shapegrad's own kernel (`kernel`, src/kernels/gemm_kernel.rs, compiled into this benchmark
+//! with the files it uses, as `f64::gemm` and `f32::gemm` of src/kernels/float.rs call it) for
 //! n×n·n×n products in the three orientations the ops use — `a·b` (forward), `a·bᵀ`
 //! (dA = dOut·Bᵀ) and `aᵀ·b` (dB = Aᵀ·dOut) — in f64 and f32. It ends with one line per size
 //! and orientation, `gemm f64 nt n=24 static/kernel 1.35 blocked/kernel 1.10` (above 1: the
 //! kernel is faster), which is how `gemm_min_dim` in src/kernels/gemm.rs was chosen.
 
-#[allow(dead_code)]
-#[path = "../src/kernels/gemm_kernel.rs"]
-mod gemm_kernel;
+// Not all of the files' items are used here (and their unit tests, under `cfg(test)`, do not
+// run here).
+#[allow(dead_code, unused_imports)]
+#[path = "support/kernels.rs"]
+mod kernels;
 
 #[path = "support/medians.rs"]
 mod medians;
@@ -20,6 +23,9 @@ use criterion::Criterion;
 use nalgebra::{Const, Dyn, MatrixView, MatrixViewMut, SMatrix};
 use shapegrad::Real;
 
+use kernels::float::Float;
+use kernels::gemm_kernel;
+
 fn dyn_view<T: Real>(
     data: &[T],
     n: usize,
@@ -29,14 +35,8 @@ fn dyn_view<T: Real>(
     MatrixView::from_slice_with_strides_generic(data, Dyn(n), Dyn(n), Dyn(rs), Dyn(cs))
 }
 
-/// `c = a·b` by the own kernel, `a` or `b` transposed by strides.
-fn kernel<
-    S: gemm_kernel::Float,
-    const MR: usize,
-    const NW: usize,
-    const NN: usize,
-    const N: usize,
->(
+/// `c = a·b` by the own kernel (with `S`'s micro-tile), `a` or `b` transposed by strides.
+fn kernel<S: Float, const N: usize>(
     c: &mut SMatrix<S, N, N>,
     a: &SMatrix<S, N, N>,
     b: &SMatrix<S, N, N>,
@@ -54,7 +54,7 @@ fn kernel<
     };
     let a = operand(a.as_slice(), orientation == "tn");
     let b = operand(b.as_slice(), orientation == "nt");
-    gemm_kernel::gemm::<S, MR, NW, NN>(c.as_mut_slice(), a, b, false);
+    S::gemm(c.as_mut_slice(), a, b, false);
 }
 
 /// `c = a·b` (or with `a` or `b` transposed) by nalgebra's static kernels or matrixmultiply.
@@ -94,17 +94,7 @@ fn product<T: Real, const N: usize>(
     }
 }
 
-fn sizes<
-    T: Real + gemm_kernel::Float,
-    const MR: usize,
-    const NW: usize,
-    const NN: usize,
-    const N: usize,
->(
-    c: &mut Criterion,
-    ty: &str,
-    ran: &mut Vec<String>,
-) {
+fn sizes<T: Float, const N: usize>(c: &mut Criterion, ty: &str, ran: &mut Vec<String>) {
     let a =
         SMatrix::<T, N, N>::from_fn(|r, k| nalgebra::convert(((r * 7 + k * 3) % 13) as f64 - 6.0));
     let b = SMatrix::<T, N, N>::from_fn(|r, k| nalgebra::convert(((r * 5 + k) % 11) as f64 - 5.0));
@@ -118,29 +108,23 @@ fn sizes<
             });
         }
         group.bench_function("kernel", |bench| {
-            bench.iter(|| {
-                kernel::<T, MR, NW, NN, N>(&mut out, black_box(&a), black_box(&b), orientation)
-            })
+            bench.iter(|| kernel::<T, N>(&mut out, black_box(&a), black_box(&b), orientation))
         });
         group.finish();
         ran.push(group_name);
     }
 }
 
-fn run<T: Real + gemm_kernel::Float, const MR: usize, const NW: usize, const NN: usize>(
-    c: &mut Criterion,
-    ty: &str,
-    ran: &mut Vec<String>,
-) {
-    sizes::<T, MR, NW, NN, 8>(c, ty, ran);
-    sizes::<T, MR, NW, NN, 12>(c, ty, ran);
-    sizes::<T, MR, NW, NN, 16>(c, ty, ran);
-    sizes::<T, MR, NW, NN, 24>(c, ty, ran);
-    sizes::<T, MR, NW, NN, 32>(c, ty, ran);
-    sizes::<T, MR, NW, NN, 40>(c, ty, ran);
-    sizes::<T, MR, NW, NN, 48>(c, ty, ran);
-    sizes::<T, MR, NW, NN, 64>(c, ty, ran);
-    sizes::<T, MR, NW, NN, 128>(c, ty, ran);
+fn run<T: Float>(c: &mut Criterion, ty: &str, ran: &mut Vec<String>) {
+    sizes::<T, 8>(c, ty, ran);
+    sizes::<T, 12>(c, ty, ran);
+    sizes::<T, 16>(c, ty, ran);
+    sizes::<T, 24>(c, ty, ran);
+    sizes::<T, 32>(c, ty, ran);
+    sizes::<T, 40>(c, ty, ran);
+    sizes::<T, 48>(c, ty, ran);
+    sizes::<T, 64>(c, ty, ran);
+    sizes::<T, 128>(c, ty, ran);
 }
 
 fn main() {
@@ -151,8 +135,8 @@ fn main() {
         .measurement_time(Duration::from_millis(400))
         .configure_from_args();
     let mut ran = Vec::new();
-    run::<f64, 8, 8, 4>(&mut c, "f64", &mut ran);
-    run::<f32, 16, 4, 4>(&mut c, "f32", &mut ran);
+    run::<f64>(&mut c, "f64", &mut ran);
+    run::<f32>(&mut c, "f32", &mut ran);
     c.final_summary();
     println!();
     for group in ran {

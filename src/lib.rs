@@ -104,7 +104,65 @@
 //! `cargo run --release --example spiral` (the notes' two-layer classifier) and
 //! `cargo run --release --example digits` (a real data set, mini-batches, save and reload)
 //! show the whole loop; [`nn`] shows one model used at several batch sizes.
-
+//!
+//! # Features
+//!
+//! Four optional parts, all on by default; with `default-features = false` shapegrad is the
+//! graph, the ops, the checks, the Jacobians, the layers and the optimizers (without saving),
+//! and pulls in none of the crates of the table's last column.
+//!
+//! | feature | gates | pulls in |
+//! |---|---|---|
+//! | `io` | [`io`], [`Optimizer::save_state`] and the other methods that save or load, the trait [`SaveState`] | `safetensors` (with serde, serde_json, tempfile) |
+//! | `second-order` | [`second_order`], the re-export [`num_dual`] | `num-dual` |
+//! | `data` | [`data`], [`datasets`] (with the digits data compiled in) | nothing |
+//! | `simd` | the run-time CPU dispatch of the matrix product and of exp, ln, tanh, sigmoid and softplus | `multiversion` (a proc macro: syn) |
+//!
+//! Without `simd` the same loops run, compiled for the target the crate is built for (the
+//! x86-64 baseline unless `-C target-cpu` says more). The element-wise functions give the same
+//! bits with and without it (they use no fused multiply-add; a test compares the versions);
+//! the matrix product's AVX2 and AVX-512 versions use fused multiply-adds, so its results can
+//! differ in the last bits. A dependent crate's clean debug build, with and without the
+//! default features: README, "Features and build time".
+// The links to the optional parts; without a feature, its links point at the table above.
+#![cfg_attr(
+    feature = "io",
+    doc = "",
+    doc = "[`io`]: crate::io",
+    doc = "[`Optimizer::save_state`]: crate::optim::Optimizer::save_state",
+    doc = "[`SaveState`]: crate::optim::SaveState"
+)]
+#![cfg_attr(
+    not(feature = "io"),
+    doc = "",
+    doc = "[`io`]: #features",
+    doc = "[`Optimizer::save_state`]: #features",
+    doc = "[`SaveState`]: #features"
+)]
+#![cfg_attr(
+    feature = "second-order",
+    doc = "[`second_order`]: crate::second_order",
+    doc = "[`num_dual`]: crate::num_dual"
+)]
+#![cfg_attr(
+    not(feature = "second-order"),
+    doc = "[`second_order`]: #features",
+    doc = "[`num_dual`]: #features"
+)]
+#![cfg_attr(
+    feature = "data",
+    doc = "[`data`]: crate::data",
+    doc = "[`datasets`]: crate::datasets",
+    doc = "[`datasets::spiral`]: crate::datasets::spiral",
+    doc = "[`datasets::digits`]: crate::datasets::digits"
+)]
+#![cfg_attr(
+    not(feature = "data"),
+    doc = "[`data`]: #features",
+    doc = "[`datasets`]: #features",
+    doc = "[`datasets::spiral`]: #features",
+    doc = "[`datasets::digits`]: #features"
+)]
 // `unsafe` is denied everywhere but `src/contract/layout.rs`, which reads matrices in place in
 // a graph's flat buffers (its module docs give the invariants and the benchmark that needs it:
 // `cargo bench --bench storage`).
@@ -132,14 +190,21 @@ mod train;
 pub mod viz;
 
 pub use contract::{GradSlot, Inputs, Op, Value, product, shape};
-pub use diff::{check, jacobian, second_order};
+#[cfg(feature = "second-order")]
+pub use diff::second_order;
+pub use diff::{check, jacobian};
 pub use graph::{Gradients, Graph, Handle, Loss, Var, VarTuple};
 pub use kernels::Real;
 pub use ops::{Activation, LabelError, Labels};
-pub use train::{data, datasets, io, nn, optim};
+#[cfg(feature = "io")]
+pub use train::io;
+#[cfg(feature = "data")]
+pub use train::{data, datasets};
+pub use train::{nn, optim};
 
 /// The dual numbers [`second_order`] runs graphs on (the crate `num-dual` 0.15), re-exported
-/// so that its version always matches shapegrad's.
+/// so that its version always matches shapegrad's. Feature `second-order`.
+#[cfg(feature = "second-order")]
 pub use num_dual;
 
 /// The crate `approx` (0.5, the version nalgebra 0.35 implements), re-exported so that its
@@ -163,6 +228,7 @@ pub mod dot {
     }
 }
 
-#[cfg(doctest)]
+// The README's examples use the default features.
+#[cfg(all(doctest, feature = "io", feature = "second-order", feature = "data"))]
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;

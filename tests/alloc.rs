@@ -316,6 +316,7 @@ fn a_graph_built_on_a_new_thread_allocates_less_than_once_per_node() {
 }
 
 /// Rosenbrock's function in N dimensions, written once for every scalar.
+#[cfg(feature = "second-order")]
 fn rosenbrock<'g, T: shapegrad::Real, const N: usize>(x: Var<'g, T, N, 1>) -> Var<'g, T, 1, 1> {
     let g = x.graph();
     let mut total = g.constant(Matrix1::zeros());
@@ -329,6 +330,7 @@ fn rosenbrock<'g, T: shapegrad::Real, const N: usize>(x: Var<'g, T, N, 1>) -> Va
     total
 }
 
+#[cfg(feature = "second-order")]
 #[test]
 fn replayed_second_order_entry_points_allocate_nothing() {
     use shapegrad::second_order::{ForwardJacobian, Hessian, HessianVectorProduct};

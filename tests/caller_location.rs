@@ -301,8 +301,7 @@ fn optimizer_mistakes_name_the_parameter_at_the_callers_line() {
 }
 
 #[test]
-fn schedules_and_data_sets_report_the_callers_line() {
-    use shapegrad::data::Dataset;
+fn schedules_report_the_callers_line() {
     use shapegrad::optim::{Optimizer, Schedule, Sgd};
     assert_panics_here("StepDecay needs every ≥ 1", || {
         next_line_panics(line!());
@@ -311,6 +310,12 @@ fn schedules_and_data_sets_report_the_callers_line() {
             gamma: 0.5,
         });
     });
+}
+
+#[cfg(feature = "data")]
+#[test]
+fn data_sets_report_the_callers_line() {
+    use shapegrad::data::Dataset;
     let mut data = Dataset::<f64, 1, 3>::new();
     data.push_class(&Matrix1::new(0.5), 2);
     assert_panics_here(

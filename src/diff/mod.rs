@@ -1,9 +1,10 @@
 //! Layer 6, differentiation tools on top of the graph: numerical gradient checks
 //! ([`check`]), Jacobians and Jacobian products ([`jacobian`]), and exact second order on
-//! dual numbers ([`second_order`]).
+//! dual numbers (`second_order`, feature `second-order`).
 
 pub mod check;
 pub mod jacobian;
+#[cfg(feature = "second-order")]
 pub mod second_order;
 #[cfg(test)]
 pub(crate) mod testing;

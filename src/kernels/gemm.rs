@@ -18,12 +18,11 @@
 //! `accumulate == false` overwrites `c` without reading it (nalgebra's documented behaviour
 //! for β = 0, and the kernel's), so `c` may hold a stale gradient, even NaN.
 
-use std::any::Any;
-
 use nalgebra::{Const, MatrixView, SMatrix};
 
 use crate::kernels::Real;
-use crate::kernels::gemm_kernel::{self, Float, Strided};
+use crate::kernels::float::{Float, FloatJob, Same, dispatch};
+use crate::kernels::gemm_kernel::Strided;
 
 /// The smallest dimension (of rows, columns and the contracted dimension) from which the
 /// blocked kernel beats nalgebra's static kernels, for scalars of `scalar_bytes` bytes, with
@@ -66,50 +65,57 @@ fn own_kernel<
     const CB: usize,
 >(
     c: &mut SMatrix<T, R, C>,
-    (a, a_t): (&SMatrix<T, RA, CA>, bool),
-    (b, b_t): (&SMatrix<T, RB, CB>, bool),
+    a: (&SMatrix<T, RA, CA>, bool),
+    b: (&SMatrix<T, RB, CB>, bool),
     accumulate: bool,
 ) -> bool {
-    fn run<
-        S: Float,
-        const MR: usize,
-        const NW: usize,
-        const NN: usize,
+    struct Product<
+        'a,
+        T,
         const R: usize,
         const C: usize,
         const RA: usize,
         const CA: usize,
         const RB: usize,
         const CB: usize,
-    >(
-        c: &mut SMatrix<S, R, C>,
-        (a, a_t): (&SMatrix<S, RA, CA>, bool),
-        (b, b_t): (&SMatrix<S, RB, CB>, bool),
+    > {
+        c: &'a mut SMatrix<T, R, C>,
+        a: (&'a SMatrix<T, RA, CA>, bool),
+        b: (&'a SMatrix<T, RB, CB>, bool),
         accumulate: bool,
-    ) {
-        let a = strided(a.as_slice(), (RA, CA), a_t);
-        let b = strided(b.as_slice(), (RB, CB), b_t);
-        gemm_kernel::gemm::<S, MR, NW, NN>(c.as_mut_slice(), a, b, accumulate);
     }
-    let (c_any, a_any, b_any): (&mut dyn Any, &dyn Any, &dyn Any) = (c, a, b);
-    if let (Some(c), Some(a), Some(b)) = (
-        c_any.downcast_mut(),
-        a_any.downcast_ref(),
-        b_any.downcast_ref(),
-    ) {
-        run::<f64, 8, 8, 4, R, C, RA, CA, RB, CB>(c, (a, a_t), (b, b_t), accumulate);
-        return true;
+    impl<
+        T: Real,
+        const R: usize,
+        const C: usize,
+        const RA: usize,
+        const CA: usize,
+        const RB: usize,
+        const CB: usize,
+    > FloatJob<T> for Product<'_, T, R, C, RA, CA, RB, CB>
+    {
+        type Output = bool;
+        fn float<S: Float>(self, same: Same<T, S>) -> bool {
+            let a = strided(same.matrix(self.a.0).as_slice(), (RA, CA), self.a.1);
+            let b = strided(same.matrix(self.b.0).as_slice(), (RB, CB), self.b.1);
+            S::gemm(
+                same.matrix_mut(self.c).as_mut_slice(),
+                a,
+                b,
+                self.accumulate,
+            );
+            true
+        }
+        fn other(self) -> bool {
+            false
+        }
     }
-    let (c_any, a_any, b_any): (&mut dyn Any, &dyn Any, &dyn Any) = (c, a, b);
-    if let (Some(c), Some(a), Some(b)) = (
-        c_any.downcast_mut(),
-        a_any.downcast_ref(),
-        b_any.downcast_ref(),
-    ) {
-        run::<f32, 16, 4, 4, R, C, RA, CA, RB, CB>(c, (a, a_t), (b, b_t), accumulate);
-        return true;
-    }
-    false
+    dispatch(Product {
+        c,
+        a,
+        b,
+        accumulate,
+    })
 }
 
 /// A stored column-major `rows × cols` matrix as an operand: itself, or its transpose.

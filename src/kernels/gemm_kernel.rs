@@ -10,54 +10,17 @@
 //! for each block, `a` is packed into panels of `MR` rows and `b` into panels of `NR`
 //! columns, each stored as the sequence of its `kc` slivers, zero-padded at the edges; an
 //! `MR×NR` micro-kernel then accumulates one tile of `c` in registers. The micro-kernel is a
-//! plain loop over fixed-size arrays, which the compiler vectorises; `multiversion` compiles
-//! it for AVX-512, AVX2 (both with FMA) and SSE4.1 as well as the baseline target and picks
-//! the best one the CPU has at run time, without `unsafe` in this crate.
+//! plain loop over fixed-size arrays, which the compiler vectorises; with feature `simd` it is
+//! compiled for AVX-512, AVX2 (both with FMA) and SSE4.1 as well as the baseline target and
+//! the best version the CPU has runs (`src/kernels/simd.rs`). The fused multiply-adds of the
+//! FMA targets round differently from the baseline's separate products and sums, so results
+//! may differ in the last bits from one CPU to another.
 
-use std::cell::RefCell;
-use std::ops::{Add, Mul};
-
-use multiversion::multiversion;
-use multiversion::target::target_cfg_f;
+use crate::kernels::float::Float;
+use crate::kernels::simd::{dispatched, target_has};
 
 /// The block of the contracted dimension that one packing covers.
 pub(crate) const KC: usize = 256;
-
-/// `f32` or `f64`: what the kernel needs of a scalar, and its packing buffers.
-pub(crate) trait Float: Copy + Add<Output = Self> + Mul<Output = Self> + 'static {
-    const ZERO: Self;
-    /// `self·b + c`, rounded once.
-    fn fused(self, b: Self, c: Self) -> Self;
-    /// Runs `f` with this thread's two packing buffers for this type.
-    fn with_buffers<R>(f: impl FnOnce(&mut Vec<Self>, &mut Vec<Self>) -> R) -> R;
-}
-
-thread_local! {
-    static BUFFERS_F64: RefCell<(Vec<f64>, Vec<f64>)> = const { RefCell::new((Vec::new(), Vec::new())) };
-    static BUFFERS_F32: RefCell<(Vec<f32>, Vec<f32>)> = const { RefCell::new((Vec::new(), Vec::new())) };
-}
-
-impl Float for f64 {
-    const ZERO: Self = 0.0;
-    #[inline(always)]
-    fn fused(self, b: Self, c: Self) -> Self {
-        self.mul_add(b, c)
-    }
-    fn with_buffers<R>(f: impl FnOnce(&mut Vec<Self>, &mut Vec<Self>) -> R) -> R {
-        BUFFERS_F64.with_borrow_mut(|(a, b)| f(a, b))
-    }
-}
-
-impl Float for f32 {
-    const ZERO: Self = 0.0;
-    #[inline(always)]
-    fn fused(self, b: Self, c: Self) -> Self {
-        self.mul_add(b, c)
-    }
-    fn with_buffers<R>(f: impl FnOnce(&mut Vec<Self>, &mut Vec<Self>) -> R) -> R {
-        BUFFERS_F32.with_borrow_mut(|(a, b)| f(a, b))
-    }
-}
 
 /// A `rows × cols` operand whose entry `(i, p)` is `data[i·rs + p·cs]`.
 #[derive(Clone, Copy, Debug)]
@@ -74,7 +37,8 @@ pub(crate) struct Strided<'a, S> {
 /// of a micro-tile: 64 bytes of `S` (8 for `f64`, 16 for `f32`).
 ///
 /// `NW` and `NN` are the columns of a micro-tile with AVX-512 and without it, chosen per
-/// type so that the compiler keeps the tile in registers as whole vectors (see src/kernels/gemm.rs).
+/// type so that the compiler keeps the tile in registers as whole vectors ([`Float::gemm`]
+/// calls this with its type's sizes).
 pub(crate) fn gemm<S: Float, const MR: usize, const NW: usize, const NN: usize>(
     c: &mut [S],
     a: Strided<'_, S>,
@@ -97,25 +61,22 @@ pub(crate) fn gemm<S: Float, const MR: usize, const NW: usize, const NN: usize>(
     S::with_buffers(|pack_a, pack_b| blocked::<S, MR, NW, NN>(c, a, b, accumulate, pack_a, pack_b));
 }
 
-#[multiversion(targets(
-    "x86_64+avx512f+avx512dq+avx512vl+avx2+avx+fma+sse4.1",
-    "x86_64+avx2+avx+fma+sse4.1",
-    "x86_64+sse4.1"
-))]
-fn blocked<S: Float, const MR: usize, const NW: usize, const NN: usize>(
-    c: &mut [S],
-    a: Strided<'_, S>,
-    b: Strided<'_, S>,
-    accumulate: bool,
-    pack_a: &mut Vec<S>,
-    pack_b: &mut Vec<S>,
-) {
-    // FMA where the target has it; elsewhere `mul_add` would be a slow library call.
-    let fused = target_cfg_f!(target_feature = "fma");
-    if target_cfg_f!(target_feature = "avx512f") {
-        tiles::<S, MR, NW>(fused, c, a, b, accumulate, pack_a, pack_b);
-    } else {
-        tiles::<S, MR, NN>(fused, c, a, b, accumulate, pack_a, pack_b);
+dispatched! {
+    fn blocked<S: Float, const MR: usize, const NW: usize, const NN: usize>(
+        c: &mut [S],
+        a: Strided<'_, S>,
+        b: Strided<'_, S>,
+        accumulate: bool,
+        pack_a: &mut Vec<S>,
+        pack_b: &mut Vec<S>,
+    ) {
+        // FMA where the target has it; elsewhere `mul_add` would be a slow library call.
+        let fused = target_has!("fma");
+        if target_has!("avx512f") {
+            tiles::<S, MR, NW>(fused, c, a, b, accumulate, pack_a, pack_b);
+        } else {
+            tiles::<S, MR, NN>(fused, c, a, b, accumulate, pack_a, pack_b);
+        }
     }
 }
 
@@ -278,7 +239,7 @@ fn store<S: Float, const MR: usize, const NR: usize>(
         match (<&mut [S; MR]>::try_from(&mut *out), add) {
             (Ok(out), false) => *out = *column,
             (_, false) => out.iter_mut().zip(column).for_each(|(c, &t)| *c = t),
-            (_, true) => out.iter_mut().zip(column).for_each(|(c, &t)| *c = *c + t),
+            (_, true) => out.iter_mut().zip(column).for_each(|(c, &t)| *c += t),
         }
     }
 }

@@ -2,14 +2,18 @@
 //! matrix products (nalgebra's static kernels for small sizes, shapegrad's blocked GEMM for
 //! large ones), the vectorised element-wise functions, reductions and row-wise softmax
 //! pieces, per-thread scratch matrices, and the pinned random generator of seeded
-//! initialisation, shuffles and synthetic data.
+//! initialisation, shuffles and synthetic data. The fast paths for `f64` and `f32` are chosen
+//! in one place (`float`), and compiled for the CPU's vector extensions in one place (`simd`,
+//! feature `simd`).
 
+pub(crate) mod float;
 pub(crate) mod gemm;
 pub(crate) mod gemm_kernel;
 mod real;
 pub(crate) mod rng;
 pub(crate) mod rows;
 pub(crate) mod scratch;
+pub(crate) mod simd;
 pub(crate) mod vmath;
 
 pub use real::Real;

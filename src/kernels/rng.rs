@@ -99,6 +99,7 @@ impl Rng {
     /// # Panics
     /// If `n` is 0.
     #[track_caller]
+    #[cfg_attr(not(feature = "data"), allow(dead_code))] // shuffles are for data sets
     pub(crate) fn below(&mut self, n: u64) -> u64 {
         assert!(n > 0, "shapegrad: a random integer below 0 was asked for");
         let mut m = u128::from(self.next_u64()) * u128::from(n);
@@ -132,6 +133,7 @@ impl Rng {
 
     /// Shuffles `items` in place (Fisher–Yates from the end: entry `i` swaps with entry
     /// `below(i + 1)`, for `i` from `len − 1` down to 1).
+    #[cfg_attr(not(feature = "data"), allow(dead_code))]
     pub(crate) fn shuffle<T>(&mut self, items: &mut [T]) {
         for i in (1..items.len()).rev() {
             let j = self.below(i as u64 + 1) as usize;

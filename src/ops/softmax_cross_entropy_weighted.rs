@@ -26,7 +26,7 @@ use crate::kernels::{columns, exp_shifted_into, exp_shifted_sums, row_max, shift
 /// Targets and weights are inputs, not part of the op, so a graph built once is replayed on
 /// every batch: make them [`Graph::constant`](crate::Graph::constant)s and give them the
 /// batch's one-hot labels and weights with [`Var::set_value`] (a
-/// [`data::Batch`](crate::data::Batch) holds both). Stable like the unweighted version: rows
+/// [`data::Batch`] holds both). Stable like the unweighted version: rows
 /// are shifted by their maximum, the loss never takes `log P`. Infinite logits give the
 /// limits, as in [`SoftmaxCrossEntropyTargets`](crate::ops::SoftmaxCrossEntropyTargets), and
 /// a row of weight 0 contributes nothing even if its loss is infinite (padding may hold
@@ -49,6 +49,16 @@ use crate::kernels::{columns, exp_shifted_into, exp_shifted_sums, row_max, shift
 /// # Ok::<(), shapegrad::LabelError>(())
 /// ```
 #[derive(Clone, Copy, Debug, Default)]
+#[cfg_attr(
+    feature = "data",
+    doc = "",
+    doc = "[`data::Batch`]: crate::data::Batch"
+)]
+#[cfg_attr(
+    not(feature = "data"),
+    doc = "",
+    doc = "[`data::Batch`]: crate#features"
+)]
 pub struct SoftmaxCrossEntropyWeighted;
 
 /// The inputs of a weighted loss: R×C predictions, R×C targets, R×1 weights.

@@ -1,5 +1,5 @@
 //! Small data sets for examples and tests: the course notes' synthetic spiral, and UCI's
-//! optical digits, a real one.
+//! optical digits, a real one. Feature `data` (on by default).
 
 use nalgebra::SMatrix;
 

@@ -14,10 +14,10 @@
 //! | Jacobian, Ri×Ci → Ro×Co | [`matrix_jacobian`]: Ro·Co backward | [`numerical_matrix_jacobian`]: 2·Ri·Ci forward |
 //! | uᵀ·J (VJP) | [`vjp`]: 1 backward | — |
 //! | J·v (JVP) | [`jvp_reverse_mode`]: Ro·Co backward | [`jvp_central_difference`]: 2 forward |
-//! | Hessian, N×1 → 1×1 | [`second_order::hessian`](crate::second_order::hessian): 1 forward + 1 backward on dual scalars | [`numerical_hessian`]: 2N forward + 2N backward |
+//! | Hessian, N×1 → 1×1 | [`second_order::hessian`]: 1 forward + 1 backward on dual scalars | [`numerical_hessian`]: 2N forward + 2N backward |
 //!
 //! Forward mode (the Jacobian from one forward pass, H·v, exact Hessians) runs the graph on
-//! dual-number scalars: see [`second_order`](crate::second_order). The names say which is
+//! dual-number scalars: see [`second_order`] (feature `second-order`). The names say which is
 //! which: `numerical_…` and `…_central_difference` are finite differences, `jvp_reverse_mode`
 //! is exact but costs as much as the whole Jacobian, and the exact Hessian lives in
 //! `second_order`. (`hessian` and `jvp`, the old names of [`numerical_hessian`] and
@@ -94,6 +94,18 @@
 //! let flat: SMatrix<f64, 4, 6> = jac.flatten();
 //! assert_eq!(flat, Matrix2::identity().kronecker(&w));
 //! ```
+#![cfg_attr(
+    feature = "second-order",
+    doc = "",
+    doc = "[`second_order`]: crate::second_order",
+    doc = "[`second_order::hessian`]: crate::second_order::hessian"
+)]
+#![cfg_attr(
+    not(feature = "second-order"),
+    doc = "",
+    doc = "[`second_order`]: crate#features",
+    doc = "[`second_order::hessian`]: crate#features"
+)]
 
 mod compare;
 mod matrix;

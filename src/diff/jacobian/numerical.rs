@@ -145,7 +145,7 @@ pub fn jvp_central_difference<
 /// `h = ε^(1/3)`, about 6e-6 for `f64`, balances the two). The result is returned as computed,
 /// not symmetrised: it is symmetric to within that error, and its asymmetry is a measure of it.
 /// For the exact Hessian (one backward pass over dual scalars) see
-/// [`second_order::hessian`](crate::second_order::hessian); this one is its check.
+/// [`second_order::hessian`]; this one is its check.
 ///
 /// ```
 /// use nalgebra::{Matrix2, Vector2};
@@ -163,6 +163,16 @@ pub fn jvp_central_difference<
 /// As [`numerical_jacobian`], and if a [`Gradients`](crate::Gradients) of this graph is still
 /// alive.
 #[track_caller]
+#[cfg_attr(
+    feature = "second-order",
+    doc = "",
+    doc = "[`second_order::hessian`]: crate::second_order::hessian"
+)]
+#[cfg_attr(
+    not(feature = "second-order"),
+    doc = "",
+    doc = "[`second_order::hessian`]: crate#features"
+)]
 pub fn numerical_hessian<'g, T: Real, const N: usize>(
     f: Var<'g, T, 1, 1>,
     x: Var<'g, T, N, 1>,
@@ -198,7 +208,7 @@ fn numerical_hessian_named<'g, T: Real, const N: usize>(
 }
 
 /// The central-difference Hessian, under its old name: use [`numerical_hessian`] (the same
-/// function). The exact Hessian is [`second_order::hessian`](crate::second_order::hessian).
+/// function). The exact Hessian is `second_order::hessian` (feature `second-order`).
 #[deprecated(
     since = "0.3.0",
     note = "renamed `numerical_hessian` (central differences of the gradient), not to be confused with the exact `second_order::hessian`"

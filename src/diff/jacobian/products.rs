@@ -61,7 +61,8 @@ pub(crate) fn vjp_named<
 /// `y`, Ro·Co in all: as much as the whole Jacobian ([`matrix_jacobian`](super::matrix_jacobian)), not the one forward
 /// pass that "JVP" means in forward-mode libraries. The name says so. For one forward pass,
 /// run the function on dual numbers: a `Graph<Dual64>` whose `x` holds `x + v·ε` gives J·v in
-/// the dual parts of `y` (see [`second_order`](crate::second_order)); when `y` is large and an
+/// the dual parts of `y` (see `shapegrad::second_order`, feature `second-order`); when `y` is
+/// large and an
 /// O(h²) error is acceptable, [`jvp_central_difference`](super::jvp_central_difference) costs two forward passes.
 ///
 /// ```

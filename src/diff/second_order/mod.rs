@@ -1,4 +1,5 @@
-//! Exact second derivatives and forward-mode Jacobians, through dual-number scalars.
+//! Exact second derivatives and forward-mode Jacobians, through dual-number scalars. Feature
+//! `second-order` (on by default; it brings in the crate `num-dual`).
 //!
 //! A [`Graph`] is generic over its scalar, and the dual numbers of the crate
 //! [`num_dual`] (re-exported as `shapegrad::num_dual`) are scalars it accepts. Run on them,

@@ -4,8 +4,12 @@
 use nalgebra::SMatrix;
 use rand::RngExt;
 
+#[cfg(feature = "simd")]
+use super::{At, Kernel, Loop, apply, map, scale};
 use super::{Func, map_into, scale_into};
 use crate::diff::testing::rng;
+#[cfg(feature = "simd")]
+use crate::kernels::float::Float as Machine;
 
 /// The largest distance from `std`, in units in the last place, that the tests allow any
 /// `f64` kernel (they report the distances they measure). `std` is itself up to 2 ulp from
@@ -342,4 +346,93 @@ fn f32_kernels_against_f64_rounded_to_f32() {
             worst.0
         );
     }
+}
+
+/// The loops compiled here (for the baseline target: this test is not dispatched) and the
+/// versions [`map`], [`apply`] and [`scale`] pick for this CPU, on `xs`: `None` if every
+/// result has the same bits, else the first difference.
+#[cfg(feature = "simd")]
+fn first_difference<S: Machine + std::fmt::LowerExp, K: At<S>>(
+    kernel: K,
+    xs: &[S],
+    ds: &[S],
+) -> Option<String> {
+    let bits = |v: &[S]| -> Vec<u64> { v.iter().map(|x| x.widened().to_bits()).collect() };
+    let differ = |what: &str, baseline: &[S], dispatched: &[S]| {
+        let (b, d) = (bits(baseline), bits(dispatched));
+        let i = b.iter().zip(&d).position(|(b, d)| b != d)?;
+        Some(format!(
+            "{what} at x = {:e}: baseline {:e}, dispatched {:e}",
+            xs[i], baseline[i], dispatched[i]
+        ))
+    };
+    let (mut baseline, mut dispatched) = (vec![S::ZERO; xs.len()], vec![S::ZERO; xs.len()]);
+    Loop::Map(xs, &mut baseline).run(kernel);
+    map(xs, &mut dispatched, kernel);
+    let map = differ("map", &baseline, &dispatched);
+    let (mut baseline, mut dispatched) = (xs.to_vec(), xs.to_vec());
+    Loop::Apply(&mut baseline).run(kernel);
+    apply(&mut dispatched, kernel);
+    let apply = differ("apply", &baseline, &dispatched);
+    let mut scaled = None;
+    for add in [false, true] {
+        let (mut baseline, mut dispatched) = (ds.to_vec(), ds.to_vec());
+        Loop::Scale(xs, ds, &mut baseline, add).run(kernel);
+        scale(xs, ds, &mut dispatched, add, kernel);
+        scaled = scaled.or(differ("scale", &baseline, &dispatched));
+    }
+    map.or(apply).or(scaled)
+}
+
+/// Every function, on `xs` and on the upstream gradients `ds`.
+#[cfg(feature = "simd")]
+fn differences<S: Machine + std::fmt::LowerExp>(xs: &[S], ds: &[S]) -> Vec<(Func, String)> {
+    [
+        (
+            Func::Exp,
+            first_difference(Kernel::<{ Func::Exp.id() }>, xs, ds),
+        ),
+        (
+            Func::Ln,
+            first_difference(Kernel::<{ Func::Ln.id() }>, xs, ds),
+        ),
+        (
+            Func::Tanh,
+            first_difference(Kernel::<{ Func::Tanh.id() }>, xs, ds),
+        ),
+        (
+            Func::Sigmoid,
+            first_difference(Kernel::<{ Func::Sigmoid.id() }>, xs, ds),
+        ),
+        (
+            Func::Softplus,
+            first_difference(Kernel::<{ Func::Softplus.id() }>, xs, ds),
+        ),
+    ]
+    .into_iter()
+    .filter_map(|(f, d)| Some((f, d?)))
+    .collect()
+}
+
+/// Feature `simd` changes the speed of the element-wise functions, never their bits: the
+/// versions compiled for AVX-512, AVX2 or SSE4.1 (whichever this CPU has) give exactly the
+/// results of the loop compiled for the baseline target, over the whole sweeps (the functions
+/// use no fused multiply-add, and Rust never fuses on its own).
+#[cfg(feature = "simd")]
+#[test]
+fn the_dispatched_loops_give_the_bits_of_the_baseline_loops() {
+    #[cfg(target_arch = "x86_64")]
+    println!(
+        "this CPU: avx512f {}, avx2 {}, fma {}, sse4.1 {}",
+        std::is_x86_feature_detected!("avx512f"),
+        std::is_x86_feature_detected!("avx2"),
+        std::is_x86_feature_detected!("fma"),
+        std::is_x86_feature_detected!("sse4.1"),
+    );
+    let xs = sweep_f64();
+    let ds: Vec<f64> = xs.iter().rev().map(|x| x.sin()).collect();
+    assert_eq!(differences(&xs, &ds), [], "f64");
+    let xs = sweep_f32();
+    let ds: Vec<f32> = xs.iter().rev().map(|x| x.sin()).collect();
+    assert_eq!(differences(&xs, &ds), [], "f32");
 }

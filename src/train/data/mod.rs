@@ -1,4 +1,5 @@
-//! Data sets of rows, and typed mini-batches drawn from them.
+//! Data sets of rows, and typed mini-batches drawn from them. Feature `data` (on by
+//! default).
 //!
 //! A [`Dataset<T, I, O>`] holds any number of rows (known at run time, e.g. read from a CSV
 //! file), each with `I` inputs and `O` targets: for classification the one-hot row of a class

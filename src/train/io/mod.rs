@@ -1,4 +1,5 @@
-//! Saving and loading parameters, by name, in the safetensors format.
+//! Saving and loading parameters, by name, in the safetensors format. Feature `io` (on by
+//! default; it brings in the crate `safetensors`).
 //!
 //! [safetensors](https://github.com/huggingface/safetensors) is the format of Hugging Face,
 //! candle and burn: a JSON header naming each tensor with its dtype and shape, then the raw

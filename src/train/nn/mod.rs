@@ -41,6 +41,8 @@
 //! [`Labels::argmax`] and [`accuracy`] take scores of any number of rows.
 //!
 //! ```
+//! # #[cfg(not(feature = "data"))] fn main() {} // the example needs feature `data`
+//! # #[cfg(feature = "data")] fn main() -> Result<(), shapegrad::data::DataError> {
 //! use shapegrad::data::{BatchVars, Dataset};
 //! use shapegrad::nn::{accuracy, Dense};
 //! use shapegrad::Labels;
@@ -85,7 +87,8 @@
 //! assert!(accuracy(&all_scores.value(), &data.labels::<150>()?) > 0.6);
 //! let class: usize = Labels::argmax(&one_score.value()).as_array()[0];
 //! assert!(class < 3);
-//! # Ok::<(), shapegrad::data::DataError>(())
+//! # Ok(())
+//! # }
 //! ```
 //!
 //! `tests/batch_sizes.rs` checks that training does not compute the other heads, and

@@ -1,5 +1,5 @@
 //! Saving and restoring an optimizer's state (per-parameter states and step count) by
-//! parameter name, in safetensors.
+//! parameter name, in safetensors. Feature `io` (on by default).
 
 use std::any::Any;
 use std::collections::{HashMap, HashSet};
@@ -22,6 +22,8 @@ use crate::train::io::{Element, LoadError, SaveError, checked_name, param_name};
 ///
 /// In the file, parameter `dense1.weight`'s Adam state is the tensors `dense1.weight.m`,
 /// `dense1.weight.v` (R×C, as the parameter) and `dense1.weight.t` (a `U64` scalar).
+///
+/// Feature `io`.
 pub trait SaveState<T: Element>: UpdateRule<T> {
     /// The rule's name, stored in the file and checked when loading (`"Adam"`).
     const NAME: &'static str;
@@ -41,7 +43,7 @@ pub trait SaveState<T: Element>: UpdateRule<T> {
     ) -> Result<Self::State<R, C>, LoadError>;
 }
 
-/// Where [`SaveState::save_state`] writes one parameter's state.
+/// Where [`SaveState::save_state`] writes one parameter's state. Feature `io`.
 pub struct StateWriter<'a, T, const R: usize, const C: usize> {
     prefix: &'a str,
     out: &'a mut Vec<(String, Tensor)>,
@@ -62,7 +64,7 @@ impl<T: Element, const R: usize, const C: usize> StateWriter<'_, T, R, C> {
     }
 }
 
-/// Where [`SaveState::load_state`] reads one parameter's state from.
+/// Where [`SaveState::load_state`] reads one parameter's state from. Feature `io`.
 pub struct StateReader<'r, 'a, T, const R: usize, const C: usize> {
     prefix: &'r str,
     reader: &'r mut Reader<'a>,
@@ -170,7 +172,8 @@ impl<T: Element, U: SaveState<T>> Optimizer<T, U> {
     /// Writes the state of every parameter of `params` (a parameter not stepped yet is
     /// written with a fresh state) and the step count to the safetensors file at `path`, by
     /// parameter name. With [`io::save`](crate::io::save) of the parameters, this is a
-    /// checkpoint from which training resumes exactly ([`Optimizer::load_state`]).
+    /// checkpoint from which training resumes exactly ([`Optimizer::load_state`]). Feature
+    /// `io`.
     ///
     /// ```
     /// use nalgebra::Matrix1x2;
@@ -204,7 +207,7 @@ impl<T: Element, U: SaveState<T>> Optimizer<T, U> {
         std::fs::write(path, self.state_to_bytes(params)?).map_err(SaveError::Io)
     }
 
-    /// The safetensors bytes [`Optimizer::save_state`] writes.
+    /// The safetensors bytes [`Optimizer::save_state`] writes. Feature `io`.
     ///
     /// # Errors
     /// As [`io::save`](crate::io::save), but for the file.
@@ -262,7 +265,8 @@ impl<T: Element, U: SaveState<T>> Optimizer<T, U> {
     /// [`Optimizer::save_state`]) for the parameters of `params`, found by name (on any graph,
     /// e.g. a model built afresh), and restores the step count (so a [`Schedule`](super::Schedule)
     /// carries on where it was). The rule's settings, the schedule and the clipping are this
-    /// optimizer's, not the file's: build the optimizer as the saved one was built.
+    /// optimizer's, not the file's: build the optimizer as the saved one was built. Feature
+    /// `io`.
     ///
     /// The file must hold a state of this rule for every parameter and nothing else;
     /// otherwise the optimizer is left as it was.
@@ -278,7 +282,7 @@ impl<T: Element, U: SaveState<T>> Optimizer<T, U> {
         self.state_from_bytes(params, &std::fs::read(path).map_err(LoadError::Io)?)
     }
 
-    /// [`Optimizer::load_state`] from safetensors bytes.
+    /// [`Optimizer::load_state`] from safetensors bytes. Feature `io`.
     ///
     /// # Errors
     /// As [`Optimizer::load_state`], but for the file.

@@ -42,6 +42,7 @@
 
 mod adam;
 mod adamw;
+#[cfg(feature = "io")]
 mod checkpoint;
 mod clip;
 mod momentum;
@@ -52,6 +53,7 @@ mod sgd;
 pub use crate::train::parameters::{ParameterVisitor, Parameters};
 pub use adam::{Adam, AdamState};
 pub use adamw::AdamW;
+#[cfg(feature = "io")]
 pub use checkpoint::{SaveState, StateReader, StateWriter};
 pub use clip::StepInfo;
 pub use momentum::{Momentum, MomentumState};

@@ -39,6 +39,16 @@ use crate::kernels::Real;
 /// assert!(w.value().amax() < 1e-2);
 /// assert_eq!(optimizer.state(w).unwrap().t, 500); // the state of w, typed 1×2
 /// ```
+#[cfg_attr(
+    feature = "io",
+    doc = "",
+    doc = "[`Optimizer::save_state`]: Optimizer::save_state"
+)]
+#[cfg_attr(
+    not(feature = "io"),
+    doc = "",
+    doc = "[`Optimizer::save_state`]: crate#features"
+)]
 pub struct Optimizer<T: Real, U: UpdateRule<T>> {
     /// The update rule and its settings.
     pub rule: U,
