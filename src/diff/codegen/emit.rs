@@ -240,7 +240,19 @@ impl<'a> Emitter<'a> {
                 .collect();
             items.join(", ")
         };
-        format!("`{name}`: {} → {}.", list(&ir.inputs), list(&ir.outputs))
+        let side = |ports: &[crate::diff::codegen::ir::Named], what: &str| {
+            if ports.len() <= 4 {
+                list(ports)
+            } else {
+                let (first, last) = (&ports[0].name, &ports[ports.len() - 1].name);
+                format!("{} {what} (`{first}` … `{last}`)", ports.len())
+            }
+        };
+        format!(
+            "`{name}`: {} → {}.",
+            side(&ir.inputs, "inputs"),
+            side(&ir.outputs, "outputs")
+        )
     }
 
     fn imports(&self) -> String {
