@@ -59,5 +59,8 @@ fn a_changed_graph_makes_its_file_stale() {
         .output_named("tip", tip.scale(2.0));
     let err = changed.check_file(directory.join("w5.rs")).unwrap_err();
     let message = err.to_string();
-    assert!(message.contains("w5.rs is stale: it was generated from another graph"), "{message}");
+    assert!(
+        message.contains("w5.rs is stale: it was generated from another graph"),
+        "{message}"
+    );
 }

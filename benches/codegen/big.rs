@@ -23,7 +23,11 @@ pub fn w2<T: Real>(c: &mut Criterion, ty: &'static str) {
         w2_generated::value_and_gradient(&p.w1, &p.b1, &p.w2, &p.b2)
     };
     let (loss, (d_w1, d_b1, d_w2, d_b2)) = generated(&data);
-    assert_close("W2 generated loss", &Matrix1::new(loss), &Matrix1::new(want.0));
+    assert_close(
+        "W2 generated loss",
+        &Matrix1::new(loss),
+        &Matrix1::new(want.0),
+    );
     assert_close("W2 generated dW1", &d_w1, &want.1.w1);
     assert_close("W2 generated db1", &d_b1, &want.1.b1);
     assert_close("W2 generated dW2", &d_w2, &want.1.w2);
@@ -41,8 +45,8 @@ pub fn w2<T: Real>(c: &mut Criterion, ty: &'static str) {
 fn w3_generated<T: Real>(data: &w3::Data<T>) -> (T, w3_generated::Gradients<T>) {
     let (w, b) = (&data.w, &data.b);
     w3_generated::value_and_gradient(
-        &w[0], &b[0], &w[1], &b[1], &w[2], &b[2], &w[3], &b[3], &w[4], &b[4], &w[5], &b[5],
-        &w[6], &b[6], &w[7], &b[7],
+        &w[0], &b[0], &w[1], &b[1], &w[2], &b[2], &w[3], &b[3], &w[4], &b[4], &w[5], &b[5], &w[6],
+        &b[6], &w[7], &b[7],
     )
 }
 
@@ -67,7 +71,11 @@ pub fn w3<T: Real>(c: &mut Criterion, ty: &'static str) {
         net.loss.value()[0]
     };
     let (loss, d) = w3_generated(&data);
-    assert_close("W3 generated loss", &Matrix1::new(loss), &Matrix1::new(want));
+    assert_close(
+        "W3 generated loss",
+        &Matrix1::new(loss),
+        &Matrix1::new(want),
+    );
     replay(&data);
     {
         // The replayed graph is checked against the hand-written code by the workloads bench.

@@ -12,7 +12,9 @@ use shapegrad::codegen::{Error, Module};
 pub const DIRECTORY: &str = "benches/codegen/generated";
 
 /// Calls `visit` with each module's file name and the module, on its graph.
-pub fn each(mut visit: impl FnMut(&str, &Module<'_, f64>) -> Result<(), Error>) -> Result<(), Error> {
+pub fn each(
+    mut visit: impl FnMut(&str, &Module<'_, f64>) -> Result<(), Error>,
+) -> Result<(), Error> {
     // W1: D = W (5×10)·x (10×3), loss = sum(D ∘ G), G a parameter without a gradient (as in
     // benches/workloads/w1.rs).
     let g = Graph::<f64>::new();

@@ -37,7 +37,11 @@ pub fn w1<T: Real>(c: &mut Criterion, ty: &'static str) {
     let generated =
         |data: &w1::Data<T>| w1_generated::value_and_gradient(&data.w, &data.x, &data.g);
     let (value, (d_w, d_x)) = generated(&data);
-    assert_close("W1 generated loss", &Matrix1::new(value), &Matrix1::new(want.0));
+    assert_close(
+        "W1 generated loss",
+        &Matrix1::new(value),
+        &Matrix1::new(want.0),
+    );
     assert_close("W1 generated dW", &d_w, &want.1);
     assert_close("W1 generated dx", &d_x, &want.2);
 
@@ -166,7 +170,11 @@ pub fn w6<T: Real>(c: &mut Criterion, ty: &'static str) {
         (cost.value()[0], out)
     };
     let (value, d) = w6_generated(&u0);
-    assert_close("W6 generated cost", &Matrix1::new(value), &Matrix1::new(want.0));
+    assert_close(
+        "W6 generated cost",
+        &Matrix1::new(value),
+        &Matrix1::new(want.0),
+    );
     for (k, d_k) in commands(d).iter().enumerate() {
         assert_close("W6 generated dJ/du", d_k, &want.1[k]);
     }
