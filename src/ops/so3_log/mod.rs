@@ -70,6 +70,7 @@ use crate::ops::so3_coefficients::{LogFactor, log_factor};
 /// let identity = g.var(Matrix3::identity()); // θ = 0: value 0, gradient finite
 /// let grads = identity.so3_log().backward_with(Vector3::new(1.0, 0.0, 0.0));
 /// assert_eq!(*grads.wrt(identity), Vector3::new(0.5, 0.0, 0.0).cross_matrix());
+/// drop(grads);
 ///
 /// let half_turn = g.var(Matrix3::from_diagonal(&Vector3::new(-1.0, 1.0, -1.0))); // θ = π
 /// let w = half_turn.so3_log();
