@@ -53,8 +53,8 @@
 //! | [`NormSquared`] | `a.norm_squared()` | R×C → 1×1 | dA = 2·dOut·A |
 //! | [`Norm`] | `a.norm()` | R×C → 1×1 | dA = dOut·A/‖A‖, 0 at A = 0 |
 //! | [`Cross`] | `a.cross(b)` | (3×1) × (3×1) → 3×1 | dA = b × dOut, dB = dOut × a |
-//! | [`Hat`] | `w.hat()` | 3×1 → 3×3, the skew matrix [w]ₓ | dW = 2·vee(dOut) |
-//! | [`Vee`] | `m.vee()` | 3×3 → 3×1, the axial vector of (M − Mᵀ)/2 | dM = ½·[dOut]ₓ |
+//! | [`Hat`] | `w.hat()` | 3×1 → 3×3, the skew matrix \[w\]ₓ | dW = 2·vee(dOut) |
+//! | [`Vee`] | `m.vee()` | 3×3 → 3×1, the axial vector of (M − Mᵀ)/2 | dM = ½·\[dOut\]ₓ |
 //! | [`So3Exp`] | `w.so3_exp()` | 3×1 (axis·angle) → 3×3 rotation (Rodrigues) | dW = (A₂⟨w, g⟩ + B₂(wᵀ·dOut·w − θ²·tr dOut) − 2B·tr dOut)·w + A·g + B·(dOut + dOutᵀ)·w, g = 2·vee(dOut) ⁴ |
 //! | [`So3Log`] | `r.so3_log()` | 3×3 rotation → 3×1 (axis·angle, θ ≤ π) | through v = vee(R), c = (tr R − 1)/2 and, for θ > π/2, the axis from (R + Rᵀ)/2 ⁴ |
 //! | [`QuatToRotation`] | `q.quat_to_rotation()` | 4×1 (w, x, y, z), any norm → 3×3 | dq = ⟨dOut, ∂M/∂q⟩/‖q‖² − 2q·⟨dOut, M⟩/‖q‖⁴, M = ‖q‖²·R; dq ⊥ q |
@@ -92,7 +92,7 @@
 //! sums are the ordinary ops. Two recipes:
 //!
 //! * **Attitude error** of R_b relative to R_a, in a's frame: `(r_a.transpose() * r_b).so3_log()`,
-//!   the axis-angle vector e with R_b = R_a·exp([e]ₓ); ‖e‖ is the angle between the two
+//!   the axis-angle vector e with R_b = R_a·exp(\[e\]ₓ); ‖e‖ is the angle between the two
 //!   attitudes, in [0, π]. Its gradient is finite when the attitudes agree (e = 0, the usual
 //!   target) and when they are opposite (‖e‖ = π, where e itself jumps between ±π·n, but a
 //!   cost such as ‖e‖² does not). With quaternions, convert first:

@@ -19,7 +19,7 @@ use crate::ops::so3_coefficients::exp_coefficients;
 /// ```
 ///
 /// Only 3×1 vars have `so3_exp` (typed). The exponential is smooth everywhere, so are its
-/// value and gradient, including at θ = 0 (R = I, dW = g: the gradient of I + [w]ₓ) and at
+/// value and gradient, including at θ = 0 (R = I, dW = g: the gradient of I + \[w\]ₓ) and at
 /// θ = π and beyond (a vector of length 2π gives I again). Near θ = 0 the four coefficients
 /// A, B, A₂, B₂ come from their Taylor series in u = θ², not from the closed forms, which
 /// divide zero by zero at θ = 0 and lose digits to cancellation near it; the switch is at

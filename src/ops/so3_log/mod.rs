@@ -30,7 +30,7 @@ use crate::ops::so3_coefficients::{LogFactor, log_factor};
 /// * θ = 0 (R = I) and near it: g = θ/sin θ is taken as atan(√y)/(√y·c) with y = ‖v‖²/c² =
 ///   tan²θ, from its Taylor series in y below y = 0.0059 (f64) or 0.10 (f32) — never 0/0, and
 ///   never a square root at 0, so dual numbers (exact Hessians) work at the identity too. The
-///   gradient at I is ½·[dOut]ₓ, the derivative of vee, as it should be.
+///   gradient at I is ½·\[dOut\]ₓ, the derivative of vee, as it should be.
 /// * θ near π: the axis comes from the symmetric part of R, which does not vanish there
 ///   (where sin θ does, and with it the usual formula's direction: the gradient of
 ///   θ/sin θ·vee(R) grows like 1/sin θ, and autodiff through an `acos` gives infinities or,
