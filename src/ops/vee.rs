@@ -17,10 +17,10 @@ use crate::kernels::Real;
 /// Only 3×3 vars have `vee` (typed). On a skew-symmetric matrix `[w]ₓ` it returns `w`
 /// exactly. On any other matrix it returns the axial vector of the skew part `(M − Mᵀ)/2`,
 /// the least-squares inverse of hat (`hat(vee(M)) = (M − Mᵀ)/2`), **not** three picked
-/// entries `(m₃₂, m₁₃, m₂₁)` as Sophus's and manif's `vee` do: the two agree on skew
-/// matrices and differ elsewhere, including in their gradients (this one's is ½·hat(dOut),
-/// antisymmetric, so `vee` and `hat` are adjoint up to the factor 2). For a rotation `R` of
-/// angle θ about the unit axis n, `vee(R) = sin θ·n`. Sugar: `m.vee()`.
+/// entries `(m₃₂, m₁₃, m₂₁)` as Sophus's `SO3::vee` (meant for skew input only): the two
+/// agree on skew matrices and differ elsewhere, including in their gradients (this one's is
+/// ½·hat(dOut), antisymmetric, so `vee` and `hat` are adjoint up to the factor 2). For a
+/// rotation `R` of angle θ about the unit axis n, `vee(R) = sin θ·n`. Sugar: `m.vee()`.
 ///
 /// ```
 /// use nalgebra::{Matrix3, Vector3};
