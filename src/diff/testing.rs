@@ -30,6 +30,26 @@ pub(crate) fn tight() -> GradcheckOptions<f64> {
     }
 }
 
+/// How closely an op's checks must agree: the gradcheck's options (f64) and the tolerance of
+/// f32 against f64 (|f32 − f64| ≤ `f32`·max(1, |f64|), entry by entry). Ops whose
+/// derivatives grow with a condition number (the linear-algebra ops on ill-conditioned
+/// matrices) loosen both by that number.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Tolerance {
+    pub(crate) gradcheck: GradcheckOptions<f64>,
+    pub(crate) f32: f64,
+}
+
+impl Tolerance {
+    /// [`tight`] and 1e-5: what every op meets on well-conditioned random inputs.
+    pub(crate) fn standard() -> Self {
+        Tolerance {
+            gradcheck: tight(),
+            f32: 1e-5,
+        }
+    }
+}
+
 /// Moves every entry with |x| < margin to ±margin, keeping kinks at 0 out of reach of h.
 pub(crate) fn away_from_zero<const R: usize, const C: usize>(
     m: SMatrix<f64, R, C>,
@@ -81,13 +101,33 @@ pub(crate) fn check_unary<
     O64: Op<f64, (SMatrix<f64, R, C>,), Output = SMatrix<f64, R2, C2>> + Clone,
     O32: Op<f32, (SMatrix<f32, R, C>,), Output = SMatrix<f32, R2, C2>>,
 {
+    check_unary_with(op64, op32, x, Tolerance::standard());
+}
+
+/// [`check_unary`] with the tolerances given.
+pub(crate) fn check_unary_with<
+    O64,
+    O32,
+    const R: usize,
+    const C: usize,
+    const R2: usize,
+    const C2: usize,
+>(
+    op64: O64,
+    op32: O32,
+    x: SMatrix<f64, R, C>,
+    tolerance: Tolerance,
+) where
+    O64: Op<f64, (SMatrix<f64, R, C>,), Output = SMatrix<f64, R2, C2>> + Clone,
+    O32: Op<f32, (SMatrix<f32, R, C>,), Output = SMatrix<f32, R2, C2>>,
+{
     let upstream = random::<R2, C2>(&mut rng(0xD0));
 
     let g = Graph::<f64>::new();
     let xv = g.var(x);
     let y = g.apply(op64.clone(), (xv,));
     let loss = y.component_mul(g.constant(upstream)).sum();
-    let report = gradcheck(loss, &tight());
+    let report = gradcheck(loss, &tolerance.gradcheck);
     assert!(report.passed(), "{report}");
 
     let grads = y.backward_with(upstream);
@@ -117,12 +157,17 @@ pub(crate) fn check_unary<
     let x32 = g32.var(x.cast::<f32>());
     let y32 = g32.apply(op32, (x32,));
     let grads32 = y32.backward_with(upstream.cast::<f32>());
-    assert_close("f32 forward", &y32.value().cast::<f64>(), &y.value(), 1e-5);
+    assert_close(
+        "f32 forward",
+        &y32.value().cast::<f64>(),
+        &y.value(),
+        tolerance.f32,
+    );
     assert_close(
         "f32 backward",
         &grads32.wrt(x32).cast::<f64>(),
         &direct,
-        1e-5,
+        tolerance.f32,
     );
 }
 
@@ -147,13 +192,37 @@ pub(crate) fn check_binary<
         + Clone,
     O32: Op<f32, (SMatrix<f32, R1, C1>, SMatrix<f32, R2, C2>), Output = SMatrix<f32, RO, CO>>,
 {
+    check_binary_with(op64, op32, a, b, Tolerance::standard());
+}
+
+/// [`check_binary`] with the tolerances given.
+pub(crate) fn check_binary_with<
+    O64,
+    O32,
+    const R1: usize,
+    const C1: usize,
+    const R2: usize,
+    const C2: usize,
+    const RO: usize,
+    const CO: usize,
+>(
+    op64: O64,
+    op32: O32,
+    a: SMatrix<f64, R1, C1>,
+    b: SMatrix<f64, R2, C2>,
+    tolerance: Tolerance,
+) where
+    O64: Op<f64, (SMatrix<f64, R1, C1>, SMatrix<f64, R2, C2>), Output = SMatrix<f64, RO, CO>>
+        + Clone,
+    O32: Op<f32, (SMatrix<f32, R1, C1>, SMatrix<f32, R2, C2>), Output = SMatrix<f32, RO, CO>>,
+{
     let upstream = random::<RO, CO>(&mut rng(0xD1));
 
     let g = Graph::<f64>::new();
     let (av, bv) = (g.var(a), g.var(b));
     let y = g.apply(op64.clone(), (av, bv));
     let loss = y.component_mul(g.constant(upstream)).sum();
-    let report = gradcheck(loss, &tight());
+    let report = gradcheck(loss, &tolerance.gradcheck);
     assert!(report.passed(), "{report}");
 
     let grads = y.backward_with(upstream);
@@ -193,17 +262,43 @@ pub(crate) fn check_binary<
     let (a32, b32) = (g32.var(a.cast::<f32>()), g32.var(b.cast::<f32>()));
     let y32 = g32.apply(op32, (a32, b32));
     let grads32 = y32.backward_with(upstream.cast::<f32>());
-    assert_close("f32 forward", &y32.value().cast::<f64>(), &y.value(), 1e-5);
+    assert_close(
+        "f32 forward",
+        &y32.value().cast::<f64>(),
+        &y.value(),
+        tolerance.f32,
+    );
     assert_close(
         "f32 backward (a)",
         &grads32.wrt(a32).cast::<f64>(),
         &d_a,
-        1e-5,
+        tolerance.f32,
     );
     assert_close(
         "f32 backward (b)",
         &grads32.wrt(b32).cast::<f64>(),
         &d_b,
-        1e-5,
+        tolerance.f32,
     );
+}
+
+/// A random orthogonal N×N matrix: a product of N Householder reflections.
+pub(crate) fn random_orthogonal<const N: usize>(rng: &mut StdRng) -> SMatrix<f64, N, N> {
+    let identity = SMatrix::<f64, N, N>::identity();
+    (0..N).fold(identity, |q, _| {
+        let v = random::<N, 1>(rng);
+        q * (identity - v * v.transpose() * (2.0 / v.norm_squared()))
+    })
+}
+
+/// A random N×N matrix with the singular values `sigma` (U·diag(σ)·Vᵀ, U and V random
+/// orthogonal): condition number max σ / min σ, determinant ±∏σ.
+pub(crate) fn with_singular_values<const N: usize>(
+    seed: u64,
+    sigma: [f64; N],
+) -> SMatrix<f64, N, N> {
+    let mut rng = rng(seed);
+    let u = random_orthogonal::<N>(&mut rng);
+    let v = random_orthogonal::<N>(&mut rng);
+    u * SMatrix::<f64, N, N>::from_diagonal(&sigma.into()) * v.transpose()
 }

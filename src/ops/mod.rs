@@ -46,6 +46,12 @@
 //! | [`NormSquared`] | `a.norm_squared()` | R×C → 1×1 | dA = 2·dOut·A |
 //! | [`Norm`] | `a.norm()` | R×C → 1×1 | dA = dOut·A/‖A‖, 0 at A = 0 |
 //! | [`Cross`] | `a.cross(b)` | (3×1) × (3×1) → 3×1 | dA = b × dOut, dB = dOut × a |
+//! | [`Solve`] | `a.solve(b)` | (N×N), (N×C) → N×C, X = A⁻¹·B (LU with partial pivoting; NaN if A is singular) | dB = A⁻ᵀ·dOut, dA = −dB·Xᵀ |
+//! | [`Inverse`] | `a.inverse()` | N×N → N×N (NaN if singular) | dA = −Yᵀ·dOut·Yᵀ, Y = A⁻¹ |
+//! | [`Determinant`] | `a.determinant()` | N×N → 1×1 | dA = dOut·cof(A), cof(A) = adj(A)ᵀ = det(A)·A⁻ᵀ (finite at singular A) |
+//! | [`Cholesky`] | `a.cholesky()` | N×N → N×N, lower L with L·Lᵀ = (A + Aᵀ)/2 (NaN if not positive definite) | dA = ½(S + Sᵀ), S = L⁻ᵀ·Φ(Lᵀ·dOut)·L⁻¹, Φ = lower triangle, diagonal halved |
+//! | [`CholeskySolve`] | `l.cholesky_solve(b)` | (N×N), (N×C) → N×C, X = (L·Lᵀ)⁻¹·B (L's lower triangle) | dB = (L·Lᵀ)⁻¹·dOut, dL = −tril((dB·Xᵀ + X·dBᵀ)·L) |
+//! | [`Trace`] | `a.trace()` | N×N → 1×1 | dA = dOut·I |
 //! | [`Softmax`] | `a.softmax()` | R×C → R×C | dA = P∘(dOut − column_sum(dOut∘P)·1ᵀ), P = output |
 //! | [`LogSoftmax`] | `a.log_softmax()` | R×C → R×C | dA = dOut − P∘(column_sum(dOut)·1ᵀ), P = exp(output) |
 //! | [`SoftmaxCrossEntropy`] | `a.softmax_cross_entropy(&labels)` | R×C, [`Labels<R, C>`](crate::Labels) → 1×1 | dA = dOut·(P − Y)/R, Y = one-hot labels |
@@ -74,6 +80,8 @@ mod add_row;
 mod add_row_then;
 mod add_scalar;
 mod atan2;
+mod cholesky;
+mod cholesky_solve;
 mod clamp;
 mod column;
 mod column_sum;
@@ -82,10 +90,12 @@ mod component_mul;
 mod cos;
 mod cross;
 mod detach;
+mod determinant;
 mod dot;
 mod exp;
 mod fixed_view;
 mod hstack;
+mod inverse;
 mod l2_penalty;
 mod labels;
 mod ln;
@@ -115,11 +125,13 @@ mod softmax_cross_entropy;
 mod softmax_cross_entropy_targets;
 mod softmax_cross_entropy_weighted;
 mod softplus;
+mod solve;
 mod sqrt;
 mod square;
 mod sub;
 mod sum;
 mod tanh;
+mod trace;
 mod transpose;
 mod vstack;
 
@@ -130,6 +142,8 @@ pub use add_row::AddRow;
 pub use add_row_then::AddRowThen;
 pub use add_scalar::AddScalar;
 pub use atan2::Atan2;
+pub use cholesky::Cholesky;
+pub use cholesky_solve::CholeskySolve;
 pub use clamp::Clamp;
 pub use column::Column;
 pub use column_sum::ColumnSum;
@@ -138,10 +152,12 @@ pub use component_mul::ComponentMul;
 pub use cos::Cos;
 pub use cross::Cross;
 pub use detach::Detach;
+pub use determinant::Determinant;
 pub use dot::Dot;
 pub use exp::Exp;
 pub use fixed_view::FixedView;
 pub use hstack::Hstack;
+pub use inverse::Inverse;
 pub use l2_penalty::L2Penalty;
 pub use ln::Ln;
 pub use log_softmax::LogSoftmax;
@@ -170,11 +186,13 @@ pub use softmax_cross_entropy::SoftmaxCrossEntropy;
 pub use softmax_cross_entropy_targets::SoftmaxCrossEntropyTargets;
 pub use softmax_cross_entropy_weighted::SoftmaxCrossEntropyWeighted;
 pub use softplus::Softplus;
+pub use solve::Solve;
 pub use sqrt::Sqrt;
 pub use square::Square;
 pub use sub::Sub;
 pub use sum::Sum;
 pub use tanh::Tanh;
+pub use trace::Trace;
 pub use transpose::Transpose;
 pub use vstack::Vstack;
 
