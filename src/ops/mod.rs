@@ -66,11 +66,14 @@
 //! | [`Reshape`] | `a.reshape::<R2, C2>()`, `a.flatten()` | R×C → R2×C2, R·C = R2·C2 ² (column-major) | dA = dOut reshaped to R×C |
 //! | [`Row`] | `a.row(i)` | R×C → 1×C, i < R ³ | dA = dOut in row i of zeros |
 //! | [`Column`] | `a.column(j)` | R×C → R×1, j < C ³ | dA = dOut in column j of zeros |
+//! | [`WithBlock`] | `a.with_block(i, j, b)` | (R×C), (R2×C2) → R×C, b written at (i, j), i + R2 ≤ R, j + C2 ≤ C ³ | dA = dOut with the block zeroed, dB = dOut's block |
+//! | (sugar on [`WithBlock`]) | `Var::vstack_array(parts)`, `Var::hstack_array(parts)` | [R×C; N] → (N·R)×C, [R×C; N] → R×(N·C) ² | dPartₖ = dOut's k-th block |
 //!
 //! - ¹ `A + B` is computed by the compiler and inferred, up to 127 (see [`shape`](crate::shape)).
 //! - ² The output shape is declared (turbofish or annotation) and checked by a const assertion
 //!   when the code is built (`cargo build`, not `cargo check`), for any size.
-//! - ³ The index is a runtime `usize`; an index out of range panics when the op is applied.
+//! - ³ The index is a runtime `usize`; an index out of range panics when the op is applied,
+//!   at the caller's line.
 
 mod abs;
 mod activation;
@@ -128,12 +131,14 @@ mod softplus;
 mod solve;
 mod sqrt;
 mod square;
+mod stack_array;
 mod sub;
 mod sum;
 mod tanh;
 mod trace;
 mod transpose;
 mod vstack;
+mod with_block;
 
 pub use abs::Abs;
 pub use add::Add;
@@ -195,6 +200,7 @@ pub use tanh::Tanh;
 pub use trace::Trace;
 pub use transpose::Transpose;
 pub use vstack::Vstack;
+pub use with_block::WithBlock;
 
 // Not ops: what some ops take (the activation fused into `AddRowThen`, the labels of the
 // cross-entropies). tests/readme.rs reads the ops above this line.
