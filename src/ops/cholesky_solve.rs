@@ -99,7 +99,7 @@ mod tests {
 
     use super::CholeskySolve;
     use crate::diff::check::GradcheckOptions;
-    use crate::diff::testing::{Tolerance, check_binary, check_binary_with, random, rng, tight};
+    use crate::diff::testing::{check_binary, check_binary_with, random, rng, tight};
     use crate::graph::Graph;
 
     /// A random lower-triangular factor with diagonal entries of magnitude ≥ `floor`.
@@ -152,20 +152,19 @@ mod tests {
         // A diagonal entry of 1e-2: L·Lᵀ has a condition number of about 1e4 or more.
         let mut l = factor::<4>(958, 0.5);
         l[(3, 3)] = 1e-2;
-        let tolerance = Tolerance {
-            gradcheck: GradcheckOptions {
-                h: 1e-7,
-                rtol: 1e-5,
-                ..tight()
-            },
-            f32: 1e-2,
+        let options = GradcheckOptions {
+            h: 1e-7,
+            rtol: 1e-5,
+            ..tight()
         };
+        let f32_tolerance = 1e-2;
         check_binary_with(
             CholeskySolve,
             CholeskySolve,
             l,
             random::<4, 2>(&mut rng(959)),
-            tolerance,
+            Some(&options),
+            f32_tolerance,
         );
     }
 

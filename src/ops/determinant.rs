@@ -111,7 +111,7 @@ mod tests {
     use super::{Determinant, cofactors};
     use crate::diff::check::GradcheckOptions;
     use crate::diff::testing::{
-        Tolerance, check_unary, check_unary_with, random, rng, tight, with_singular_values,
+        check_unary, check_unary_with, random, rng, tight, with_singular_values,
     };
     use crate::graph::Graph;
 
@@ -159,14 +159,12 @@ mod tests {
             (934, [1.0, 1.0, 1.0, 1e-14]),
         ] {
             let a = with_singular_values(seed, sigma);
-            let tolerance = Tolerance {
-                gradcheck: GradcheckOptions {
-                    atol: 1e-10,
-                    ..tight()
-                },
-                f32: 1e-5,
+            let options = GradcheckOptions {
+                atol: 1e-10,
+                ..tight()
             };
-            check_unary_with(Determinant, Determinant, a, tolerance);
+            let f32_tolerance = 1e-5;
+            check_unary_with(Determinant, Determinant, a, Some(&options), f32_tolerance);
             assert!((cofactors(&a) - cofactors_by_minors(&a)).amax() < 1e-13);
         }
     }
