@@ -59,6 +59,12 @@
 //! | [`So3Log`] | `r.so3_log()` | 3×3 rotation → 3×1 (axis·angle, θ ≤ π) | through v = vee(R), c = (tr R − 1)/2 and, for θ > π/2, the axis from (R + Rᵀ)/2 ⁴ |
 //! | [`QuatToRotation`] | `q.quat_to_rotation()` | 4×1 (w, x, y, z), any norm → 3×3 | dq = ⟨dOut, ∂M/∂q⟩/‖q‖² − 2q·⟨dOut, M⟩/‖q‖⁴, M = ‖q‖²·R; dq ⊥ q |
 //! | [`RotationToQuat`] | `r.rotation_to_quat()` | 3×3 → 4×1 (w, x, y, z), w ≥ 0 (Shepperd) | through the pivot's branch ⁴ |
+//! | [`Solve`] | `a.solve(b)` | (N×N), (N×C) → N×C, X = A⁻¹·B (LU with partial pivoting; NaN if A is singular) | dB = A⁻ᵀ·dOut, dA = −dB·Xᵀ |
+//! | [`Inverse`] | `a.inverse()` | N×N → N×N (NaN if singular) | dA = −Yᵀ·dOut·Yᵀ, Y = A⁻¹ |
+//! | [`Determinant`] | `a.determinant()` | N×N → 1×1 | dA = dOut·cof(A), cof(A) = adj(A)ᵀ = det(A)·A⁻ᵀ (finite at singular A) |
+//! | [`Cholesky`] | `a.cholesky()` | N×N → N×N, lower L with L·Lᵀ = (A + Aᵀ)/2 (NaN if not positive definite) | dA = ½(S + Sᵀ), S = L⁻ᵀ·Φ(Lᵀ·dOut)·L⁻¹, Φ = lower triangle, diagonal halved |
+//! | [`CholeskySolve`] | `l.cholesky_solve(b)` | (N×N), (N×C) → N×C, X = (L·Lᵀ)⁻¹·B (L's lower triangle) | dB = (L·Lᵀ)⁻¹·dOut, dL = −tril((dB·Xᵀ + X·dBᵀ)·L) |
+//! | [`Trace`] | `a.trace()` | N×N → 1×1 | dA = dOut·I |
 //! | [`Softmax`] | `a.softmax()` | R×C → R×C | dA = P∘(dOut − column_sum(dOut∘P)·1ᵀ), P = output |
 //! | [`LogSoftmax`] | `a.log_softmax()` | R×C → R×C | dA = dOut − P∘(column_sum(dOut)·1ᵀ), P = exp(output) |
 //! | [`SoftmaxCrossEntropy`] | `a.softmax_cross_entropy(&labels)` | R×C, [`Labels<R, C>`](crate::Labels) → 1×1 | dA = dOut·(P − Y)/R, Y = one-hot labels |
@@ -73,11 +79,14 @@
 //! | [`Reshape`] | `a.reshape::<R2, C2>()`, `a.flatten()` | R×C → R2×C2, R·C = R2·C2 ² (column-major) | dA = dOut reshaped to R×C |
 //! | [`Row`] | `a.row(i)` | R×C → 1×C, i < R ³ | dA = dOut in row i of zeros |
 //! | [`Column`] | `a.column(j)` | R×C → R×1, j < C ³ | dA = dOut in column j of zeros |
+//! | [`WithBlock`] | `a.with_block(i, j, b)` | (R×C), (R2×C2) → R×C, b written at (i, j), i + R2 ≤ R, j + C2 ≤ C ³ | dA = dOut with the block zeroed, dB = dOut's block |
+//! | (sugar on [`WithBlock`]) | `Var::vstack_array(parts)`, `Var::hstack_array(parts)` | [R×C; N] → (N·R)×C, [R×C; N] → R×(N·C) ² | dPartₖ = dOut's k-th block |
 //!
 //! - ¹ `A + B` is computed by the compiler and inferred, up to 127 (see [`shape`](crate::shape)).
 //! - ² The output shape is declared (turbofish or annotation) and checked by a const assertion
 //!   when the code is built (`cargo build`, not `cargo check`), for any size.
-//! - ³ The index is a runtime `usize`; an index out of range panics when the op is applied.
+//! - ³ The index is a runtime `usize`; an index out of range panics when the op is applied,
+//!   at the caller's line.
 //! - ⁴ Finite and exact at the singular points (θ = 0, θ = π, the identity quaternion): the
 //!   op's docs give the branches, the series and the conventions where a value jumps.
 //!
@@ -166,6 +175,8 @@ mod add_scalar;
 mod asin;
 mod atan;
 mod atan2;
+mod cholesky;
+mod cholesky_solve;
 mod clamp;
 mod column;
 mod column_sum;
@@ -175,11 +186,13 @@ mod cos;
 mod cosh;
 mod cross;
 mod detach;
+mod determinant;
 mod dot;
 mod exp;
 mod fixed_view;
 mod hat;
 mod hstack;
+mod inverse;
 mod l2_penalty;
 mod labels;
 mod ln;
@@ -216,15 +229,19 @@ mod softmax_cross_entropy;
 mod softmax_cross_entropy_targets;
 mod softmax_cross_entropy_weighted;
 mod softplus;
+mod solve;
 mod sqrt;
 mod square;
+mod stack_array;
 mod sub;
 mod sum;
 mod tan;
 mod tanh;
+mod trace;
 mod transpose;
 mod vee;
 mod vstack;
+mod with_block;
 
 pub use abs::Abs;
 pub use acos::Acos;
@@ -236,6 +253,8 @@ pub use add_scalar::AddScalar;
 pub use asin::Asin;
 pub use atan::Atan;
 pub use atan2::Atan2;
+pub use cholesky::Cholesky;
+pub use cholesky_solve::CholeskySolve;
 pub use clamp::Clamp;
 pub use column::Column;
 pub use column_sum::ColumnSum;
@@ -245,11 +264,13 @@ pub use cos::Cos;
 pub use cosh::Cosh;
 pub use cross::Cross;
 pub use detach::Detach;
+pub use determinant::Determinant;
 pub use dot::Dot;
 pub use exp::Exp;
 pub use fixed_view::FixedView;
 pub use hat::Hat;
 pub use hstack::Hstack;
+pub use inverse::Inverse;
 pub use l2_penalty::L2Penalty;
 pub use ln::Ln;
 pub use log_softmax::LogSoftmax;
@@ -284,15 +305,18 @@ pub use softmax_cross_entropy::SoftmaxCrossEntropy;
 pub use softmax_cross_entropy_targets::SoftmaxCrossEntropyTargets;
 pub use softmax_cross_entropy_weighted::SoftmaxCrossEntropyWeighted;
 pub use softplus::Softplus;
+pub use solve::Solve;
 pub use sqrt::Sqrt;
 pub use square::Square;
 pub use sub::Sub;
 pub use sum::Sum;
 pub use tan::Tan;
 pub use tanh::Tanh;
+pub use trace::Trace;
 pub use transpose::Transpose;
 pub use vee::Vee;
 pub use vstack::Vstack;
+pub use with_block::WithBlock;
 
 // Not ops: what some ops take (the activation fused into `AddRowThen`, the labels of the
 // cross-entropies). tests/readme.rs reads the ops above this line.
