@@ -361,11 +361,17 @@ fn a_block_that_does_not_fit_and_stacking_across_graphs_are_reported_at_the_call
     let (g1, g2) = (Graph::<f64>::new(), Graph::<f64>::new());
     let a = g1.var(nalgebra::Matrix3::zeros());
     let b = g1.var(Matrix2::zeros());
-    assert_panics_here("a 2×2 block at (2, 1) does not fit in a 3×3 matrix", || {
-        next_line_panics(line!());
-        _ = a.with_block(2, 1, b);
-    });
-    let (x, y) = (g1.var(Vector2::zeros()), g2.var_named("y", Vector2::zeros()));
+    assert_panics_here(
+        "a 2×2 block at (2, 1) does not fit in a 3×3 matrix",
+        || {
+            next_line_panics(line!());
+            _ = a.with_block(2, 1, b);
+        },
+    );
+    let (x, y) = (
+        g1.var(Vector2::zeros()),
+        g2.var_named("y", Vector2::zeros()),
+    );
     assert_panics_here("`with_block` was given `y`", || {
         next_line_panics(line!());
         let _: shapegrad::Var<'_, f64, 4, 1> = shapegrad::Var::vstack_array([x, y]);
