@@ -73,7 +73,11 @@ impl<'a> Emitter<'a> {
                     .iter()
                     .map(|x| f64_expression(x.expect("checked when read")))
                     .collect();
-                let prefix = format!("const C{id}: [f64; {}] = ", items.len());
+                let prefix = format!(
+                    "{} C{id}: [f64; {}] = ",
+                    item_kind(items.len()),
+                    items.len()
+                );
                 self.constants
                     .push_str(&array_statement(&prefix, &items, 4));
             }
@@ -130,7 +134,8 @@ impl<'a> Emitter<'a> {
                 };
                 *arrays += 1;
                 let items: Vec<String> = values.iter().map(ToString::to_string).collect();
-                let prefix = format!("const {name}: [usize; {}] = ", values.len());
+                let kind = item_kind(values.len());
+                let prefix = format!("{kind} {name}: [usize; {}] = ", values.len());
                 self.constants
                     .push_str(&array_statement(&prefix, &items, 4));
                 Doc::atom(name)
@@ -829,4 +834,11 @@ fn owned_text(reference: &str) -> String {
         Some(place) => place.to_string(),
         None => format!("*{reference}"),
     }
+}
+
+/// The item that holds an array of `len` entries: a `const`, or for more than 256 entries a
+/// `static` (clippy's `large_const_arrays`: a large `const` array would be copied into every
+/// place that uses it).
+fn item_kind(len: usize) -> &'static str {
+    if len > 256 { "static" } else { "const" }
 }

@@ -69,6 +69,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::approx_constant)] // the constants' look-alikes, on purpose
     fn constants_and_their_look_alikes_are_exact_without_a_literal() {
         assert_eq!(f64_expression(std::f64::consts::PI), "std::f64::consts::PI");
         assert_eq!(

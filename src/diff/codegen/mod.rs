@@ -53,7 +53,8 @@
 //! allocation (shapegrad's matrix product keeps a workspace per thread for its large sizes).
 //! The functions are plain `fn`s, so they are `Send + Sync` and run on any number of threads
 //! at once. Because they are generic over the scalar they also run on dual numbers: forward
-//! mode over `value` gives Jacobians and Hessians (`num_dual::jacobian(|q| arm::value(&q), &q)`).
+//! mode over `value` gives Jacobians and Hessians (`second_order::jacobian_of_fn(arm::value, q)`,
+//! `hessian_of_fn`).
 //!
 //! The text is laid out as rustfmt lays it out and passes clippy. It starts with a header that
 //! names the generator's version and a hash of the graph ([`Module::hash`]), also the module's
@@ -111,7 +112,7 @@ use crate::ops::Labels;
 const VERSION: &str = env!("CARGO_PKG_VERSION");
 /// The version of the generated code's layout, raised when the generator writes different
 /// code for the same graph.
-const FORMAT: u32 = 1;
+const FORMAT: u32 = 2;
 
 /// A module to generate from a graph: its name, its inputs and its outputs.
 ///
