@@ -16,6 +16,8 @@ pub enum Domain {
     Any,
     /// Uniform in [0.25, 2.25): for ln, sqrt, divisors, weights, targets.
     Positive,
+    /// Uniform in [-0.9, 0.9): for asin and acos.
+    Unit,
 }
 
 /// Inputs at a kink or an extreme, given to the graph and the generated code as they are.
@@ -44,6 +46,15 @@ const INFINITIES: &[Edge] = &[
     Edge::Values(&[f64::NEG_INFINITY, 1.0, 0.0]),
 ];
 const TIES: &[Edge] = &[Edge::Equal, Edge::Values(&[0.5])];
+/// asin's and acos' domain edges (an infinite slope) and outside it (NaN).
+const UNIT_EDGES: &[Edge] = &[Edge::Values(&[1.0, -1.0, 0.0, 1.5])];
+/// The identity rotation, and a half turn about x (for so3_exp's 3×1 input).
+const ROTATION_EDGES: &[Edge] = &[
+    Edge::Values(&[0.0]),
+    Edge::Values(&[std::f64::consts::PI, 0.0, 0.0]),
+];
+/// A singular matrix (all ones).
+const SINGULAR: &[Edge] = &[Edge::Values(&[1.0])];
 
 fn case<'g, T: Real>(
     name: &'static str,
@@ -127,11 +138,11 @@ fn ternary<'g, T: Real, const R: usize, const C: usize>(
 }
 
 /// The number of cases.
-pub const COUNT: usize = 60;
+pub const COUNT: usize = 80;
 
 /// Case `k` (of [`COUNT`]) on `g`.
 pub fn build<T: Real>(g: &Graph<T>, k: usize) -> Case<'_, T> {
-    use Domain::{Any, Positive};
+    use Domain::{Any, Positive, Unit};
     match k {
         0 => unary::<T, 3, 4, 3, 4>(g, "abs", Any, ZEROS, |a| a.abs()),
         1 => binary::<T, 3, 4, 3, 4, 3, 4>(g, "add", [Any, Any], NONE, |a, b| a + b),
@@ -228,6 +239,37 @@ pub fn build<T: Real>(g: &Graph<T>, k: usize) -> Case<'_, T> {
         // A fork: a used three times, once by an op with the same node as both inputs.
         59 => unary::<T, 3, 4, 1, 1>(g, "fork", Any, NONE, |a| {
             (a.component_mul(a) + a.exp()).sum() + a.dot(a)
+        }),
+        60 => unary::<T, 3, 4, 3, 4>(g, "acos", Unit, UNIT_EDGES, |a| a.acos()),
+        61 => unary::<T, 3, 4, 3, 4>(g, "asin", Unit, UNIT_EDGES, |a| a.asin()),
+        62 => unary::<T, 3, 4, 3, 4>(g, "atan", Any, INFINITIES, |a| a.atan()),
+        63 => unary::<T, 3, 4, 3, 4>(g, "tan", Any, ZEROS, |a| a.tan()),
+        64 => unary::<T, 3, 4, 3, 4>(g, "sinh", Any, ZEROS, |a| a.sinh()),
+        65 => unary::<T, 3, 4, 3, 4>(g, "cosh", Any, ZEROS, |a| a.cosh()),
+        66 => binary::<T, 3, 4, 1, 1, 3, 4>(g, "scale_by", [Any, Any], ZEROS, |a, s| a.scale_by(s)),
+        67 => unary::<T, 3, 1, 3, 3>(g, "hat", Any, NONE, |a| a.hat()),
+        68 => unary::<T, 3, 3, 3, 1>(g, "vee", Any, NONE, |a| a.vee()),
+        69 => unary::<T, 3, 1, 3, 3>(g, "so3_exp", Any, ROTATION_EDGES, |a| a.so3_exp()),
+        // so3_log and rotation_to_quat take rotations: so3_exp makes them.
+        70 => unary::<T, 3, 1, 3, 1>(g, "so3_log", Any, ROTATION_EDGES, |a| a.so3_exp().so3_log()),
+        71 => unary::<T, 4, 1, 3, 3>(g, "quat_to_rotation", Any, NONE, |a| a.quat_to_rotation()),
+        72 => unary::<T, 3, 1, 4, 1>(g, "rotation_to_quat", Any, ROTATION_EDGES, |a| {
+            a.so3_exp().rotation_to_quat()
+        }),
+        73 => unary::<T, 3, 3, 1, 1>(g, "determinant", Any, SINGULAR, |a| a.determinant()),
+        74 => unary::<T, 3, 3, 3, 3>(g, "inverse", Any, NONE, |a| a.inverse()),
+        75 => binary::<T, 3, 3, 3, 2, 3, 2>(g, "solve", [Any, Any], NONE, |a, b| a.solve(b)),
+        // cholesky takes a positive definite matrix: a·aᵀ + I.
+        76 => unary::<T, 3, 3, 3, 3>(g, "cholesky", Any, NONE, |a| {
+            let identity = a.graph().constant(nalgebra::Matrix3::identity());
+            (a * a.transpose() + identity).cholesky()
+        }),
+        77 => binary::<T, 3, 3, 3, 2, 3, 2>(g, "cholesky_solve", [Positive, Any], NONE, |l, b| {
+            l.cholesky_solve(b)
+        }),
+        78 => unary::<T, 3, 3, 1, 1>(g, "trace", Any, NONE, |a| a.trace()),
+        79 => binary::<T, 3, 4, 2, 2, 3, 4>(g, "with_block", [Any, Any], NONE, |a, b| {
+            a.with_block(1, 2, b)
         }),
         _ => panic!("there are {COUNT} op cases"),
     }

@@ -9,7 +9,8 @@
 use codegen_build::{arm, graphs, mpc};
 use nalgebra::{SMatrix, Vector3, Vector4};
 use shapegrad::Graph;
-use shapegrad::num_dual::{DualSVec64, HyperDual64, jacobian};
+use shapegrad::num_dual::HyperDual64;
+use shapegrad::second_order::jacobian_of_fn;
 
 fn close(a: f64, b: f64, tol: f64) -> bool {
     (a - b).abs() <= tol * a.abs().max(b.abs()).max(1.0)
@@ -27,7 +28,7 @@ fn forward_mode_over_the_generated_value_is_the_graphs_jacobian() {
         );
         qv.set_value(q);
         let want = shapegrad::jacobian::jacobian(p, qv);
-        let (value, forward) = jacobian(|q| arm::value::<DualSVec64<3>>(&q), &q);
+        let (value, forward) = jacobian_of_fn(arm::value, q);
         assert_eq!(value, p.value());
         for (a, b) in forward.iter().zip(want.iter()) {
             assert!(close(*a, *b, 1e-15), "forward {a} vs graph {b} at {q:?}");

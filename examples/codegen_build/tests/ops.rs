@@ -24,6 +24,7 @@ fn draw(rng: &mut StdRng, (r, c): (usize, usize), domain: Domain) -> Vec<f64> {
         .map(|_| match domain {
             Domain::Any => rng.random_range(-2.0..2.0),
             Domain::Positive => rng.random_range(0.25..2.25),
+            Domain::Unit => rng.random_range(-0.9..0.9),
         })
         .collect()
 }
