@@ -287,6 +287,9 @@ fn main() {
             lines.push((w, precision, baseline, name));
         }
     }
+    // A baseline timed in several groups is listed once per group: one line per pair.
+    let mut seen = std::collections::HashSet::new();
+    lines.retain(|line| seen.insert(*line));
     for (workload, precision, baseline, name) in lines {
         let group = format!("{workload}_{precision}");
         if let (Some(base), Some(time)) = (
