@@ -8,19 +8,19 @@ use shapegrad::{Graph, Real};
 
 use crate::common::{assert_close, group, random, rng};
 
-type W<T> = SMatrix<T, 5, 10>;
-type X<T> = SMatrix<T, 10, 3>;
-type G<T> = SMatrix<T, 5, 3>;
+pub type W<T> = SMatrix<T, 5, 10>;
+pub type X<T> = SMatrix<T, 10, 3>;
+pub type G<T> = SMatrix<T, 5, 3>;
 
-struct Data<T: Real> {
-    w: W<T>,
-    x: X<T>,
-    g: G<T>,
+pub struct Data<T: Real> {
+    pub w: W<T>,
+    pub x: X<T>,
+    pub g: G<T>,
 }
 
 /// The notes' vectorised example by hand: dW = G·xᵀ, dx = Wᵀ·G.
 #[inline(never)]
-fn hand<T: Real>(data: &Data<T>) -> (T, W<T>, X<T>) {
+pub fn hand<T: Real>(data: &Data<T>) -> (T, W<T>, X<T>) {
     let d = data.w * data.x;
     let loss = d.dot(&data.g);
     let d_w = data.g * data.x.transpose();

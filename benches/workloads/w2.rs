@@ -55,7 +55,7 @@ pub fn spiral<T: Real>() -> Data<T> {
 }
 
 /// The hand-written network's buffers, allocated once and reused by every step.
-struct Hand<T: Real> {
+pub struct Hand<T: Real> {
     hidden: Box<SMatrix<T, N, H>>,
     d_hidden: Box<SMatrix<T, N, H>>,
     /// The scores, then (in place) their gradient.
@@ -64,7 +64,7 @@ struct Hand<T: Real> {
 }
 
 impl<T: Real> Hand<T> {
-    fn new() -> Self {
+    pub fn new() -> Self {
         Hand {
             hidden: Box::new(SMatrix::zeros()),
             d_hidden: Box::new(SMatrix::zeros()),
@@ -79,7 +79,7 @@ impl<T: Real> Hand<T> {
     /// one pass over each column, and one fused pass per sample for the softmax, the loss and
     /// the scores' gradient.
     #[inline(never)]
-    fn step(&mut self, data: &Data<T>) -> Out<T> {
+    pub fn step(&mut self, data: &Data<T>) -> Out<T> {
         let p = &data.params;
         let lambda: T = t(LAMBDA);
         let hidden = &mut *self.hidden;

@@ -10,20 +10,20 @@ use shapegrad::{Graph, Real, Var};
 
 use crate::common::{assert_close, group, random, rng};
 
-const B: usize = 64;
-const D: usize = 64;
-const LAYERS: usize = 8;
+pub const B: usize = 64;
+pub const D: usize = 64;
+pub const LAYERS: usize = 8;
 
-type Square<T> = SMatrix<T, D, D>;
-type Row<T> = SMatrix<T, 1, D>;
+pub type Square<T> = SMatrix<T, D, D>;
+pub type Row<T> = SMatrix<T, 1, D>;
 
-struct Data<T: Real> {
-    x: Box<SMatrix<T, B, D>>,
-    w: Vec<Box<Square<T>>>,
-    b: Vec<Row<T>>,
+pub struct Data<T: Real> {
+    pub x: Box<SMatrix<T, B, D>>,
+    pub w: Vec<Box<Square<T>>>,
+    pub b: Vec<Row<T>>,
 }
 
-fn data<T: Real>() -> Data<T> {
+pub fn data<T: Real>() -> Data<T> {
     let mut rng = rng(3);
     let scale = 3f64.sqrt() / 8.0; // entries of standard deviation 1/√64
     Data {
@@ -36,7 +36,7 @@ fn data<T: Real>() -> Data<T> {
 }
 
 /// The hand-written network's buffers, allocated once and reused by every step.
-struct Hand<T: Real> {
+pub struct Hand<T: Real> {
     /// h₁ … h₈.
     acts: Vec<Box<SMatrix<T, B, D>>>,
     d: Box<SMatrix<T, B, D>>,
@@ -47,7 +47,7 @@ struct Hand<T: Real> {
 }
 
 impl<T: Real> Hand<T> {
-    fn new() -> Self {
+    pub fn new() -> Self {
         let boxed = || Box::new(SMatrix::zeros());
         Hand {
             acts: (0..LAYERS).map(|_| boxed()).collect(),
@@ -64,7 +64,7 @@ impl<T: Real> Hand<T> {
     /// so Wᵀ is transposed into a preallocated buffer), bias and tanh in one pass over each
     /// column, tanh's derivative applied in place, no temporary matrix.
     #[inline(never)]
-    fn step(&mut self, data: &Data<T>) -> T {
+    pub fn step(&mut self, data: &Data<T>) -> T {
         self.step_with(
             data,
             |c, a, b| a.mul_to(b, c),
@@ -150,15 +150,15 @@ fn dyn_product<T: Real>(
     c_view.gemm(T::one(), &view(a, a_t), &view(b, b_t), T::zero());
 }
 
-struct Net<'g, T: Real> {
-    w: Vec<Var<'g, T, D, D>>,
-    b: Vec<Var<'g, T, 1, D>>,
-    loss: Var<'g, T, 1, 1>,
+pub struct Net<'g, T: Real> {
+    pub w: Vec<Var<'g, T, D, D>>,
+    pub b: Vec<Var<'g, T, 1, D>>,
+    pub loss: Var<'g, T, 1, 1>,
 }
 
 /// The network as users write it (`fused == false`: `(h·W).add_row(b).tanh()`) or with the
 /// bias and tanh in one op (`(h·W).add_row_then(b, Tanh)`).
-fn build<'g, T: Real>(graph: &'g Graph<T>, data: &Data<T>, fused: bool) -> Net<'g, T> {
+pub fn build<'g, T: Real>(graph: &'g Graph<T>, data: &Data<T>, fused: bool) -> Net<'g, T> {
     let mut h = graph.constant(*data.x);
     let (mut w, mut b) = (Vec::new(), Vec::new());
     for i in 0..LAYERS {

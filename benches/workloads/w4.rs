@@ -8,11 +8,11 @@ use shapegrad::{Graph, Real};
 
 use crate::common::{assert_close, group, t};
 
-type M<T> = Matrix1<T>;
+pub type M<T> = Matrix1<T>;
 
 /// By hand: q = x + y, f = q·z; df/dz = q, df/dq = z = df/dx = df/dy.
 #[inline(never)]
-fn hand<T: Real>((x, y, z): (M<T>, M<T>, M<T>)) -> (M<T>, [M<T>; 3]) {
+pub fn hand<T: Real>((x, y, z): (M<T>, M<T>, M<T>)) -> (M<T>, [M<T>; 3]) {
     let q = x + y;
     let f = q.component_mul(&z);
     (f, [z, z, q])

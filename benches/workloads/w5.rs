@@ -22,7 +22,7 @@ fn links<T: Real>() -> Vector3<T> {
 /// scalar): three `sin_cos` of the cumulative angles and suffix sums,
 /// ∂tip/∂qⱼ = Σ_{i ≥ j} lᵢ·(−sin θᵢ, cos θᵢ).
 #[inline(never)]
-fn analytic<T: Real>(q: &Vector3<T>) -> Matrix2x3<T> {
+pub fn analytic<T: Real>(q: &Vector3<T>) -> Matrix2x3<T> {
     let l = links::<T>();
     let (s0, c0) = q[0].sin_cos();
     let (s1, c1) = (q[0] + q[1]).sin_cos();

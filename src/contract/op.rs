@@ -2,7 +2,7 @@
 
 #[cfg(doc)]
 use crate::contract::GradSlot;
-use crate::contract::{Inputs, Value};
+use crate::contract::{Inputs, RustExpr, Value};
 use crate::kernels::Real;
 
 /// One differentiable operation: a typed `forward` and, directly under it, a typed `backward`.
@@ -219,6 +219,55 @@ pub trait Op<T: Real, I: Inputs<T>>: Send + 'static {
         d_inputs: I::GradsMut<'_>,
     ) {
         I::accumulate(self.backward(inputs, output, d_out), d_inputs);
+    }
+
+    /// This op's constructor as Rust, for the code [`codegen`](crate::codegen) writes from a graph: an
+    /// expression that builds the op (`shapegrad::ops::MatMul`, `shapegrad::ops::Scale(s)`,
+    /// `crate::Swish`), made of paths, calls and exact scalars ([`RustExpr`]). The generated
+    /// code calls this op's own `forward_into` and `backward_into` on it, so an op needs
+    /// nothing else to be generated.
+    ///
+    /// The default, `None`, says the op cannot be generated: [`Module::to_rust`](crate::codegen::Module::to_rust) then fails
+    /// with an error that names the op and the line where it was recorded. Adding it is one
+    /// line in the op's `impl Op`:
+    ///
+    /// ```
+    /// # use nalgebra::SMatrix;
+    /// # use shapegrad::{Op, Real, RustExpr};
+    /// /// `y = s·x` for a constant `s`. Gradient: dX = s·dOut.
+    /// pub struct Times<T>(pub T);
+    ///
+    /// impl<T: Real, const R: usize, const C: usize> Op<T, (SMatrix<T, R, C>,)> for Times<T> {
+    ///     type Output = SMatrix<T, R, C>;
+    ///     fn forward(&self, (x,): (&SMatrix<T, R, C>,)) -> SMatrix<T, R, C> {
+    ///         x * self.0
+    ///     }
+    ///     fn backward(
+    ///         &self,
+    ///         _x: (&SMatrix<T, R, C>,),
+    ///         _y: &SMatrix<T, R, C>,
+    ///         d_out: &SMatrix<T, R, C>,
+    ///     ) -> (SMatrix<T, R, C>,) {
+    ///         (d_out * self.0,)
+    ///     }
+    ///     // The path is where the generated module finds the op: here, `crate::Times`.
+    ///     fn to_rust(&self) -> Option<RustExpr> {
+    ///         Some(RustExpr::call("crate::Times", [RustExpr::scalar(self.0)?]))
+    ///     }
+    /// }
+    ///
+    /// let op = Times(0.5_f64);
+    /// let text = Op::<f64, (SMatrix<f64, 1, 1>,)>::to_rust(&op).unwrap().to_string();
+    /// assert_eq!(text, "crate::Times(scalar(0.5))");
+    /// ```
+    ///
+    /// A unit op is `Some(RustExpr::path("crate::Swish"))` (shapegrad's own are
+    /// `RustExpr::builtin("Tanh")`); const parameters go into the path
+    /// (`format!("shapegrad::ops::FixedView::<{R2}, {C2}, {I}, {J}>")`); scalars are exact
+    /// (`RustExpr::scalar`), integers and indices are `RustExpr::int` and `RustExpr::index`,
+    /// arrays of indices (labels) `RustExpr::usizes`.
+    fn to_rust(&self) -> Option<RustExpr> {
+        None
     }
 }
 

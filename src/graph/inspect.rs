@@ -1,10 +1,14 @@
 //! A read-only, shape-erased view of every node, for the tools above the graph that walk all
-//! of it (the drawings of `viz`): what a node is, its name, shape, value, gradient and
-//! inputs, without reaching into the tape's records.
+//! of it (the drawings of `viz`, the code generator): what a node is, its name, shape, value,
+//! gradient and inputs, and for an op where it was recorded and how it writes itself as Rust,
+//! without reaching into the tape's records.
 
+use std::panic::Location;
+
+use crate::contract::RustExpr;
 use crate::graph::Graph;
 use crate::kernels::Real;
-use crate::tape::node::Kind;
+use crate::tape::node::{ErasedOp, Kind};
 
 /// What a node is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -32,6 +36,18 @@ pub(crate) struct NodeView<'a, T> {
     pub(crate) inputs: &'a [u32],
     /// Whether the last backward pass started from this node.
     pub(crate) is_root: bool,
+    /// Where an op was recorded (`None` for a leaf).
+    pub(crate) location: Option<&'static Location<'static>>,
+    /// An op's op.
+    op: Option<&'a dyn ErasedOp<T>>,
+}
+
+impl<T: Real> NodeView<'_, T> {
+    /// An op's constructor for generated code ([`Op::to_rust`](crate::Op::to_rust)); `None`
+    /// for a leaf or an op that does not say.
+    pub(crate) fn to_rust(&self) -> Option<RustExpr> {
+        self.op?.to_rust()
+    }
 }
 
 impl<T: Real> Graph<T> {
@@ -57,6 +73,8 @@ impl<T: Real> Graph<T> {
                 gradient: root.and_then(|_| grads.gradient(id)).map(|g| &g[..len]),
                 inputs: node.inputs(),
                 is_root: root == Some(id),
+                location: node.op().map(|op| tape.locations[op as usize]),
+                op: node.op().map(|op| &*tape.ops[op as usize]),
             });
         }
         root

@@ -2,6 +2,7 @@
 
 use nalgebra::SMatrix;
 
+use crate::contract::RustExpr;
 use crate::kernels::Real;
 
 /// An activation that [`AddRowThen`](crate::ops::AddRowThen) fuses with a bias:
@@ -26,4 +27,9 @@ pub trait Activation<T: Real>: Copy + Send + 'static {
     );
     /// The derivative at an entry whose output is `y`.
     fn derivative_at_output(self, y: T) -> T;
+    /// The activation's constructor for generated code, as
+    /// [`Op::to_rust`](crate::Op::to_rust): `None` (the default) if it cannot be generated.
+    fn to_rust(self) -> Option<RustExpr> {
+        None
+    }
 }

@@ -1,6 +1,6 @@
 use nalgebra::SMatrix;
 
-use crate::contract::{GradSlot, Op};
+use crate::contract::{GradSlot, Op, RustExpr};
 use crate::graph::Var;
 use crate::kernels::Real;
 use crate::kernels::{columns, sum};
@@ -37,6 +37,10 @@ impl<T: Real, const R: usize, const C: usize> Op<T, (SMatrix<T, R, C>, SMatrix<T
     for AddRow
 {
     type Output = SMatrix<T, R, C>;
+
+    fn to_rust(&self) -> Option<RustExpr> {
+        Some(RustExpr::builtin("AddRow"))
+    }
 
     fn name(&self) -> &'static str {
         "add_row"

@@ -1,6 +1,6 @@
 use nalgebra::SMatrix;
 
-use crate::contract::{GradSlot, Op};
+use crate::contract::{GradSlot, Op, RustExpr};
 use crate::graph::Var;
 use crate::kernels::Real;
 
@@ -50,6 +50,10 @@ fn asin_derivative_times<T: Real>(d: T, x: T) -> T {
 
 impl<T: Real, const R: usize, const C: usize> Op<T, (SMatrix<T, R, C>,)> for Asin {
     type Output = SMatrix<T, R, C>;
+
+    fn to_rust(&self) -> Option<RustExpr> {
+        Some(RustExpr::builtin("Asin"))
+    }
 
     fn name(&self) -> &'static str {
         "asin"

@@ -1,6 +1,6 @@
 use nalgebra::SMatrix;
 
-use crate::contract::Op;
+use crate::contract::{Op, RustExpr};
 use crate::graph::Var;
 use crate::kernels::Real;
 use crate::kernels::linalg::{cholesky, nan, solve_lower_transpose_in_place};
@@ -58,6 +58,10 @@ pub struct Cholesky;
 
 impl<T: Real, const N: usize> Op<T, (SMatrix<T, N, N>,)> for Cholesky {
     type Output = SMatrix<T, N, N>;
+
+    fn to_rust(&self) -> Option<RustExpr> {
+        Some(RustExpr::builtin("Cholesky"))
+    }
 
     fn name(&self) -> &'static str {
         "cholesky"

@@ -1,6 +1,6 @@
 use nalgebra::SMatrix;
 
-use crate::contract::Op;
+use crate::contract::{Op, RustExpr};
 use crate::graph::Var;
 use crate::kernels::Real;
 use crate::kernels::linalg::{nan, solve_lower_in_place, solve_lower_transpose_in_place};
@@ -41,6 +41,10 @@ impl<T: Real, const N: usize, const C: usize> Op<T, (SMatrix<T, N, N>, SMatrix<T
     for CholeskySolve
 {
     type Output = SMatrix<T, N, C>;
+
+    fn to_rust(&self) -> Option<RustExpr> {
+        Some(RustExpr::builtin("CholeskySolve"))
+    }
 
     fn name(&self) -> &'static str {
         "cholesky_solve"

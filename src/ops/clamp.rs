@@ -1,6 +1,6 @@
 use nalgebra::SMatrix;
 
-use crate::contract::Op;
+use crate::contract::{Op, RustExpr};
 use crate::graph::Var;
 use crate::kernels::Real;
 
@@ -69,6 +69,13 @@ impl<T: Real> Clamp<T> {
 
 impl<T: Real, const R: usize, const C: usize> Op<T, (SMatrix<T, R, C>,)> for Clamp<T> {
     type Output = SMatrix<T, R, C>;
+
+    fn to_rust(&self) -> Option<RustExpr> {
+        Some(RustExpr::call(
+            "shapegrad::ops::Clamp::new",
+            [RustExpr::scalar(self.lo)?, RustExpr::scalar(self.hi)?],
+        ))
+    }
 
     fn name(&self) -> &'static str {
         "clamp"

@@ -1,6 +1,6 @@
 use nalgebra::SMatrix;
 
-use crate::contract::{GradSlot, Op};
+use crate::contract::{GradSlot, Op, RustExpr};
 use crate::graph::Var;
 use crate::kernels::Real;
 
@@ -37,6 +37,13 @@ pub struct Column(pub usize);
 
 impl<T: Real, const R: usize, const C: usize> Op<T, (SMatrix<T, R, C>,)> for Column {
     type Output = SMatrix<T, R, 1>;
+
+    fn to_rust(&self) -> Option<RustExpr> {
+        Some(RustExpr::call(
+            "shapegrad::ops::Column",
+            [RustExpr::index(self.0)],
+        ))
+    }
 
     fn name(&self) -> &'static str {
         "column"

@@ -1,6 +1,6 @@
 use nalgebra::SMatrix;
 
-use crate::contract::Op;
+use crate::contract::{Op, RustExpr};
 use crate::graph::Var;
 use crate::kernels::Real;
 
@@ -32,6 +32,10 @@ pub struct ColumnSum;
 
 impl<T: Real, const R: usize, const C: usize> Op<T, (SMatrix<T, R, C>,)> for ColumnSum {
     type Output = SMatrix<T, R, 1>;
+
+    fn to_rust(&self) -> Option<RustExpr> {
+        Some(RustExpr::builtin("ColumnSum"))
+    }
 
     fn name(&self) -> &'static str {
         "column_sum"

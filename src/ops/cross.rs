@@ -1,6 +1,6 @@
 use nalgebra::Vector3;
 
-use crate::contract::Op;
+use crate::contract::{Op, RustExpr};
 use crate::graph::Var;
 use crate::kernels::Real;
 
@@ -34,6 +34,10 @@ pub struct Cross;
 
 impl<T: Real> Op<T, (Vector3<T>, Vector3<T>)> for Cross {
     type Output = Vector3<T>;
+
+    fn to_rust(&self) -> Option<RustExpr> {
+        Some(RustExpr::builtin("Cross"))
+    }
 
     fn name(&self) -> &'static str {
         "cross"

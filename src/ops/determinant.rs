@@ -1,6 +1,6 @@
 use nalgebra::SMatrix;
 
-use crate::contract::Op;
+use crate::contract::{Op, RustExpr};
 use crate::graph::Var;
 use crate::kernels::Real;
 use crate::kernels::linalg::Lu;
@@ -46,6 +46,10 @@ pub struct Determinant;
 
 impl<T: Real, const N: usize> Op<T, (SMatrix<T, N, N>,)> for Determinant {
     type Output = SMatrix<T, 1, 1>;
+
+    fn to_rust(&self) -> Option<RustExpr> {
+        Some(RustExpr::builtin("Determinant"))
+    }
 
     fn name(&self) -> &'static str {
         "determinant"

@@ -1,7 +1,7 @@
 use nalgebra::SMatrix;
 
 use crate::contract::shape::{Message, fail};
-use crate::contract::{GradSlot, Op};
+use crate::contract::{GradSlot, Op, RustExpr};
 use crate::graph::Var;
 use crate::kernels::Real;
 
@@ -45,6 +45,12 @@ impl<
 > Op<T, (SMatrix<T, R, C>,)> for FixedView<R2, C2, I, J>
 {
     type Output = SMatrix<T, R2, C2>;
+
+    fn to_rust(&self) -> Option<RustExpr> {
+        Some(RustExpr::path(format!(
+            "shapegrad::ops::FixedView::<{R2}, {C2}, {I}, {J}>"
+        )))
+    }
 
     fn name(&self) -> &'static str {
         "fixed_view"

@@ -1,6 +1,6 @@
 use nalgebra::{Matrix3, Vector3};
 
-use crate::contract::Op;
+use crate::contract::{Op, RustExpr};
 use crate::graph::Var;
 use crate::kernels::Real;
 
@@ -39,6 +39,10 @@ pub struct Hat;
 
 impl<T: Real> Op<T, (Vector3<T>,)> for Hat {
     type Output = Matrix3<T>;
+
+    fn to_rust(&self) -> Option<RustExpr> {
+        Some(RustExpr::builtin("Hat"))
+    }
 
     fn name(&self) -> &'static str {
         "hat"

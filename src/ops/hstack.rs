@@ -1,7 +1,7 @@
 use nalgebra::{Const, SMatrix};
 
-use crate::contract::Op;
 use crate::contract::shape::{Plus, SumIs};
+use crate::contract::{Op, RustExpr};
 use crate::graph::Var;
 use crate::kernels::Real;
 
@@ -43,6 +43,10 @@ impl<T: Real, const R: usize, const A: usize, const B: usize, const S: usize>
     Op<T, (SMatrix<T, R, A>, SMatrix<T, R, B>)> for Hstack<S>
 {
     type Output = SMatrix<T, R, S>;
+
+    fn to_rust(&self) -> Option<RustExpr> {
+        Some(RustExpr::path(format!("shapegrad::ops::Hstack::<{S}>")))
+    }
 
     fn name(&self) -> &'static str {
         "hstack"

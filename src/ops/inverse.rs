@@ -1,6 +1,6 @@
 use nalgebra::SMatrix;
 
-use crate::contract::Op;
+use crate::contract::{Op, RustExpr};
 use crate::graph::Var;
 use crate::kernels::Real;
 use crate::kernels::linalg::{Lu, nan};
@@ -39,6 +39,10 @@ pub struct Inverse;
 
 impl<T: Real, const N: usize> Op<T, (SMatrix<T, N, N>,)> for Inverse {
     type Output = SMatrix<T, N, N>;
+
+    fn to_rust(&self) -> Option<RustExpr> {
+        Some(RustExpr::builtin("Inverse"))
+    }
 
     fn name(&self) -> &'static str {
         "inverse"

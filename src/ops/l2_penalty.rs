@@ -1,6 +1,6 @@
 use nalgebra::{Matrix1, SMatrix};
 
-use crate::contract::{GradSlot, Op};
+use crate::contract::{GradSlot, Op, RustExpr};
 use crate::graph::Var;
 use crate::kernels::Real;
 
@@ -31,6 +31,13 @@ pub struct L2Penalty<T>(pub T);
 
 impl<T: Real, const R: usize, const C: usize> Op<T, (SMatrix<T, R, C>,)> for L2Penalty<T> {
     type Output = Matrix1<T>;
+
+    fn to_rust(&self) -> Option<RustExpr> {
+        Some(RustExpr::call(
+            "shapegrad::ops::L2Penalty",
+            [RustExpr::scalar(self.0)?],
+        ))
+    }
 
     fn name(&self) -> &'static str {
         "l2_penalty"

@@ -1,8 +1,8 @@
 use nalgebra::SMatrix;
 
 use super::softmax::shift_rows;
-use crate::contract::Op;
 use crate::contract::shape::RowsHaveEntries;
+use crate::contract::{Op, RustExpr};
 use crate::graph::Var;
 use crate::kernels::Real;
 
@@ -35,6 +35,10 @@ pub struct LogSoftmax;
 
 impl<T: Real, const R: usize, const C: usize> Op<T, (SMatrix<T, R, C>,)> for LogSoftmax {
     type Output = SMatrix<T, R, C>;
+
+    fn to_rust(&self) -> Option<RustExpr> {
+        Some(RustExpr::builtin("LogSoftmax"))
+    }
 
     fn name(&self) -> &'static str {
         "log_softmax"

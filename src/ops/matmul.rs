@@ -1,6 +1,6 @@
 use nalgebra::SMatrix;
 
-use crate::contract::{GradSlot, Op};
+use crate::contract::{GradSlot, Op, RustExpr};
 use crate::graph::Var;
 use crate::kernels::Real;
 use crate::kernels::gemm::{mul_nn, mul_nt, mul_tn};
@@ -40,6 +40,10 @@ impl<T: Real, const R: usize, const K: usize, const C: usize>
     Op<T, (SMatrix<T, R, K>, SMatrix<T, K, C>)> for MatMul
 {
     type Output = SMatrix<T, R, C>;
+
+    fn to_rust(&self) -> Option<RustExpr> {
+        Some(RustExpr::builtin("MatMul"))
+    }
 
     fn name(&self) -> &'static str {
         "matmul"

@@ -1,7 +1,7 @@
 use nalgebra::{Matrix1, SMatrix};
 
-use crate::contract::Op;
 use crate::contract::shape::EntriesToAverage;
+use crate::contract::{Op, RustExpr};
 use crate::graph::Var;
 use crate::kernels::Real;
 
@@ -30,6 +30,10 @@ pub struct Mean;
 
 impl<T: Real, const R: usize, const C: usize> Op<T, (SMatrix<T, R, C>,)> for Mean {
     type Output = Matrix1<T>;
+
+    fn to_rust(&self) -> Option<RustExpr> {
+        Some(RustExpr::builtin("Mean"))
+    }
 
     fn name(&self) -> &'static str {
         "mean"

@@ -1,8 +1,8 @@
 use nalgebra::{Matrix1, SMatrix, SVector};
 
 use super::softmax_cross_entropy_weighted::{Inputs3, Refs3, inverse_total, weighted_mean};
-use crate::contract::Op;
 use crate::contract::shape::{Message, fail};
+use crate::contract::{Op, RustExpr};
 use crate::graph::Var;
 use crate::kernels::Real;
 
@@ -37,6 +37,10 @@ pub struct MseWeighted;
 
 impl<T: Real, const R: usize, const C: usize> Op<T, Inputs3<T, R, C>> for MseWeighted {
     type Output = Matrix1<T>;
+
+    fn to_rust(&self) -> Option<RustExpr> {
+        Some(RustExpr::builtin("MseWeighted"))
+    }
 
     fn name(&self) -> &'static str {
         "mse_weighted"

@@ -1,6 +1,6 @@
 use nalgebra::SMatrix;
 
-use crate::contract::Op;
+use crate::contract::{Op, RustExpr};
 use crate::graph::Var;
 use crate::kernels::Real;
 
@@ -27,6 +27,10 @@ pub struct Neg;
 
 impl<T: Real, const R: usize, const C: usize> Op<T, (SMatrix<T, R, C>,)> for Neg {
     type Output = SMatrix<T, R, C>;
+
+    fn to_rust(&self) -> Option<RustExpr> {
+        Some(RustExpr::builtin("Neg"))
+    }
 
     fn name(&self) -> &'static str {
         "neg"

@@ -1,6 +1,6 @@
 use nalgebra::{Matrix1, SMatrix};
 
-use crate::contract::{GradSlot, Op};
+use crate::contract::{GradSlot, Op, RustExpr};
 use crate::graph::Var;
 use crate::kernels::Real;
 
@@ -73,6 +73,10 @@ fn local<T: Real>(norm: T, d_out: T, x: T) -> T {
 
 impl<T: Real, const R: usize, const C: usize> Op<T, (SMatrix<T, R, C>,)> for Norm {
     type Output = Matrix1<T>;
+
+    fn to_rust(&self) -> Option<RustExpr> {
+        Some(RustExpr::builtin("Norm"))
+    }
 
     fn name(&self) -> &'static str {
         "norm"

@@ -1,6 +1,6 @@
 use nalgebra::{Matrix1, SMatrix};
 
-use crate::contract::{GradSlot, Op};
+use crate::contract::{GradSlot, Op, RustExpr};
 use crate::graph::Var;
 use crate::kernels::Real;
 
@@ -29,6 +29,10 @@ pub struct NormSquared;
 
 impl<T: Real, const R: usize, const C: usize> Op<T, (SMatrix<T, R, C>,)> for NormSquared {
     type Output = Matrix1<T>;
+
+    fn to_rust(&self) -> Option<RustExpr> {
+        Some(RustExpr::builtin("NormSquared"))
+    }
 
     fn name(&self) -> &'static str {
         "norm_squared"

@@ -1,6 +1,6 @@
 use nalgebra::SMatrix;
 
-use crate::contract::Op;
+use crate::contract::{Op, RustExpr};
 use crate::graph::Var;
 use crate::kernels::Real;
 
@@ -41,6 +41,13 @@ pub struct Powf<T>(pub T);
 
 impl<T: Real, const R: usize, const C: usize> Op<T, (SMatrix<T, R, C>,)> for Powf<T> {
     type Output = SMatrix<T, R, C>;
+
+    fn to_rust(&self) -> Option<RustExpr> {
+        Some(RustExpr::call(
+            "shapegrad::ops::Powf",
+            [RustExpr::scalar(self.0)?],
+        ))
+    }
 
     fn name(&self) -> &'static str {
         "powf"

@@ -1,6 +1,6 @@
 use nalgebra::SMatrix;
 
-use crate::contract::Op;
+use crate::contract::{Op, RustExpr};
 use crate::graph::Var;
 use crate::kernels::Real;
 
@@ -39,6 +39,13 @@ pub struct Powi(pub i32);
 
 impl<T: Real, const R: usize, const C: usize> Op<T, (SMatrix<T, R, C>,)> for Powi {
     type Output = SMatrix<T, R, C>;
+
+    fn to_rust(&self) -> Option<RustExpr> {
+        Some(RustExpr::call(
+            "shapegrad::ops::Powi",
+            [RustExpr::int(self.0.into())],
+        ))
+    }
 
     fn name(&self) -> &'static str {
         "powi"

@@ -1,6 +1,6 @@
 use nalgebra::{Matrix3, Vector4};
 
-use crate::contract::Op;
+use crate::contract::{Op, RustExpr};
 use crate::graph::Var;
 use crate::kernels::Real;
 
@@ -75,6 +75,10 @@ fn scaled<T: Real>(q: &Vector4<T>) -> (Vector4<T>, T) {
 
 impl<T: Real> Op<T, (Vector4<T>,)> for QuatToRotation {
     type Output = Matrix3<T>;
+
+    fn to_rust(&self) -> Option<RustExpr> {
+        Some(RustExpr::builtin("QuatToRotation"))
+    }
 
     fn name(&self) -> &'static str {
         "quat_to_rotation"

@@ -1,7 +1,7 @@
 use nalgebra::SMatrix;
 
-use crate::contract::Op;
 use crate::contract::shape::{Message, fail};
+use crate::contract::{Op, RustExpr};
 use crate::graph::Var;
 use crate::kernels::Real;
 
@@ -44,6 +44,12 @@ impl<T: Real, const R: usize, const C: usize, const R2: usize, const C2: usize>
     Op<T, (SMatrix<T, R, C>,)> for Reshape<R2, C2>
 {
     type Output = SMatrix<T, R2, C2>;
+
+    fn to_rust(&self) -> Option<RustExpr> {
+        Some(RustExpr::path(format!(
+            "shapegrad::ops::Reshape::<{R2}, {C2}>"
+        )))
+    }
 
     fn name(&self) -> &'static str {
         "reshape"

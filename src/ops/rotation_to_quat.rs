@@ -1,6 +1,6 @@
 use nalgebra::{Matrix3, Vector4};
 
-use crate::contract::Op;
+use crate::contract::{Op, RustExpr};
 use crate::graph::Var;
 use crate::kernels::Real;
 
@@ -157,6 +157,10 @@ fn pullback<T: Real>(b: &Branch<T>, d_out: &Vector4<T>) -> Matrix3<T> {
 
 impl<T: Real> Op<T, (Matrix3<T>,)> for RotationToQuat {
     type Output = Vector4<T>;
+
+    fn to_rust(&self) -> Option<RustExpr> {
+        Some(RustExpr::builtin("RotationToQuat"))
+    }
 
     fn name(&self) -> &'static str {
         "rotation_to_quat"

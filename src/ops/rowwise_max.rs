@@ -1,7 +1,7 @@
 use nalgebra::SMatrix;
 
-use crate::contract::Op;
 use crate::contract::shape::RowsHaveEntries;
+use crate::contract::{Op, RustExpr};
 use crate::graph::Var;
 use crate::kernels::Real;
 
@@ -37,6 +37,10 @@ pub struct RowwiseMax;
 
 impl<T: Real, const R: usize, const C: usize> Op<T, (SMatrix<T, R, C>,)> for RowwiseMax {
     type Output = SMatrix<T, R, 1>;
+
+    fn to_rust(&self) -> Option<RustExpr> {
+        Some(RustExpr::builtin("RowwiseMax"))
+    }
 
     fn name(&self) -> &'static str {
         "rowwise_max"

@@ -1,6 +1,6 @@
 use nalgebra::SMatrix;
 
-use crate::contract::Op;
+use crate::contract::{Op, RustExpr};
 use crate::graph::Var;
 use crate::kernels::Real;
 
@@ -29,6 +29,13 @@ pub struct Scale<T>(pub T);
 
 impl<T: Real, const R: usize, const C: usize> Op<T, (SMatrix<T, R, C>,)> for Scale<T> {
     type Output = SMatrix<T, R, C>;
+
+    fn to_rust(&self) -> Option<RustExpr> {
+        Some(RustExpr::call(
+            "shapegrad::ops::Scale",
+            [RustExpr::scalar(self.0)?],
+        ))
+    }
 
     fn name(&self) -> &'static str {
         "scale"

@@ -1,6 +1,6 @@
 use nalgebra::{Matrix1, SMatrix};
 
-use crate::contract::Op;
+use crate::contract::{Op, RustExpr};
 use crate::graph::Var;
 use crate::kernels::Real;
 
@@ -35,6 +35,10 @@ pub struct ScaleBy;
 
 impl<T: Real, const R: usize, const C: usize> Op<T, (SMatrix<T, R, C>, Matrix1<T>)> for ScaleBy {
     type Output = SMatrix<T, R, C>;
+
+    fn to_rust(&self) -> Option<RustExpr> {
+        Some(RustExpr::builtin("ScaleBy"))
+    }
 
     fn name(&self) -> &'static str {
         "scale_by"

@@ -1,6 +1,6 @@
 use nalgebra::SMatrix;
 
-use crate::contract::{GradSlot, Op};
+use crate::contract::{GradSlot, Op, RustExpr};
 use crate::graph::Var;
 use crate::kernels::Real;
 use crate::kernels::vmath::{Func, map_into};
@@ -38,6 +38,10 @@ pub struct Sigmoid;
 
 impl<T: Real, const R: usize, const C: usize> Op<T, (SMatrix<T, R, C>,)> for Sigmoid {
     type Output = SMatrix<T, R, C>;
+
+    fn to_rust(&self) -> Option<RustExpr> {
+        Some(RustExpr::builtin("Sigmoid"))
+    }
 
     fn name(&self) -> &'static str {
         "sigmoid"

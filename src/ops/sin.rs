@@ -1,6 +1,6 @@
 use nalgebra::SMatrix;
 
-use crate::contract::{GradSlot, Op};
+use crate::contract::{GradSlot, Op, RustExpr};
 use crate::graph::Var;
 use crate::kernels::Real;
 
@@ -31,6 +31,10 @@ pub struct Sin;
 
 impl<T: Real, const R: usize, const C: usize> Op<T, (SMatrix<T, R, C>,)> for Sin {
     type Output = SMatrix<T, R, C>;
+
+    fn to_rust(&self) -> Option<RustExpr> {
+        Some(RustExpr::builtin("Sin"))
+    }
 
     fn name(&self) -> &'static str {
         "sin"

@@ -2,7 +2,7 @@ use nalgebra::{Matrix1, SMatrix};
 
 use super::softmax::{shift_rows, softmax_rows};
 use crate::contract::shape::{Message, RowsHaveEntries, fail};
-use crate::contract::{GradSlot, Op};
+use crate::contract::{GradSlot, Op, RustExpr};
 use crate::graph::Var;
 use crate::kernels::Real;
 use crate::kernels::{cross_entropy_sum, softmax_minus_one_hot};
@@ -52,6 +52,15 @@ impl<T: Real, const R: usize, const C: usize> Op<T, (SMatrix<T, R, C>,)>
     for SoftmaxCrossEntropy<R, C>
 {
     type Output = Matrix1<T>;
+
+    fn to_rust(&self) -> Option<RustExpr> {
+        let labels = RustExpr::usizes(self.0.as_array());
+        let labels = RustExpr::call("shapegrad::codegen::labels", [labels]);
+        Some(RustExpr::call(
+            "shapegrad::ops::SoftmaxCrossEntropy",
+            [labels],
+        ))
+    }
 
     fn name(&self) -> &'static str {
         "softmax_cross_entropy"

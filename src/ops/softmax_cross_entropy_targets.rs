@@ -2,8 +2,8 @@ use nalgebra::{Matrix1, SMatrix};
 
 use super::softmax_cross_entropy::MeanOverRows;
 use super::softmax_cross_entropy_weighted::weighted_sum;
-use crate::contract::Op;
 use crate::contract::shape::RowsHaveEntries;
+use crate::contract::{Op, RustExpr};
 use crate::graph::Var;
 use crate::kernels::Real;
 use crate::kernels::{exp_shifted_into, exp_shifted_sums, row_max, shifted};
@@ -56,6 +56,10 @@ impl<T: Real, const R: usize, const C: usize> Op<T, (SMatrix<T, R, C>, SMatrix<T
     for SoftmaxCrossEntropyTargets
 {
     type Output = Matrix1<T>;
+
+    fn to_rust(&self) -> Option<RustExpr> {
+        Some(RustExpr::builtin("SoftmaxCrossEntropyTargets"))
+    }
 
     fn name(&self) -> &'static str {
         "softmax_cross_entropy_targets"

@@ -1,7 +1,7 @@
 use nalgebra::{Matrix1, SMatrix, SVector};
 
 use crate::contract::shape::RowsHaveEntries;
-use crate::contract::{GradSlot, Op};
+use crate::contract::{GradSlot, Op, RustExpr};
 use crate::graph::Var;
 use crate::kernels::Real;
 use crate::kernels::{columns, exp_shifted_into, exp_shifted_sums, row_max, shifted};
@@ -75,6 +75,10 @@ impl<T: Real, const R: usize, const C: usize> Op<T, Inputs3<T, R, C>>
     for SoftmaxCrossEntropyWeighted
 {
     type Output = Matrix1<T>;
+
+    fn to_rust(&self) -> Option<RustExpr> {
+        Some(RustExpr::builtin("SoftmaxCrossEntropyWeighted"))
+    }
 
     fn name(&self) -> &'static str {
         "softmax_cross_entropy_weighted"

@@ -1,6 +1,6 @@
 use nalgebra::SMatrix;
 
-use crate::contract::{GradSlot, Op};
+use crate::contract::{GradSlot, Op, RustExpr};
 use crate::graph::Var;
 use crate::kernels::Real;
 use crate::kernels::linalg::{Lu, nan};
@@ -66,6 +66,10 @@ impl<T: Real, const N: usize, const C: usize> Op<T, (SMatrix<T, N, N>, SMatrix<T
     for Solve
 {
     type Output = SMatrix<T, N, C>;
+
+    fn to_rust(&self) -> Option<RustExpr> {
+        Some(RustExpr::builtin("Solve"))
+    }
 
     fn name(&self) -> &'static str {
         "solve"

@@ -1,6 +1,6 @@
 use nalgebra::SMatrix;
 
-use crate::contract::{GradSlot, Op};
+use crate::contract::{GradSlot, Op, RustExpr};
 use crate::graph::Var;
 use crate::kernels::Real;
 
@@ -29,6 +29,10 @@ pub struct Trace;
 
 impl<T: Real, const N: usize> Op<T, (SMatrix<T, N, N>,)> for Trace {
     type Output = SMatrix<T, 1, 1>;
+
+    fn to_rust(&self) -> Option<RustExpr> {
+        Some(RustExpr::builtin("Trace"))
+    }
 
     fn name(&self) -> &'static str {
         "trace"

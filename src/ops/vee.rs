@@ -1,6 +1,6 @@
 use nalgebra::{Matrix3, Vector3};
 
-use crate::contract::Op;
+use crate::contract::{Op, RustExpr};
 use crate::graph::Var;
 use crate::kernels::Real;
 
@@ -39,6 +39,10 @@ pub struct Vee;
 
 impl<T: Real> Op<T, (Matrix3<T>,)> for Vee {
     type Output = Vector3<T>;
+
+    fn to_rust(&self) -> Option<RustExpr> {
+        Some(RustExpr::builtin("Vee"))
+    }
 
     fn name(&self) -> &'static str {
         "vee"

@@ -1,7 +1,7 @@
 use nalgebra::{Const, SMatrix};
 
-use crate::contract::Op;
 use crate::contract::shape::{Plus, SumIs};
+use crate::contract::{Op, RustExpr};
 use crate::graph::Var;
 use crate::kernels::Real;
 
@@ -43,6 +43,10 @@ impl<T: Real, const A: usize, const B: usize, const C: usize, const S: usize>
     Op<T, (SMatrix<T, A, C>, SMatrix<T, B, C>)> for Vstack<S>
 {
     type Output = SMatrix<T, S, C>;
+
+    fn to_rust(&self) -> Option<RustExpr> {
+        Some(RustExpr::path(format!("shapegrad::ops::Vstack::<{S}>")))
+    }
 
     fn name(&self) -> &'static str {
         "vstack"

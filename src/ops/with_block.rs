@@ -1,6 +1,6 @@
 use nalgebra::SMatrix;
 
-use crate::contract::Op;
+use crate::contract::{Op, RustExpr};
 use crate::graph::Var;
 use crate::kernels::Real;
 
@@ -75,6 +75,13 @@ impl<T: Real, const R: usize, const C: usize, const R2: usize, const C2: usize>
     Op<T, (SMatrix<T, R, C>, SMatrix<T, R2, C2>)> for WithBlock
 {
     type Output = SMatrix<T, R, C>;
+
+    fn to_rust(&self) -> Option<RustExpr> {
+        Some(RustExpr::call(
+            "shapegrad::ops::WithBlock::at",
+            [RustExpr::index(self.row), RustExpr::index(self.column)],
+        ))
+    }
 
     fn name(&self) -> &'static str {
         "with_block"

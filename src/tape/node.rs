@@ -3,9 +3,9 @@
 
 use std::marker::PhantomData;
 
-use crate::contract::Op;
 use crate::contract::inputs::layout::Layout;
 use crate::contract::value::flat::Flat;
+use crate::contract::{Op, RustExpr};
 use crate::kernels::Real;
 
 /// "No node": the end of a list of uses, a node without a cached plan.
@@ -144,6 +144,8 @@ pub(crate) struct GradBuffers<'a, T> {
 /// finds its typed inputs and output at the offsets the records give.
 pub(crate) trait ErasedOp<T: Real>: Send {
     fn name(&self) -> &'static str;
+    /// The op's constructor for generated code ([`Op::to_rust`]).
+    fn to_rust(&self) -> Option<RustExpr>;
     /// Recomputes the output at `at` from the inputs at `at`.
     fn forward(&self, at: &At, values: &mut [T]);
     /// Adds the node's contributions to its inputs' gradients, given its own gradient, at the
@@ -179,6 +181,10 @@ fn first<T: Real, I: Layout<T>>(all: [usize; 3]) -> I::Ids {
 impl<T: Real, I: Layout<T>, O: Op<T, I>> ErasedOp<T> for TypedOp<I, O> {
     fn name(&self) -> &'static str {
         self.op.name()
+    }
+
+    fn to_rust(&self) -> Option<RustExpr> {
+        self.op.to_rust()
     }
 
     #[inline]

@@ -1,5 +1,6 @@
 //! Builds one composition on a graph over any scalar, at any working shape.
 
+use nalgebra::SMatrix;
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use shapegrad::{Gradients, Graph, Labels, Real, Var};
@@ -22,6 +23,21 @@ fn t<T: Real>(x: f64) -> T {
 /// Reads one var's gradient, as `f64`s, from a backward pass.
 pub type GradientOf<'g, T> = Box<dyn Fn(&Gradients<'g, T>) -> Vec<f64> + 'g>;
 
+/// One var of a composition without its shape in the type: its shape, and its value to set
+/// and read as `f64`s (column-major). The generated code's tests (`examples/codegen_build`)
+/// give the same values to a composition's graph and to the code generated from it.
+#[allow(dead_code)] // read by examples/codegen_build only
+pub struct VarAccess<'g> {
+    pub shape: (usize, usize),
+    pub set: SetEntries<'g>,
+    pub get: GetEntries<'g>,
+}
+
+/// Sets a var from its entries as `f64`s.
+pub type SetEntries<'g> = Box<dyn Fn(&[f64]) + 'g>;
+/// Reads a var's entries as `f64`s.
+pub type GetEntries<'g> = Box<dyn Fn() -> Vec<f64> + 'g>;
+
 /// Builds one composition over `T` at the working shape R×C, with K the inner dimension of
 /// the products, R2 = 2R, C2 = 2C and N = R·C (declared sizes of the stacks and the flatten).
 pub struct Builder<'g, T: Real, const R: usize, const C: usize> {
@@ -34,6 +50,8 @@ pub struct Builder<'g, T: Real, const R: usize, const C: usize> {
     row_maxed: Vec<Var<'g, T, R, C>>,
     /// Every var's gradient as `f64`s, to compare an f32 build with an f64 one.
     pub gradients: Vec<GradientOf<'g, T>>,
+    /// Every var, in creation order.
+    pub vars: Vec<VarAccess<'g>>,
 }
 
 impl<'g, T: Real, const R: usize, const C: usize> Builder<'g, T, R, C> {
@@ -43,6 +61,13 @@ impl<'g, T: Real, const R: usize, const C: usize> Builder<'g, T, R, C> {
         self.gradients.push(Box::new(move |grads| {
             grads.wrt(v).iter().map(to_f64).collect()
         }));
+        self.vars.push(VarAccess {
+            shape: (R1, C1),
+            set: Box::new(move |entries| {
+                v.set_value(SMatrix::from_iterator(entries.iter().map(|&x| t(x))));
+            }),
+            get: Box::new(move || v.value().iter().map(to_f64).collect()),
+        });
         v
     }
 
@@ -177,6 +202,7 @@ impl<'g, T: Real, const R: usize, const C: usize> Builder<'g, T, R, C> {
             away_from_zero: Vec::new(),
             row_maxed: Vec::new(),
             gradients: Vec::new(),
+            vars: Vec::new(),
         };
         let mut x = b.var();
         b.earlier.push(x);

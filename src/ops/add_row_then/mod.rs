@@ -1,6 +1,6 @@
 use nalgebra::SMatrix;
 
-use crate::contract::{GradSlot, Op};
+use crate::contract::{GradSlot, Op, RustExpr};
 use crate::graph::Var;
 use crate::kernels::Real;
 use crate::kernels::vmath::{Func, apply_in_place};
@@ -55,6 +55,9 @@ fn bias_then<T: Real, const R: usize, const C: usize>(
 }
 
 impl<T: Real> Activation<T> for Tanh {
+    fn to_rust(self) -> Option<RustExpr> {
+        Some(RustExpr::builtin("Tanh"))
+    }
     fn fused_name(self) -> &'static str {
         "add_row_tanh"
     }
@@ -73,6 +76,9 @@ impl<T: Real> Activation<T> for Tanh {
 }
 
 impl<T: Real> Activation<T> for Sigmoid {
+    fn to_rust(self) -> Option<RustExpr> {
+        Some(RustExpr::builtin("Sigmoid"))
+    }
     fn fused_name(self) -> &'static str {
         "add_row_sigmoid"
     }
@@ -92,6 +98,9 @@ impl<T: Real> Activation<T> for Sigmoid {
 
 /// ReLU's subgradient at 0 is 0, as for [`Relu`]: `y > 0` exactly where `z + b > 0`.
 impl<T: Real> Activation<T> for Relu {
+    fn to_rust(self) -> Option<RustExpr> {
+        Some(RustExpr::builtin("Relu"))
+    }
     fn fused_name(self) -> &'static str {
         "add_row_relu"
     }
@@ -118,6 +127,13 @@ impl<T: Real, A: Activation<T>, const R: usize, const C: usize>
     Op<T, (SMatrix<T, R, C>, SMatrix<T, 1, C>)> for AddRowThen<A>
 {
     type Output = SMatrix<T, R, C>;
+
+    fn to_rust(&self) -> Option<RustExpr> {
+        Some(RustExpr::call(
+            "shapegrad::ops::AddRowThen",
+            [self.0.to_rust()?],
+        ))
+    }
 
     fn name(&self) -> &'static str {
         self.0.fused_name()

@@ -1,6 +1,6 @@
 use nalgebra::{Matrix3, Vector3};
 
-use crate::contract::Op;
+use crate::contract::{Op, RustExpr};
 use crate::graph::Var;
 use crate::kernels::Real;
 use crate::ops::so3_coefficients::exp_coefficients;
@@ -52,6 +52,10 @@ pub struct So3Exp;
 
 impl<T: Real> Op<T, (Vector3<T>,)> for So3Exp {
     type Output = Matrix3<T>;
+
+    fn to_rust(&self) -> Option<RustExpr> {
+        Some(RustExpr::builtin("So3Exp"))
+    }
 
     fn name(&self) -> &'static str {
         "so3_exp"

@@ -1,6 +1,6 @@
 use nalgebra::{Matrix3, Vector3, convert};
 
-use crate::contract::Op;
+use crate::contract::{Op, RustExpr};
 use crate::graph::Var;
 use crate::kernels::Real;
 use crate::ops::so3_coefficients::{LogFactor, log_factor};
@@ -205,6 +205,10 @@ fn pullback<T: Real>(parts: &Parts<T>, d_w: &Vector3<T>) -> Matrix3<T> {
 
 impl<T: Real> Op<T, (Matrix3<T>,)> for So3Log {
     type Output = Vector3<T>;
+
+    fn to_rust(&self) -> Option<RustExpr> {
+        Some(RustExpr::builtin("So3Log"))
+    }
 
     fn name(&self) -> &'static str {
         "so3_log"
