@@ -194,7 +194,7 @@ pub use contract::{GradSlot, Inputs, Op, Value, product, shape};
 pub use diff::second_order;
 pub use diff::{check, jacobian};
 pub use graph::{Gradients, Graph, Handle, Loss, Var, VarTuple};
-pub use kernels::Real;
+pub use kernels::{Real, fused_multiply_add, set_fused_multiply_add};
 pub use ops::{Activation, LabelError, Labels};
 #[cfg(feature = "io")]
 pub use train::io;

@@ -16,6 +16,7 @@ pub(crate) mod scratch;
 pub(crate) mod simd;
 pub(crate) mod vmath;
 
+pub use gemm_kernel::{fused_multiply_add, set_fused_multiply_add};
 pub use real::Real;
 pub(crate) use rows::{
     columns, cross_entropy_sum, dot, exp_shifted_into, exp_shifted_sums, row_max, shifted,
