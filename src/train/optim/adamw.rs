@@ -84,6 +84,21 @@ impl<T: Real> UpdateRule<T> for AdamW<T> {
         let decay = (self.weight_decay != T::zero()).then_some(self.weight_decay);
         adam_update(&adam, decay, state, param, grad);
     }
+
+    fn check_settings(&self) -> Result<(), String> {
+        super::adam::check_adam(&Adam {
+            lr: self.lr,
+            beta1: self.beta1,
+            beta2: self.beta2,
+            eps: self.eps,
+        })?;
+        super::check_range(
+            self.weight_decay,
+            "the weight decay",
+            "a finite number ≥ 0",
+            |d| d >= T::zero(),
+        )
+    }
 }
 
 impl<T: Real> LearningRate<T> for AdamW<T> {

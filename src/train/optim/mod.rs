@@ -103,4 +103,48 @@ pub trait UpdateRule<T: Real> {
         param: &mut SMatrix<T, R, C>,
         grad: &SMatrix<T, R, C>,
     );
+
+    /// The first setting that would silently turn the parameters into NaN or ∞, described
+    /// (`"the learning rate is NaN; …"`), or `Ok`. [`Optimizer::step`] and
+    /// [`Optimizer::step_param`] call it before stepping anything and panic with the
+    /// description at the caller's line. The rules of this module reject a learning rate that
+    /// is NaN, infinite or negative, and other settings outside their documented ranges;
+    /// the default accepts anything.
+    ///
+    /// ```
+    /// use shapegrad::optim::{Adam, UpdateRule};
+    /// let adam = Adam { lr: f64::NAN, ..Adam::default() };
+    /// assert_eq!(
+    ///     UpdateRule::<f64>::check_settings(&adam).unwrap_err(),
+    ///     "the learning rate is NaN; it must be a finite number ≥ 0"
+    /// );
+    /// ```
+    ///
+    /// # Errors
+    /// The description of the first setting out of its range.
+    fn check_settings(&self) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+/// A learning rate is a finite number ≥ 0.
+fn check_learning_rate<T: Real>(lr: T) -> Result<(), String> {
+    check_range(lr, "the learning rate", "a finite number ≥ 0", |x| {
+        x >= T::zero()
+    })
+}
+
+/// `setting` (named `what`) is finite and `holds`; else says so, naming the value and the
+/// range (`wanted`).
+fn check_range<T: Real>(
+    setting: T,
+    what: &str,
+    wanted: &str,
+    holds: impl Fn(T) -> bool,
+) -> Result<(), String> {
+    if setting.is_finite() && holds(setting) {
+        Ok(())
+    } else {
+        Err(format!("{what} is {setting}; it must be {wanted}"))
+    }
 }

@@ -80,6 +80,13 @@ impl<T: Real> UpdateRule<T> for Momentum<T> {
             .zip_apply(grad, |v, d_w| *v = self.momentum * *v - self.lr * d_w);
         *param += &state.velocity;
     }
+
+    fn check_settings(&self) -> Result<(), String> {
+        super::check_learning_rate(self.lr)?;
+        super::check_range(self.momentum, "the momentum", "in [0, 1]", |m| {
+            m >= T::zero() && m <= T::one()
+        })
+    }
 }
 
 impl<T: Real> super::LearningRate<T> for Momentum<T> {

@@ -158,8 +158,17 @@ impl<T: Real, U: UpdateRule<T>> Optimizer<T, U> {
     ///     .with_clip_norm(1.0);
     /// assert_eq!(optimizer.clip_norm(), Some(1.0));
     /// ```
+    ///
+    /// # Panics
+    /// If `max_norm` is NaN, infinite or not positive (at the caller's line).
+    #[track_caller]
     #[must_use = "this returns the optimizer with clipping on; the original is moved"]
     pub fn with_clip_norm(mut self, max_norm: T) -> Self {
+        assert!(
+            max_norm.is_finite() && max_norm > T::zero(),
+            "shapegrad: Optimizer::with_clip_norm: the largest norm is {max_norm}; it must be a \
+             finite number > 0"
+        );
         self.clip_norm = Some(max_norm);
         self
     }
@@ -195,7 +204,10 @@ impl<T: Real, U: UpdateRule<T>> Optimizer<T, U> {
     /// ```
     ///
     /// # Panics
-    /// If a parameter is a constant or an op's output rather than a [`Graph::var`](crate::Graph::var),
+    /// If the rule's learning rate (or the schedule's rate for this step) is NaN, infinite or
+    /// negative, or another setting is out of its range ([`UpdateRule::check_settings`]):
+    /// nothing is stepped. If a parameter is a constant or an op's output rather than a
+    /// [`Graph::var`](crate::Graph::var),
     /// belongs to another graph than `grads`, or if `params` lists a parameter twice (it would
     /// be stepped twice). The message names the parameter and points at the caller's line; the
     /// parameters listed before it have been stepped, the others not.
@@ -204,11 +216,21 @@ impl<T: Real, U: UpdateRule<T>> Optimizer<T, U> {
     where
         P: Parameters<'g, T> + ?Sized,
     {
-        let learning_rate = self.schedule.map(|(schedule, base, set)| {
+        let mut learning_rate = None;
+        if let Some((schedule, base, set)) = self.schedule {
             let lr = schedule.rate(self.steps, base);
+            if !(lr.is_finite() && lr >= T::zero()) {
+                panic!(
+                    "shapegrad: Optimizer::step: the schedule gives step {} the learning rate \
+                     {lr} (factor {} × base {base}); a learning rate must be a finite number ≥ 0",
+                    self.steps,
+                    schedule.factor(self.steps)
+                );
+            }
             set(&mut self.rule, lr);
-            lr
-        });
+            learning_rate = Some(lr);
+        }
+        self.check_settings("step");
         let grad_norm = self.clip_norm.map(|_| global_norm(params, grads));
         let scale = match (grad_norm, self.clip_norm) {
             (Some(norm), Some(max_norm)) => clip_scale(norm, max_norm),
@@ -251,13 +273,15 @@ impl<T: Real, U: UpdateRule<T>> Optimizer<T, U> {
     /// ```
     ///
     /// # Panics
-    /// If `param` is not a leaf.
+    /// If `param` is not a leaf, or a setting of the rule is out of range (as
+    /// [`Optimizer::step`]).
     #[track_caller]
     pub fn step_param<const R: usize, const C: usize>(
         &mut self,
         param: Var<'_, T, R, C>,
         grad: &SMatrix<T, R, C>,
     ) {
+        self.check_settings("step_param");
         let (rule, state, _) = self.parts::<R, C>(param.graph().id(), param.id());
         param.update_in_place(|value| rule.update(state, value, grad));
     }
@@ -313,6 +337,15 @@ impl<T: Real, U: UpdateRule<T>> Optimizer<T, U> {
     pub fn reset(&mut self) {
         self.graphs.clear();
         self.steps = 0;
+    }
+
+    /// Panics, naming `method`, at the caller's line if the rule's settings are out of range
+    /// ([`UpdateRule::check_settings`]).
+    #[track_caller]
+    fn check_settings(&self, method: &str) {
+        if let Err(why) = self.rule.check_settings() {
+            panic!("shapegrad: Optimizer::{method}: {why}");
+        }
     }
 
     /// The rule, and the state of node `id` of graph `graph` (created if it has none) and its
