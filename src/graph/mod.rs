@@ -319,7 +319,8 @@ impl<T: Real> Graph<T> {
             tape.refresh(input);
             raise(&mut tape);
         }
-        let id = tape.push_op::<V::Values, O>(op, None, ids);
+        let recorded_at = std::panic::Location::caller();
+        let id = tape.push_op::<V::Values, O>(op, None, ids, recorded_at);
         raise(&mut tape);
         Var::new(self, id)
     }

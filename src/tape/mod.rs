@@ -144,6 +144,7 @@ impl<T: Real> Tape<T> {
             backward_plan: NONE,
             was_root: false,
             mark: 0,
+            recorded_at: None,
         }
     }
 
@@ -167,13 +168,14 @@ impl<T: Real> Tape<T> {
         self.nodes.len() - 1
     }
 
-    /// Records `op` applied to the nodes `inputs` (the first `arity`) and computes its value.
-    /// The inputs must exist and be up to date.
+    /// Records `op` applied to the nodes `inputs` (the first `arity`), at the user's line
+    /// `recorded_at`, and computes its value. The inputs must exist and be up to date.
     pub(crate) fn push_op<I: Layout<T>, O: Op<T, I>>(
         &mut self,
         op: O,
         name: Option<Box<str>>,
         (inputs, arity): ([usize; 3], usize),
+        recorded_at: &'static std::panic::Location<'static>,
     ) -> usize {
         let id = self.nodes.len();
         let shape = (O::Output::ROWS, O::Output::COLS);
@@ -181,6 +183,7 @@ impl<T: Real> Tape<T> {
         self.ops.push(Box::new(TypedOp::<I, O>::new(op)));
         let mut node = self.record(Kind::Op(index), name, shape);
         node.arity = arity as u8;
+        node.recorded_at = Some(recorded_at);
         let inputs = &inputs[..arity];
         let mut version = 0;
         for (slot, &input) in inputs.iter().enumerate() {

@@ -54,6 +54,8 @@ pub(crate) struct Node {
     pub(crate) was_root: bool,
     /// The last plan search that reached this node (so a search need not clear marks).
     pub(crate) mark: u32,
+    /// For an op: the line of the user's code that recorded it, for anomaly reports.
+    pub(crate) recorded_at: Option<&'static std::panic::Location<'static>>,
 }
 
 impl Node {
