@@ -197,6 +197,9 @@ impl<T: Element, U: SaveState<T>> Optimizer<T, U> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     ///
+    /// The file is written atomically and carries a checksum, as with
+    /// [`io::save`](crate::io::save): a failed overwrite leaves the previous file as it was.
+    ///
     /// # Errors
     /// As [`io::save`](crate::io::save).
     pub fn save_state<'g, P: Parameters<'g, T> + ?Sized>(
@@ -204,7 +207,8 @@ impl<T: Element, U: SaveState<T>> Optimizer<T, U> {
         params: &P,
         path: impl AsRef<Path>,
     ) -> Result<(), SaveError> {
-        std::fs::write(path, self.state_to_bytes(params)?).map_err(SaveError::Io)
+        let bytes = self.state_to_bytes(params)?;
+        crate::train::io::file::write_atomically(path.as_ref(), &bytes).map_err(SaveError::Io)
     }
 
     /// The safetensors bytes [`Optimizer::save_state`] writes. Feature `io`.
@@ -258,7 +262,7 @@ impl<T: Element, U: SaveState<T>> Optimizer<T, U> {
             ("rule".to_owned(), U::NAME.to_owned()),
             ("steps".to_owned(), self.steps.to_string()),
         ]);
-        serialize(&collect.tensors, Some(metadata))
+        serialize(&collect.tensors, metadata)
     }
 
     /// Replaces every state of this optimizer by those in the file at `path` (written by
