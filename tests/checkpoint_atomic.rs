@@ -211,7 +211,7 @@ fn a_file_without_a_checksum_still_loads() {
     // A safetensors file as other tools write it: no metadata at all.
     let header = r#"{"w":{"dtype":"F64","shape":[1,2],"data_offsets":[0,16]}}"#;
     let mut header = header.as_bytes().to_vec();
-    while (8 + header.len()) % 8 != 0 {
+    while !(8 + header.len()).is_multiple_of(8) {
         header.push(b' ');
     }
     let mut bytes = (header.len() as u64).to_le_bytes().to_vec();

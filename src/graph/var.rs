@@ -95,6 +95,12 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
         self.graph.name_of(self.id)
     }
 
+    /// Calls `f` with the node's name (or `None`), borrowed from the graph: no allocation, for
+    /// lookups by name on every step (the optimizers').
+    pub(crate) fn with_name<Out>(&self, f: impl FnOnce(Option<&str>) -> Out) -> Out {
+        f(self.graph.tape().borrow().nodes[self.id].name.as_deref())
+    }
+
     /// `` `W` (node 3, 5×10)`` or `node 3 (var, 5×10)`: this node as messages name it.
     pub(crate) fn label(&self) -> String {
         self.graph.label_of(self.id)

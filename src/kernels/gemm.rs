@@ -421,7 +421,7 @@ mod tests {
                 for p0 in (0..k).step_by(crate::kernels::gemm_kernel::KC) {
                     let mut block = S::ZERO;
                     for p in p0..k.min(p0 + crate::kernels::gemm_kernel::KC) {
-                        block = block + a[i + p * m] * b[p + j * k];
+                        block += a[i + p * m] * b[p + j * k];
                     }
                     total = Some(match total {
                         Some(t) => t + block,

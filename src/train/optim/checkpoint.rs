@@ -8,7 +8,6 @@ use std::path::Path;
 
 use nalgebra::SMatrix;
 
-use super::optimizer::Slot;
 use super::{Adam, AdamState, AdamW, Momentum, MomentumState, Optimizer, ParameterVisitor};
 use super::{Parameters, Sgd, UpdateRule};
 use crate::graph::Var;
@@ -41,6 +40,18 @@ pub trait SaveState<T: Element>: UpdateRule<T> {
     fn load_state<const R: usize, const C: usize>(
         input: &mut StateReader<'_, '_, T, R, C>,
     ) -> Result<Self::State<R, C>, LoadError>;
+
+    /// [`SaveState::load_state`] on the heap, where [`Optimizer`] keeps it. Defaults to
+    /// boxing `load_state`'s result, which passes through the stack; the rules of this module
+    /// read large states into a heap box directly (as [`UpdateRule::new_state_boxed`]).
+    ///
+    /// # Errors
+    /// As [`SaveState::load_state`].
+    fn load_state_boxed<const R: usize, const C: usize>(
+        input: &mut StateReader<'_, '_, T, R, C>,
+    ) -> Result<Box<Self::State<R, C>>, LoadError> {
+        Ok(Box::new(Self::load_state(input)?))
+    }
 }
 
 /// Where [`SaveState::save_state`] writes one parameter's state. Feature `io`.
@@ -244,7 +255,9 @@ impl<T: Element, U: SaveState<T>> Optimizer<T, U> {
                 };
                 match self.optimizer.state(param) {
                     Some(state) => U::save_state(state, &mut out),
-                    None => U::save_state(&self.optimizer.rule.new_state::<R, C>(), &mut out),
+                    None => {
+                        U::save_state(&*self.optimizer.rule.new_state_boxed::<R, C>(), &mut out)
+                    }
                 }
             }
         }
@@ -311,7 +324,7 @@ impl<T: Element, U: SaveState<T>> Optimizer<T, U> {
         struct Read<'r, 'a, T: Element, U: SaveState<T>> {
             reader: &'r mut Reader<'a>,
             names: HashSet<String>,
-            staged: Vec<(u64, usize, Box<dyn Any>)>,
+            staged: Vec<Box<dyn Any>>,
             error: Option<LoadError>,
             _rule: PhantomData<fn() -> (T, U)>,
         }
@@ -321,17 +334,14 @@ impl<T: Element, U: SaveState<T>> Optimizer<T, U> {
                     return;
                 }
                 let state = checked_name(param, &mut self.names).and_then(|name| {
-                    U::load_state::<R, C>(&mut StateReader {
+                    U::load_state_boxed::<R, C>(&mut StateReader {
                         prefix: &name,
                         reader: self.reader,
                         _scalar: PhantomData,
                     })
                 });
                 match state {
-                    Ok(state) => {
-                        let key = (param.graph().id(), param.id());
-                        self.staged.push((key.0, key.1, Box::new(state)));
-                    }
+                    Ok(state) => self.staged.push(state),
                     Err(e) => self.error = Some(e),
                 }
             }
@@ -350,13 +360,25 @@ impl<T: Element, U: SaveState<T>> Optimizer<T, U> {
         let staged = read.staged;
         reader.finish()?;
 
-        self.graphs.clear();
-        for (graph, id, state) in staged {
-            *Self::slot(&mut self.graphs, graph, id) = Some(Slot {
-                state,
-                last_step: 0,
-            });
+        // Each parameter's state, with the saved step count.
+        struct Insert<'o, T: Element, U: SaveState<T>> {
+            optimizer: &'o mut Optimizer<T, U>,
+            staged: std::vec::IntoIter<Box<dyn Any>>,
+            steps: u64,
         }
+        impl<'g, T: Element, U: SaveState<T>> ParameterVisitor<'g, T> for Insert<'_, T, U> {
+            fn param<const R: usize, const C: usize>(&mut self, param: Var<'g, T, R, C>) {
+                let state = self.staged.next().expect("one staged state per parameter");
+                let slot = self.optimizer.states.insert(param, state);
+                self.optimizer.states.slots[slot].steps = self.steps;
+            }
+        }
+        self.states.clear();
+        params.visit(&mut Insert {
+            optimizer: self,
+            staged: staged.into_iter(),
+            steps,
+        });
         self.steps = steps;
         Ok(())
     }

@@ -49,6 +49,7 @@ mod momentum;
 mod optimizer;
 mod schedule;
 mod sgd;
+mod states;
 
 pub use crate::train::parameters::{ParameterVisitor, Parameters};
 pub use adam::{Adam, AdamState};
@@ -92,6 +93,15 @@ pub trait UpdateRule<T: Real> {
 
     /// The state of a parameter that has not been stepped yet (zeros).
     fn new_state<const R: usize, const C: usize>(&self) -> Self::State<R, C>;
+
+    /// [`UpdateRule::new_state`] on the heap, where [`Optimizer`] keeps it. Defaults to
+    /// `Box::new(self.new_state())`, which builds the state on the stack first; the rules of
+    /// this module build large states on the heap directly, so a parameter of megabytes
+    /// (500×500 `f64` is 2 MB) does not pass through a thread's stack. Override it if your
+    /// rule's state is large.
+    fn new_state_boxed<const R: usize, const C: usize>(&self) -> Box<Self::State<R, C>> {
+        Box::new(self.new_state())
+    }
 
     /// Moves `param` one step against `grad` (∂loss/∂param), updating `state`, in place.
     ///
