@@ -189,7 +189,7 @@ mod train;
 // 8. Graphviz drawings.
 pub mod viz;
 
-pub use contract::{GradSlot, Inputs, Op, Value, product, shape};
+pub use contract::{GradSlot, Inputs, Op, Value, boxed, product, shape};
 #[cfg(feature = "second-order")]
 pub use diff::second_order;
 pub use diff::{check, jacobian};

@@ -1,13 +1,16 @@
 //! Layer 2, the typed op contract: the values a graph stores ([`Value`]), how they are laid
 //! out in its flat buffers (`layout`, the crate's only `unsafe`), an op's inputs ([`Inputs`])
 //! and gradient slots ([`GradSlot`]), the [`Op`] trait itself, typed products for backward
-//! passes ([`product`]) and the shape arithmetic of the shape-changing ops ([`shape`]).
+//! passes ([`product`]) and the shape arithmetic of the shape-changing ops ([`shape`]); large
+//! matrices made on the heap ([`boxed`]) and per-thread scratch matrices (`scratch`).
 
+pub mod boxed;
 mod grad_slot;
 pub(crate) mod inputs;
 pub(crate) mod layout;
 mod op;
 pub mod product;
+pub(crate) mod scratch;
 pub mod shape;
 pub(crate) mod value;
 

@@ -6,6 +6,7 @@
 //! in one place (`float`), and compiled for the CPU's vector extensions in one place (`simd`,
 //! feature `simd`).
 
+pub(crate) mod budget;
 pub(crate) mod float;
 pub(crate) mod gemm;
 pub(crate) mod gemm_kernel;

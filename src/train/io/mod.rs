@@ -239,7 +239,7 @@ pub fn from_bytes<'g, T: Element, P: Parameters<'g, T> + ?Sized>(
         fn param<const R: usize, const C: usize>(&mut self, param: Var<'g, T, R, C>) {
             let values = self.0.next().expect("one staged value per parameter");
             let values = values.downcast::<Vec<T>>().expect("staged as Vec<T>");
-            param.update_value(|m| m.copy_from_slice(&values));
+            param.update_in_place(|m| m.copy_from_slice(&values));
         }
     }
     params.visit(&mut Write(staged.into_iter()));

@@ -103,6 +103,14 @@ impl<T: Element, const R: usize, const C: usize> StateReader<'_, '_, T, R, C> {
     }
 }
 
+/// A state read on a helper thread when large (`boxed_large`), so it never passes through the
+/// caller's stack.
+fn load_boxed<S: Send>(
+    load: impl FnOnce() -> Result<S, LoadError> + Send,
+) -> Result<Box<S>, LoadError> {
+    crate::kernels::scratch::with_stack_for(size_of::<S>(), || load().map(Box::new))
+}
+
 impl<T: Element> SaveState<T> for Sgd<T> {
     const NAME: &'static str = "Sgd";
     fn save_state<const R: usize, const C: usize>(_: &(), _: &mut StateWriter<'_, T, R, C>) {}
@@ -115,6 +123,11 @@ impl<T: Element> SaveState<T> for Sgd<T> {
 
 impl<T: Element> SaveState<T> for Momentum<T> {
     const NAME: &'static str = "Momentum";
+    fn load_state_boxed<const R: usize, const C: usize>(
+        input: &mut StateReader<'_, '_, T, R, C>,
+    ) -> Result<Box<Self::State<R, C>>, LoadError> {
+        load_boxed(|| Self::load_state(input))
+    }
     fn save_state<const R: usize, const C: usize>(
         state: &MomentumState<T, R, C>,
         out: &mut StateWriter<'_, T, R, C>,
@@ -151,6 +164,11 @@ fn load_adam<T: Element, const R: usize, const C: usize>(
 
 impl<T: Element> SaveState<T> for Adam<T> {
     const NAME: &'static str = "Adam";
+    fn load_state_boxed<const R: usize, const C: usize>(
+        input: &mut StateReader<'_, '_, T, R, C>,
+    ) -> Result<Box<Self::State<R, C>>, LoadError> {
+        load_boxed(|| Self::load_state(input))
+    }
     fn save_state<const R: usize, const C: usize>(
         state: &AdamState<T, R, C>,
         out: &mut StateWriter<'_, T, R, C>,
@@ -166,6 +184,11 @@ impl<T: Element> SaveState<T> for Adam<T> {
 
 impl<T: Element> SaveState<T> for AdamW<T> {
     const NAME: &'static str = "AdamW";
+    fn load_state_boxed<const R: usize, const C: usize>(
+        input: &mut StateReader<'_, '_, T, R, C>,
+    ) -> Result<Box<Self::State<R, C>>, LoadError> {
+        load_boxed(|| Self::load_state(input))
+    }
     fn save_state<const R: usize, const C: usize>(
         state: &AdamState<T, R, C>,
         out: &mut StateWriter<'_, T, R, C>,

@@ -68,6 +68,12 @@ impl<T: Real> UpdateRule<T> for Momentum<T> {
         }
     }
 
+    /// Built on a helper thread when large, so the state never passes through the caller's
+    /// stack.
+    fn new_state_boxed<const R: usize, const C: usize>(&self) -> Box<Self::State<R, C>> {
+        crate::kernels::scratch::boxed_large(|| self.new_state())
+    }
+
     fn update<const R: usize, const C: usize>(
         &self,
         state: &mut MomentumState<T, R, C>,

@@ -529,7 +529,7 @@ impl<'g, T: Real, U: UpdateRule<T>> ParameterVisitor<'g, T> for Stepper<'_, 'g, 
         if self.scale == T::one() {
             param.update_in_place(|value| rule.update(state, value, grad));
         } else {
-            crate::kernels::scratch::with_scratch::<T, R, C>(|clipped| {
+            crate::contract::scratch::with_scratch::<T, R, C, _>(|clipped| {
                 clipped.copy_from(grad);
                 *clipped *= self.scale;
                 param.update_in_place(|value| rule.update(state, value, clipped));
