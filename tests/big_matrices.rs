@@ -114,16 +114,19 @@ fn element_wise_ops() {
         + a.component_div(b)
         + a.exp().ln()
         + a.sigmoid()
-        + a.component_mul(b);
-    let sum = y.sum();
+        + a.component_mul(b)
+        + a.transpose().transpose();
+    let sum = y.sum() + y.mean() + a.mse(b);
     let grads = sum.backward();
     let d_a: &Big = grads.wrt(a);
     // d/da of −a/2 − b + 1/|a| + 1 + a/b + a + σ(a) + a∘b at a = b = v:
-    // −1/2 − 1/v² + 1/v + 1 + σ(v)(1 − σ(v)) + v.
+    // −1/2 − 1/v² + 1/v + 1 + σ(v)(1 − σ(v)) + v + 1, times 1 + 1/N² for sum + mean
+    // (mse(a, b) has gradient 2(a − b)/N² = 0 at a = b).
     for (r, c) in [(0, 0), (499, 3), (250, 250)] {
         let v = a0[(r, c)];
         let s = 1.0 / (1.0 + (-v).exp());
-        let want = -0.5 - 1.0 / (v * v) + 1.0 / v + 1.0 + s * (1.0 - s) + v;
+        let want = (-0.5 - 1.0 / (v * v) + 1.0 / v + 1.0 + s * (1.0 - s) + v + 1.0)
+            * (1.0 + 1.0 / (N * N) as f64);
         assert!(
             (d_a[(r, c)] - want).abs() < 1e-9,
             "d_a[{r}, {c}] = {}, want {want}",
