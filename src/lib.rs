@@ -194,8 +194,12 @@ pub use contract::{GradSlot, Inputs, Op, Value, boxed, product, shape};
 pub use diff::second_order;
 pub use diff::{check, jacobian};
 pub use graph::{Gradients, Graph, Handle, Loss, Var, VarTuple};
+pub use kernels::budget::DEFAULT_THREAD_CACHE_BYTES;
 pub use kernels::{Real, fused_multiply_add, set_fused_multiply_add};
 pub use ops::{Activation, LabelError, Labels};
+pub use tape::pool::{
+    release_thread_caches, set_thread_cache_budget, thread_cache_budget, thread_cache_bytes,
+};
 #[cfg(feature = "io")]
 pub use train::io;
 #[cfg(feature = "data")]

@@ -8,7 +8,12 @@
 
 use std::cell::Cell;
 
-/// The default per-thread budget of the caches: 64 MiB.
+/// The default per-thread byte budget of shapegrad's caches: 64 MiB (see
+/// [`set_thread_cache_budget`](crate::set_thread_cache_budget)).
+///
+/// ```
+/// assert_eq!(shapegrad::DEFAULT_THREAD_CACHE_BYTES, 64 << 20);
+/// ```
 pub const DEFAULT_THREAD_CACHE_BYTES: usize = 64 << 20;
 
 thread_local! {
