@@ -45,8 +45,8 @@ static FUSED: AtomicBool = AtomicBool::new(!cfg!(feature = "deterministic"));
 /// Building with the feature `deterministic` makes `false` the default.
 ///
 /// Call it once at start-up, before the products whose bits should match; it applies to
-/// every thread. The speed cost is in the products above the size thresholds only (about a
-/// third of their arithmetic throughput on AVX2).
+/// every thread. The speed cost is in the products above the size thresholds only (the
+/// blocked kernel then issues a multiply and an add where it issued one fused instruction).
 ///
 /// ```
 /// shapegrad::set_fused_multiply_add(false);
