@@ -129,19 +129,24 @@ fn element_wise_ops() {
         + a.minimum(b)
         + a.clamp(0.0, 1e9)
         + a.powi(2).powf(0.5);
-    let sum = y.sum() + y.mean() + a.mse(b) + a.dot(b);
+    let sum =
+        y.sum() + y.mean() + a.mse(b) + a.dot(b) + a.norm() + a.norm_squared() + a.l2_penalty(0.5);
+    let norm = a0.iter().map(|x| x * x).sum::<f64>().sqrt();
     let grads = sum.backward();
     let d_a: &Big = grads.wrt(a);
     // d/da of −a/2 − b + 1/|a| + 1 + a/b + a + σ(a) + a∘b at a = b = v:
     // −1/2 − 1/v² + 1/v + 1 + σ(v)(1 − σ(v)) + v + 1 (a transposed twice), + 4 for max, min (a tie's gradient goes
     // to `a`), clamp and |a| = (a²)^½, times 1 + 1/N² for sum + mean (mse(a, b)
-    // has gradient 2(a − b)/N² = 0 at a = b), plus v from a·b.
+    // has gradient 2(a − b)/N² = 0 at a = b), plus the dot product's and the norms'.
     for (r, c) in [(0, 0), (499, 3), (250, 250)] {
         let v = a0[(r, c)];
         let s = 1.0 / (1.0 + (-v).exp());
         let want = (-0.5 - 1.0 / (v * v) + 1.0 / v + 1.0 + s * (1.0 - s) + v + 5.0)
             * (1.0 + 1.0 / (N * N) as f64)
-            + v;
+            + v // a·b
+            + v / norm // ‖a‖
+            + 2.0 * v // ‖a‖²
+            + 0.5 * v; // ½·0.5·‖a‖²
         assert!(
             (d_a[(r, c)] - want).abs() < 1e-9,
             "d_a[{r}, {c}] = {}, want {want}",
