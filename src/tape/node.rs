@@ -215,9 +215,9 @@ impl<T: Real, I: Layout<T>, O: Op<T, I>> ErasedOp<T> for TypedOp<I, O> {
 }
 
 /// The backward of an op one node feeds twice (as in `x ∘ x`): its two slots would alias, so
-/// the op writes each input's gradient into its own part of a per-thread scratch buffer (on
-/// the heap, so large gradients never pass through the stack), and each part is then added
-/// to its input's gradient in turn.
+/// the op writes each input's gradient into its own part of a scratch buffer (on the stack up
+/// to 64 entries in all, else a per-thread buffer on the heap, so large gradients never pass
+/// through the stack), and each part is then added to its input's gradient in turn.
 #[allow(clippy::too_many_arguments)]
 fn repeated_input_backward<T: Real, I: Layout<T>, O: Op<T, I>>(
     op: &O,
@@ -230,8 +230,8 @@ fn repeated_input_backward<T: Real, I: Layout<T>, O: Op<T, I>>(
     (stamps, pass): (&mut [u32], u32),
 ) {
     let lens = I::LENS;
-    let total = lens.as_ref().iter().sum();
-    crate::kernels::scratch::with_buffer::<T, ()>(total, |scratch| {
+    let total: usize = lens.as_ref().iter().sum();
+    let mut run = |scratch: &mut [T]| {
         // Input k's part starts at the sum of the earlier inputs' lengths.
         let (mut parts, mut own, mut start) = (I::Ids::default(), I::Ids::default(), 0);
         for k in 0..lens.as_ref().len() {
@@ -263,5 +263,12 @@ fn repeated_input_backward<T: Real, I: Layout<T>, O: Op<T, I>>(
                 *stamp = pass;
             }
         }
-    });
+    };
+    // Small gradients (`x ∘ x` of scalars and small vectors) stay on the stack.
+    const SMALL: usize = 64;
+    if total <= SMALL {
+        run(&mut [T::zero(); SMALL][..total]);
+    } else {
+        crate::kernels::scratch::with_buffer::<T, ()>(total, run);
+    }
 }
