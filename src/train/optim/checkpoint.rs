@@ -42,8 +42,9 @@ pub trait SaveState<T: Element>: UpdateRule<T> {
     ) -> Result<Self::State<R, C>, LoadError>;
 
     /// [`SaveState::load_state`] on the heap, where [`Optimizer`] keeps it. Defaults to
-    /// boxing `load_state`'s result, which passes through the stack; the rules of this module
-    /// read large states into a heap box directly (as [`UpdateRule::new_state_boxed`]).
+    /// boxing `load_state`'s result, which passes through the caller's stack; the rules of
+    /// this module read a large state on a helper thread sized for it, as
+    /// [`UpdateRule::new_state_boxed`] makes one.
     ///
     /// # Errors
     /// As [`SaveState::load_state`].

@@ -95,10 +95,11 @@ pub trait UpdateRule<T: Real> {
     fn new_state<const R: usize, const C: usize>(&self) -> Self::State<R, C>;
 
     /// [`UpdateRule::new_state`] on the heap, where [`Optimizer`] keeps it. Defaults to
-    /// `Box::new(self.new_state())`, which builds the state on the stack first; the rules of
-    /// this module build large states on the heap directly, so a parameter of megabytes
-    /// (500×500 `f64` is 2 MB) does not pass through a thread's stack. Override it if your
-    /// rule's state is large.
+    /// `Box::new(self.new_state())`, which builds the state on the caller's stack first; the
+    /// rules of this module build a large state (64 KiB or more) on a short-lived helper
+    /// thread whose stack is sized for it and hand back only the box, so a parameter of
+    /// megabytes (500×500 `f64` is 2 MB) never passes through the caller's stack. Override it
+    /// if your rule's state is large.
     fn new_state_boxed<const R: usize, const C: usize>(&self) -> Box<Self::State<R, C>> {
         Box::new(self.new_state())
     }
