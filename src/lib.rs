@@ -192,13 +192,17 @@ mod train;
 // 8. Graphviz drawings.
 pub mod viz;
 
-pub use contract::{GradSlot, Inputs, Op, RustExpr, Value, product, shape};
+pub use contract::{GradSlot, Inputs, Op, RustExpr, Value, boxed, product, shape};
 #[cfg(feature = "second-order")]
 pub use diff::second_order;
 pub use diff::{check, codegen, jacobian};
 pub use graph::{Gradients, Graph, Handle, Loss, Var, VarTuple};
-pub use kernels::Real;
+pub use kernels::budget::DEFAULT_THREAD_CACHE_BYTES;
+pub use kernels::{Real, fused_multiply_add, set_fused_multiply_add};
 pub use ops::{Activation, LabelError, Labels};
+pub use tape::pool::{
+    release_thread_caches, set_thread_cache_budget, thread_cache_budget, thread_cache_bytes,
+};
 #[cfg(feature = "io")]
 pub use train::io;
 #[cfg(feature = "data")]

@@ -122,3 +122,48 @@ fn without_detection_non_finite_values_flow_through_and_the_graph_stays_usable()
     x.set_value(Vector2::new(1.0, 1.0));
     assert_eq!(y.value()[0], 0.0);
 }
+
+#[test]
+fn values_are_quoted_in_short_exponent_form() {
+    let g = Graph::<f64>::new();
+    g.detect_anomalies(true);
+    let x = g.var_named("x", Vector3::new(1e300, 1.5e-7, 0.25));
+    let message = message_of(|| _ = x.component_mul(x));
+    assert!(
+        message.contains("is not finite at (0, 0) = inf"),
+        "{message}"
+    );
+    assert!(
+        message.contains("`x` (node 0, 3×1) is finite, [1e300, 1.5e-7, 0.25]"),
+        "{message}"
+    );
+    assert!(message.len() < 400, "{} bytes: {message}", message.len());
+}
+
+#[test]
+fn the_report_names_the_line_where_the_op_that_went_bad_was_recorded() {
+    let g = Graph::<f64>::new();
+    g.detect_anomalies(true);
+    let x = g.var_named("x", Vector2::new(4.0, 1.0));
+    let recorded = line!() + 1;
+    let y = x.ln();
+    let loss = y.sum();
+    x.set_value(Vector2::new(4.0, 0.0)); // ln 0 = −∞, found when the value is next read
+    let message = message_of(|| _ = loss.value());
+    let here = format!("recorded at {}:{recorded}:", file!());
+    assert!(message.contains("node 1 (`ln`, 2×1)"), "{message}");
+    assert!(message.contains(&here), "{here:?} is not in {message}");
+
+    // In a backward pass too: √x at 0 has an infinite derivative.
+    let x = g.var_named("x2", Vector2::new(4.0, 0.0));
+    let recorded = line!() + 1;
+    let root = x.sqrt();
+    let loss = root.sum();
+    let message = message_of(|| drop(loss.backward()));
+    assert!(
+        message.contains("(`sqrt`, 2×1) gave its input `x2`"),
+        "{message}"
+    );
+    let here = format!("recorded at {}:{recorded}:", file!());
+    assert!(message.contains(&here), "{here:?} is not in {message}");
+}

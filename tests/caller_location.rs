@@ -357,6 +357,52 @@ fn a_matrix_jacobian_entry_out_of_range_is_reported_at_the_callers_line() {
 }
 
 #[test]
+fn a_learning_rate_that_is_not_finite_or_is_negative_is_rejected_at_the_callers_line() {
+    use shapegrad::optim::{Adam, Momentum, Optimizer, Schedule, Sgd};
+    let g = Graph::<f64>::new();
+    let w = g.var_named("w", Vector2::new(1.0, 2.0));
+    let loss = w.norm_squared();
+    for lr in [f64::NAN, f64::INFINITY, -0.1] {
+        let grads = loss.backward();
+        let needle = format!("the learning rate is {lr}");
+        let mut sgd = Optimizer::new(Sgd { lr });
+        assert_panics_here(&needle, || {
+            next_line_panics(line!());
+            sgd.step(&w, &grads);
+        });
+        let mut adam = Optimizer::new(Adam {
+            lr,
+            ..Adam::default()
+        });
+        assert_panics_here(&needle, || {
+            next_line_panics(line!());
+            adam.step(&w, &grads);
+        });
+        let mut momentum = Optimizer::new(Momentum { lr, momentum: 0.9 });
+        assert_panics_here(&needle, || {
+            next_line_panics(line!());
+            momentum.step_param(w, &Vector2::new(1.0, 1.0));
+        });
+        drop(grads);
+        assert_eq!(w.value(), Vector2::new(1.0, 2.0), "stepped with lr = {lr}");
+    }
+    // A schedule whose output goes bad at step 3.
+    let schedule = Schedule::Custom(|t| if t < 3 { 1.0 } else { f64::NAN });
+    let mut optimizer = Optimizer::new(Sgd { lr: 0.01 }).with_schedule(schedule);
+    for _ in 0..3 {
+        optimizer.step(&w, &loss.backward());
+    }
+    let before = w.value();
+    let grads = loss.backward();
+    assert_panics_here("the schedule gives step 3 the learning rate NaN", || {
+        next_line_panics(line!());
+        optimizer.step(&w, &grads);
+    });
+    drop(grads);
+    assert_eq!(w.value(), before);
+}
+
+#[test]
 fn a_block_that_does_not_fit_and_stacking_across_graphs_are_reported_at_the_callers_line() {
     let (g1, g2) = (Graph::<f64>::new(), Graph::<f64>::new());
     let a = g1.var(nalgebra::Matrix3::zeros());

@@ -196,13 +196,15 @@ fn a_constant_is_not_a_parameter() {
 }
 
 #[test]
-fn one_optimizer_on_two_graphs_keeps_their_states_apart() {
-    // Two graphs with a same-shaped parameter at the same node id: Adam's moments and step
-    // counts must not be shared (before v0.2 they were, keyed by node id only).
+fn one_optimizer_on_two_graphs_keeps_the_states_of_differently_named_parameters_apart() {
+    // Two graphs with a same-shaped parameter at the same node id, of different names: Adam's
+    // moments and step counts are not shared. (States belong to a parameter's identity, its
+    // name or else its node id, so that a graph rebuilt every step keeps them:
+    // `tests/optim_identity.rs`.)
     let mut optimizer = Optimizer::new(Adam::<f64>::default());
     let (first, second) = (Graph::new(), Graph::new());
-    let w = first.var(Matrix2::zeros());
-    let v = second.var(Matrix2::zeros());
+    let w = first.var_named("w", Matrix2::zeros());
+    let v = second.var_named("v", Matrix2::zeros());
     assert_eq!(w.id(), v.id());
     for _ in 0..3 {
         optimizer.step_param(w, &Matrix2::repeat(1.0));
@@ -219,7 +221,10 @@ fn one_optimizer_on_two_graphs_keeps_their_states_apart() {
     assert_eq!(v.value(), u.value());
     // A momentum optimizer too: the velocities stay per graph.
     let mut momentum = Optimizer::new(Momentum::<f64>::default());
-    let (a, b) = (first.var(Matrix1::zeros()), second.var(Matrix1::zeros()));
+    let (a, b) = (
+        first.var_named("a", Matrix1::zeros()),
+        second.var_named("b", Matrix1::zeros()),
+    );
     momentum.step_param(a, &Matrix1::new(1.0));
     momentum.step_param(b, &Matrix1::new(1.0));
     assert_eq!(a.value(), b.value());

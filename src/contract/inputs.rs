@@ -69,6 +69,9 @@ pub(crate) mod layout {
         /// `[usize; N]`: one entry per input (a node id, or an offset).
         type Ids: Copy + Default + AsRef<[usize]> + AsMut<[usize]> + Send + 'static;
 
+        /// Each input's number of entries, R·C.
+        const LENS: Self::Ids;
+
         /// The inputs, read from `values` at `offsets` (one per input).
         fn refs<'a>(offsets: &Self::Ids, values: &'a [T]) -> Self::Refs<'a>;
 
@@ -165,6 +168,7 @@ impl<T: Real, const R: usize, const C: usize> Inputs<T> for (SMatrix<T, R, C>,) 
 
 impl<T: Real, const R: usize, const C: usize> layout::Layout<T> for (SMatrix<T, R, C>,) {
     type Ids = [usize; 1];
+    const LENS: [usize; 1] = [R * C];
 
     #[inline(always)]
     fn refs<'a>(offsets: &[usize; 1], values: &'a [T]) -> Self::Refs<'a> {
@@ -224,6 +228,7 @@ impl<T: Real, const R1: usize, const C1: usize, const R2: usize, const C2: usize
     for (SMatrix<T, R1, C1>, SMatrix<T, R2, C2>)
 {
     type Ids = [usize; 2];
+    const LENS: [usize; 2] = [R1 * C1, R2 * C2];
 
     #[inline(always)]
     fn refs<'a>(offsets: &[usize; 2], values: &'a [T]) -> Self::Refs<'a> {
@@ -311,6 +316,7 @@ impl<
 > layout::Layout<T> for (SMatrix<T, R1, C1>, SMatrix<T, R2, C2>, SMatrix<T, R3, C3>)
 {
     type Ids = [usize; 3];
+    const LENS: [usize; 3] = [R1 * C1, R2 * C2, R3 * C3];
 
     #[inline(always)]
     fn refs<'a>(offsets: &[usize; 3], values: &'a [T]) -> Self::Refs<'a> {

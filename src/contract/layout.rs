@@ -1,5 +1,5 @@
 //! The crate's only `unsafe` code: an R×C matrix read and written in place inside a flat
-//! buffer of scalars.
+//! buffer of scalars, and a boxed buffer of R·C scalars turned into a boxed matrix.
 //!
 //! A graph keeps every value (and every gradient) in one `Vec<T>`, each node's matrix at an
 //! offset fixed when the node is created. The ops are written against `&SMatrix<T, R, C>` and
@@ -76,11 +76,53 @@ pub(crate) fn matrix_mut<T, const R: usize, const C: usize>(
     unsafe { &mut *flat.as_mut_ptr().cast::<SMatrix<T, R, C>>() }
 }
 
+/// `R·C` entries (column-major) moved into a boxed R×C matrix, without passing the matrix
+/// through the stack: the allocation of the entries becomes the matrix's.
+///
+/// # Panics
+/// If `entries` does not hold exactly `R·C` entries.
+pub(crate) fn boxed<T, const R: usize, const C: usize>(entries: Box<[T]>) -> Box<SMatrix<T, R, C>> {
+    const {
+        assert!(
+            same_layout::<T, R, C>(),
+            "nalgebra changed SMatrix's layout"
+        )
+    };
+    assert_eq!(
+        entries.len(),
+        R * C,
+        "shapegrad internal error: a {R}×{C} matrix from {} entries",
+        entries.len()
+    );
+    let raw = Box::into_raw(entries).cast::<SMatrix<T, R, C>>();
+    // SAFETY: `raw` owns an allocation made for exactly R·C initialised `T`s, whose layout
+    // (size R·C·size_of::<T>(), alignment of T) is the layout of SMatrix<T, R, C> (asserted
+    // above), and those entries are the matrix's column-major entries: the box may own and
+    // free it as a matrix. For R·C = 0 both are dangling, well-aligned and never freed.
+    unsafe { Box::from_raw(raw) }
+}
+
 #[cfg(test)]
 mod tests {
     use nalgebra::{Matrix2x3, SMatrix};
 
-    use super::{matrix, matrix_mut, same_layout};
+    use super::{boxed, matrix, matrix_mut, same_layout};
+
+    #[test]
+    fn entries_become_a_boxed_matrix_column_major_and_empty_ones_too() {
+        let m: Box<Matrix2x3<f64>> = boxed((0..6).map(f64::from).collect());
+        assert_eq!(*m, Matrix2x3::new(0.0, 2.0, 4.0, 1.0, 3.0, 5.0));
+        let empty: Box<SMatrix<f32, 0, 3>> = boxed(Box::new([]));
+        assert_eq!(empty.len(), 0);
+        let big: Box<SMatrix<f64, 300, 300>> = boxed(vec![1.5; 90_000].into_boxed_slice());
+        assert_eq!(big[(299, 299)], 1.5);
+    }
+
+    #[test]
+    #[should_panic(expected = "a 2×3 matrix from 5 entries")]
+    fn the_wrong_number_of_entries_panics() {
+        let _: Box<Matrix2x3<f64>> = boxed(vec![0.0; 5].into_boxed_slice());
+    }
 
     #[test]
     fn a_matrix_in_a_buffer_reads_its_entries_column_major_at_its_offset() {

@@ -127,9 +127,12 @@ use crate::kernels::Real;
 ///
 /// [`Op::forward_into`] and [`Op::backward_into`] have default implementations in terms of
 /// `forward` and `backward`, so an op needs neither. Override them to write the output in
-/// place and the input gradients straight into the graph's buffers, without temporaries
-/// (large matrices then never pass through the stack), or to skip the gradient of an input
-/// that needs none (its slot is `None`). Overrides must compute the same values as
+/// place and the input gradients straight into the graph's buffers, without temporaries,
+/// or to skip the gradient of an input that needs none (its slot is `None`). The defaults
+/// move the output and the gradients by value, through the stack: an op on large matrices
+/// (a 500×500 `f64` is 2 MB, a spawned thread's whole stack) must override both to run on
+/// a small stack. The graph itself keeps large values on the heap, also where one node
+/// feeds two inputs of an op (`x ∘ x`). Overrides must compute the same values as
 /// `forward` and `backward`; the built-in ops' tests check that theirs do.
 ///
 /// Each input's gradient slot is a [`GradSlot`]: the graph does not zero its buffers before a

@@ -73,7 +73,7 @@ impl<T: Real> Graph<T> {
                 gradient: root.and_then(|_| grads.gradient(id)).map(|g| &g[..len]),
                 inputs: node.inputs(),
                 is_root: root == Some(id),
-                location: node.op().map(|op| tape.locations[op as usize]),
+                location: node.recorded_at,
                 op: node.op().map(|op| &*tape.ops[op as usize]),
             });
         }

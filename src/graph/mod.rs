@@ -251,6 +251,41 @@ impl<T: Real> Graph<T> {
         self.push_leaf(Kind::Var, Some(name.into().into()), &value)
     }
 
+    /// [`Graph::var`] from a reference: the matrix is copied into the graph straight from
+    /// where it is, never through the stack, so a large one (a 500×500 `f64` is 2 MB, as much
+    /// as a spawned thread's whole stack) can be made with [`boxed`](crate::boxed).
+    ///
+    /// ```
+    /// use nalgebra::SMatrix;
+    /// use shapegrad::{Graph, boxed};
+    ///
+    /// let w: Box<SMatrix<f64, 500, 500>> = boxed::from_element(0.5);
+    /// let g = Graph::<f64>::new();
+    /// let v = g.var_from(&w);
+    /// assert_eq!(v.value_boxed()[(499, 499)], 0.5);
+    /// ```
+    pub fn var_from<const R: usize, const C: usize>(
+        &self,
+        value: &SMatrix<T, R, C>,
+    ) -> Var<'_, T, R, C> {
+        self.push_leaf(Kind::Var, None, value)
+    }
+
+    /// [`Graph::var_named`] from a reference (see [`Graph::var_from`]).
+    ///
+    /// ```
+    /// let g = shapegrad::Graph::<f64>::new();
+    /// let w = g.var_named_from("W", &nalgebra::Matrix2::<f64>::identity());
+    /// assert_eq!(w.name().as_deref(), Some("W"));
+    /// ```
+    pub fn var_named_from<const R: usize, const C: usize>(
+        &self,
+        name: impl Into<String>,
+        value: &SMatrix<T, R, C>,
+    ) -> Var<'_, T, R, C> {
+        self.push_leaf(Kind::Var, Some(name.into().into()), value)
+    }
+
     /// A constant leaf: it takes part in the computation but gets no gradient.
     ///
     /// ```
@@ -281,6 +316,40 @@ impl<T: Real> Graph<T> {
         value: SMatrix<T, R, C>,
     ) -> Var<'_, T, R, C> {
         self.push_leaf(Kind::Constant, Some(name.into().into()), &value)
+    }
+
+    /// [`Graph::constant`] from a reference: copied straight into the graph, never through
+    /// the stack (see [`Graph::var_from`]).
+    ///
+    /// ```
+    /// use nalgebra::SMatrix;
+    /// use shapegrad::{Graph, boxed};
+    ///
+    /// let x: Box<SMatrix<f64, 400, 400>> = boxed::from_fn(|r, c| (r * c) as f64);
+    /// let g = Graph::<f64>::new();
+    /// let c = g.constant_from(&x);
+    /// assert_eq!(c.value_boxed()[(3, 5)], 15.0);
+    /// ```
+    pub fn constant_from<const R: usize, const C: usize>(
+        &self,
+        value: &SMatrix<T, R, C>,
+    ) -> Var<'_, T, R, C> {
+        self.push_leaf(Kind::Constant, None, value)
+    }
+
+    /// [`Graph::constant_named`] from a reference (see [`Graph::constant_from`]).
+    ///
+    /// ```
+    /// let g = shapegrad::Graph::<f64>::new();
+    /// let x = g.constant_named_from("x", &nalgebra::Matrix1::new(2.0));
+    /// assert_eq!(x.name().as_deref(), Some("x"));
+    /// ```
+    pub fn constant_named_from<const R: usize, const C: usize>(
+        &self,
+        name: impl Into<String>,
+        value: &SMatrix<T, R, C>,
+    ) -> Var<'_, T, R, C> {
+        self.push_leaf(Kind::Constant, Some(name.into().into()), value)
     }
 
     /// Applies an op to a tuple of inputs and returns its output, computed at once.
@@ -319,7 +388,8 @@ impl<T: Real> Graph<T> {
             tape.refresh(input);
             raise(&mut tape);
         }
-        let id = tape.push_op::<V::Values, O>(op, None, ids);
+        let recorded_at = std::panic::Location::caller();
+        let id = tape.push_op::<V::Values, O>(op, None, ids, recorded_at);
         raise(&mut tape);
         Var::new(self, id)
     }

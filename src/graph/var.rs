@@ -95,6 +95,12 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
         self.graph.name_of(self.id)
     }
 
+    /// Calls `f` with the node's name (or `None`), borrowed from the graph: no allocation, for
+    /// lookups by name on every step (the optimizers').
+    pub(crate) fn with_name<Out>(&self, f: impl FnOnce(Option<&str>) -> Out) -> Out {
+        f(self.graph.tape().borrow().nodes[self.id].name.as_deref())
+    }
+
     /// `` `W` (node 3, 5×10)`` or `node 3 (var, 5×10)`: this node as messages name it.
     pub(crate) fn label(&self) -> String {
         self.graph.label_of(self.id)
@@ -136,6 +142,26 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
         ));
     }
 
+    /// A copy of the current value in a box, made on the heap without passing through the
+    /// stack (as [`Var::value`], for large values: a 500×500 `f64` is 2 MB, a spawned
+    /// thread's whole stack).
+    ///
+    /// ```
+    /// use nalgebra::SMatrix;
+    /// use shapegrad::{Graph, boxed};
+    ///
+    /// let g = Graph::<f64>::new();
+    /// let x = g.var_from(&boxed::from_element::<f64, 500, 500>(2.0));
+    /// let y = x.component_mul(x);
+    /// let value: Box<SMatrix<f64, 500, 500>> = y.value_boxed();
+    /// assert_eq!(value[(250, 250)], 4.0);
+    /// ```
+    #[track_caller]
+    pub fn value_boxed(&self) -> Box<SMatrix<T, R, C>> {
+        let tape = self.graph.fresh(self.id);
+        crate::contract::boxed::from_column_slice(&tape.value(self.id)[..R * C])
+    }
+
     /// Gives a leaf a new value; what depends on it is recomputed when next read.
     ///
     /// ```
@@ -171,7 +197,9 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
     pub fn set_value_from(&self, value: &SMatrix<T, R, C>) {
         let mut tape = self.graph.tape_mut();
         match tape.leaf_mut(self.id) {
-            Some(entries) => *crate::contract::layout::matrix_mut(entries) = *value,
+            Some(entries) => {
+                crate::contract::layout::matrix_mut::<T, R, C>(entries).copy_from(value)
+            }
             None => {
                 drop(tape);
                 self.not_a_leaf("set_value")
@@ -204,7 +232,7 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
     #[track_caller]
     pub fn update_value(&self, f: impl FnOnce(&mut SMatrix<T, R, C>)) {
         self.assert_leaf("update_value");
-        crate::kernels::scratch::with_scratch::<T, R, C>(|scratch| {
+        crate::contract::scratch::with_scratch::<T, R, C, _>(|scratch| {
             self.copy_value_to(scratch);
             f(scratch);
             self.set_value_from(scratch);
@@ -286,7 +314,7 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
     #[track_caller]
     pub fn backward_with_ref(self, seed: &SMatrix<T, R, C>) -> Gradients<'g, T> {
         self.graph.backward_from(self.id, |d: &mut [T]| {
-            *crate::contract::layout::matrix_mut::<T, R, C>(d) = *seed
+            crate::contract::layout::matrix_mut::<T, R, C>(d).copy_from(seed)
         })
     }
 }

@@ -38,9 +38,51 @@ pub(crate) trait Float: Real {
     fn with_buffers<R>(f: impl FnOnce(&mut Vec<Self>, &mut Vec<Self>) -> R) -> R;
 }
 
+/// The GEMM's two packing buffers of one type on one thread, and the bytes of them counted
+/// in the thread's cache budget (`budget`).
+struct Packing<S> {
+    a: Vec<S>,
+    b: Vec<S>,
+    held: usize,
+}
+
+impl<S> Packing<S> {
+    const EMPTY: Self = Packing {
+        a: Vec::new(),
+        b: Vec::new(),
+        held: 0,
+    };
+
+    /// Runs `f` with the buffers, then keeps what they grew to if the budget allows, or
+    /// frees them (so they shrink back after an outsized product).
+    fn with<R>(&mut self, f: impl FnOnce(&mut Vec<S>, &mut Vec<S>) -> R) -> R {
+        let out = f(&mut self.a, &mut self.b);
+        let now = (self.a.capacity() + self.b.capacity()) * size_of::<S>();
+        if now > self.held {
+            if crate::kernels::budget::hold(now - self.held) {
+                self.held = now;
+            } else {
+                self.release();
+            }
+        }
+        out
+    }
+
+    fn release(&mut self) {
+        (self.a, self.b) = (Vec::new(), Vec::new());
+        crate::kernels::budget::unhold(std::mem::take(&mut self.held));
+    }
+}
+
 thread_local! {
-    static BUFFERS_F64: RefCell<(Vec<f64>, Vec<f64>)> = const { RefCell::new((Vec::new(), Vec::new())) };
-    static BUFFERS_F32: RefCell<(Vec<f32>, Vec<f32>)> = const { RefCell::new((Vec::new(), Vec::new())) };
+    static BUFFERS_F64: RefCell<Packing<f64>> = const { RefCell::new(Packing::EMPTY) };
+    static BUFFERS_F32: RefCell<Packing<f32>> = const { RefCell::new(Packing::EMPTY) };
+}
+
+/// Frees this thread's packing buffers.
+pub(crate) fn release_gemm_buffers() {
+    let _ = BUFFERS_F64.try_with(|p| p.try_borrow_mut().map(|mut p| p.release()));
+    let _ = BUFFERS_F32.try_with(|p| p.try_borrow_mut().map(|mut p| p.release()));
 }
 
 impl Float for f64 {
@@ -62,7 +104,7 @@ impl Float for f64 {
         gemm_kernel::gemm::<Self, 8, 8, 4>(c, a, b, accumulate);
     }
     fn with_buffers<R>(f: impl FnOnce(&mut Vec<Self>, &mut Vec<Self>) -> R) -> R {
-        BUFFERS_F64.with_borrow_mut(|(a, b)| f(a, b))
+        BUFFERS_F64.with_borrow_mut(|p| p.with(f))
     }
 }
 
@@ -85,7 +127,7 @@ impl Float for f32 {
         gemm_kernel::gemm::<Self, 16, 4, 4>(c, a, b, accumulate);
     }
     fn with_buffers<R>(f: impl FnOnce(&mut Vec<Self>, &mut Vec<Self>) -> R) -> R {
-        BUFFERS_F32.with_borrow_mut(|(a, b)| f(a, b))
+        BUFFERS_F32.with_borrow_mut(|p| p.with(f))
     }
 }
 

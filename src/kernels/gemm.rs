@@ -402,4 +402,99 @@ mod tests {
         let want = want + (b.cast::<f64>() * b.cast::<f64>().transpose()).cast::<f32>();
         assert!((c - want).amax() <= 1e-5 * want.amax());
     }
+
+    /// The portable product: every entry summed in the kernel's order, one rounding per
+    /// product and one per sum (no fused multiply-add): `c[i, j] = (…((c₀ + a[i,0]·b[0,j]) +
+    /// a[i,1]·b[1,j]) + …)` within each block of `KC` terms of the contracted dimension, the
+    /// blocks' sums then added to `c` in order. A plain scalar loop, compiled once for the
+    /// baseline target, whatever CPU runs it.
+    fn portable<S: crate::kernels::float::Float>(
+        a: &[S],
+        b: &[S],
+        (m, k, n): (usize, usize, usize),
+        c0: Option<&[S]>,
+    ) -> Vec<S> {
+        let mut c = vec![S::ZERO; m * n];
+        for j in 0..n {
+            for i in 0..m {
+                let mut total = c0.map(|c0| c0[i + j * m]);
+                for p0 in (0..k).step_by(crate::kernels::gemm_kernel::KC) {
+                    let mut block = S::ZERO;
+                    for p in p0..k.min(p0 + crate::kernels::gemm_kernel::KC) {
+                        block += a[i + p * m] * b[p + j * k];
+                    }
+                    total = Some(match total {
+                        Some(t) => t + block,
+                        None => block,
+                    });
+                }
+                c[i + j * m] = total.unwrap_or(S::ZERO);
+            }
+        }
+        c
+    }
+
+    /// The bits of the three products on the GEMM path, assigning and accumulating, against
+    /// the portable product, for one shape.
+    fn same_bits_as_portable<
+        S: crate::kernels::float::Float,
+        const R: usize,
+        const K: usize,
+        const C: usize,
+    >(
+        seed: u64,
+        cast: impl Fn(f64) -> S,
+    ) -> Result<(), String> {
+        let mut rng = rng(seed);
+        let a: SMatrix<S, R, K> = random::<R, K>(&mut rng).map(&cast);
+        let b: SMatrix<S, K, C> = random::<K, C>(&mut rng).map(&cast);
+        let start: SMatrix<S, R, C> = random::<R, C>(&mut rng).map(&cast);
+        let shape = (R, K, C);
+        let assign = portable(a.as_slice(), b.as_slice(), shape, None);
+        let add = portable(a.as_slice(), b.as_slice(), shape, Some(start.as_slice()));
+        let (a_t, b_t) = (a.transpose(), b.transpose());
+        let check = |what: &str, got: &SMatrix<S, R, C>, want: &[S]| match got
+            .iter()
+            .zip(want)
+            .position(|(g, w)| g != w)
+        {
+            None => Ok(()),
+            Some(at) => Err(format!(
+                "{what} {R}×{K}·{K}×{C}: entry {at} is {:?}, the portable product gives {:?}",
+                got.as_slice()[at],
+                want[at]
+            )),
+        };
+        for (accumulate, want) in [(false, &assign), (true, &add)] {
+            let init = if accumulate {
+                start
+            } else {
+                SMatrix::repeat(cast(f64::NAN))
+            };
+            let mut c = init;
+            mul_nn(&mut c, &a, &b, accumulate);
+            check("a·b", &c, want)?;
+            let mut c = init;
+            mul_nt(&mut c, &a, &b_t, accumulate);
+            check("a·(bᵀ)ᵀ", &c, want)?;
+            let mut c = init;
+            mul_tn(&mut c, &a_t, &b, accumulate);
+            check("(aᵀ)ᵀ·b", &c, want)?;
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn without_fused_multiply_adds_the_gemm_gives_the_bits_of_the_portable_product() {
+        assert!(uses_gemm::<f64>(64, 64, 64, false) && uses_gemm::<f32>(48, 48, 48, false));
+        // Process-wide: other tests' products then round twice too, which they tolerate.
+        crate::kernels::gemm_kernel::set_fused_multiply_add(false);
+        let result = same_bits_as_portable::<f64, 64, 64, 64>(30, |x| x)
+            .and(same_bits_as_portable::<f64, 37, 300, 29>(31, |x| x)) // two blocks of K
+            .and(same_bits_as_portable::<f32, 48, 50, 53>(32, |x| x as f32))
+            .and(same_bits_as_portable::<f32, 49, 260, 48>(33, |x| x as f32));
+        if let Err(why) = result {
+            panic!("{why}");
+        }
+    }
 }

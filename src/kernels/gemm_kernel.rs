@@ -12,12 +12,61 @@
 //! `MR×NR` micro-kernel then accumulates one tile of `c` in registers. The micro-kernel is a
 //! plain loop over fixed-size arrays, which the compiler vectorises; with feature `simd` it is
 //! compiled for AVX-512, AVX2 (both with FMA) and SSE4.1 as well as the baseline target and
-//! the best version the CPU has runs (`src/kernels/simd.rs`). The fused multiply-adds of the
-//! FMA targets round differently from the baseline's separate products and sums, so results
-//! may differ in the last bits from one CPU to another.
+//! the best version the CPU has runs (`src/kernels/simd.rs`).
+//!
+//! # Same bits on every CPU
+//!
+//! Each entry of `c` is summed in one order whatever the CPU and the tile: the terms of a
+//! block of [`KC`] in order, then the blocks in order (the tile's shape changes which entries
+//! are computed together, not the order of any one entry's sum). What differs between CPUs is
+//! the rounding: the FMA targets (AVX2, AVX-512, and a baseline build for a CPU with FMA)
+//! round `acc + a·b` once, the others twice, so their last bits differ. With
+//! [`set_fused_multiply_add`]`(false)` (process-wide; feature `deterministic` makes it the
+//! default) no version fuses, and every CPU gives the bits of the portable loop (tested
+//! against a plain scalar loop in this order, `src/kernels/gemm.rs`).
+
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::kernels::float::Float;
 use crate::kernels::simd::{dispatched, target_has};
+
+/// Whether the product may use fused multiply-adds where the CPU has them.
+static FUSED: AtomicBool = AtomicBool::new(!cfg!(feature = "deterministic"));
+
+/// Allows (`true`, the default) or forbids (`false`) fused multiply-adds in shapegrad's
+/// blocked matrix product, for the whole process.
+///
+/// The product (for `f64` and `f32` matrices whose sides reach a few dozen, see the README's
+/// Performance section) uses the CPU's fused multiply-add where it has one (AVX2, AVX-512):
+/// faster, and rounded once instead of twice, so its last bits differ from those of a CPU
+/// without it. Forbid it and every CPU computes the same bits: the product then rounds each
+/// product and each sum, as the portable code does, and shapegrad's other kernels never fuse
+/// (the element-wise functions and reductions give the same bits on every CPU already).
+/// Building with the feature `deterministic` makes `false` the default.
+///
+/// Call it once at start-up, before the products whose bits should match; it applies to
+/// every thread. The speed cost is in the products above the size thresholds only (the
+/// blocked kernel then issues a multiply and an add where it issued one fused instruction).
+///
+/// ```
+/// shapegrad::set_fused_multiply_add(false);
+/// assert!(!shapegrad::fused_multiply_add());
+/// # shapegrad::set_fused_multiply_add(!cfg!(feature = "deterministic"));
+/// ```
+pub fn set_fused_multiply_add(allowed: bool) {
+    FUSED.store(allowed, Ordering::Relaxed);
+}
+
+/// Whether the blocked matrix product may use fused multiply-adds (see
+/// [`set_fused_multiply_add`]): `true` unless forbidden or built with feature
+/// `deterministic`.
+///
+/// ```
+/// assert_eq!(shapegrad::fused_multiply_add(), !cfg!(feature = "deterministic"));
+/// ```
+pub fn fused_multiply_add() -> bool {
+    FUSED.load(Ordering::Relaxed)
+}
 
 /// The block of the contracted dimension that one packing covers.
 pub(crate) const KC: usize = 256;
@@ -70,12 +119,14 @@ dispatched! {
         pack_a: &mut Vec<S>,
         pack_b: &mut Vec<S>,
     ) {
-        // FMA where the target has it; elsewhere `mul_add` would be a slow library call.
-        let fused = target_has!("fma");
-        if target_has!("avx512f") {
-            tiles::<S, MR, NW>(fused, c, a, b, accumulate, pack_a, pack_b);
-        } else {
-            tiles::<S, MR, NN>(fused, c, a, b, accumulate, pack_a, pack_b);
+        // FMA where the target has it and it is allowed; elsewhere `mul_add` would be a slow
+        // library call. Literal flags, so that each inlined copy of the tile loop has its own.
+        let fused = target_has!("fma") && fused_multiply_add();
+        match (target_has!("avx512f"), fused) {
+            (true, true) => tiles::<S, MR, NW>(true, c, a, b, accumulate, pack_a, pack_b),
+            (true, false) => tiles::<S, MR, NW>(false, c, a, b, accumulate, pack_a, pack_b),
+            (false, true) => tiles::<S, MR, NN>(true, c, a, b, accumulate, pack_a, pack_b),
+            (false, false) => tiles::<S, MR, NN>(false, c, a, b, accumulate, pack_a, pack_b),
         }
     }
 }

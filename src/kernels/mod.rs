@@ -6,6 +6,7 @@
 //! in one place (`float`), and compiled for the CPU's vector extensions in one place (`simd`,
 //! feature `simd`).
 
+pub(crate) mod budget;
 pub(crate) mod float;
 pub(crate) mod gemm;
 pub(crate) mod gemm_kernel;
@@ -17,6 +18,7 @@ pub(crate) mod scratch;
 pub(crate) mod simd;
 pub(crate) mod vmath;
 
+pub use gemm_kernel::{fused_multiply_add, set_fused_multiply_add};
 pub use real::Real;
 pub(crate) use rows::{
     columns, cross_entropy_sum, dot, exp_shifted_into, exp_shifted_sums, row_max, shifted,

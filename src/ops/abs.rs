@@ -1,6 +1,6 @@
 use nalgebra::SMatrix;
 
-use crate::contract::{Op, RustExpr};
+use crate::contract::{GradSlot, Op, RustExpr};
 use crate::graph::Var;
 use crate::kernels::Real;
 
@@ -60,6 +60,29 @@ impl<T: Real, const R: usize, const C: usize> Op<T, (SMatrix<T, R, C>,)> for Abs
             }
         };
         (d_out.zip_map(a, |d, x| d * sign(x)),)
+    }
+
+    fn forward_into(&self, (a,): (&SMatrix<T, R, C>,), out: &mut SMatrix<T, R, C>) {
+        out.zip_apply(a, |y, x| *y = x.abs());
+    }
+
+    fn backward_into(
+        &self,
+        (a,): (&SMatrix<T, R, C>,),
+        _out: &SMatrix<T, R, C>,
+        d_out: &SMatrix<T, R, C>,
+        (d_a,): (Option<GradSlot<'_, T, R, C>>,),
+    ) {
+        if let Some(d_a) = d_a {
+            let sign = |x: T| {
+                if x == T::zero() {
+                    T::zero()
+                } else {
+                    x.signum()
+                }
+            };
+            d_a.add_zip_map(d_out, a, |d, x| d * sign(x));
+        }
     }
 }
 

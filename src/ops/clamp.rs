@@ -1,6 +1,6 @@
 use nalgebra::SMatrix;
 
-use crate::contract::{Op, RustExpr};
+use crate::contract::{GradSlot, Op, RustExpr};
 use crate::graph::Var;
 use crate::kernels::Real;
 
@@ -101,6 +101,31 @@ impl<T: Real, const R: usize, const C: usize> Op<T, (SMatrix<T, R, C>,)> for Cla
     ) -> (SMatrix<T, R, C>,) {
         let inside = |x: T| self.lo <= x && x <= self.hi;
         (d_out.zip_map(a, |d, x| if inside(x) { d } else { T::zero() }),)
+    }
+
+    fn forward_into(&self, (a,): (&SMatrix<T, R, C>,), out: &mut SMatrix<T, R, C>) {
+        out.zip_apply(a, |y, x| {
+            *y = if x < self.lo {
+                self.lo
+            } else if x > self.hi {
+                self.hi
+            } else {
+                x
+            }
+        });
+    }
+
+    fn backward_into(
+        &self,
+        (a,): (&SMatrix<T, R, C>,),
+        _out: &SMatrix<T, R, C>,
+        d_out: &SMatrix<T, R, C>,
+        (d_a,): (Option<GradSlot<'_, T, R, C>>,),
+    ) {
+        if let Some(d_a) = d_a {
+            let inside = |x: T| self.lo <= x && x <= self.hi;
+            d_a.add_zip_map(d_out, a, |d, x| if inside(x) { d } else { T::zero() });
+        }
     }
 }
 

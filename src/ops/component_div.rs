@@ -1,6 +1,6 @@
 use nalgebra::SMatrix;
 
-use crate::contract::{Op, RustExpr};
+use crate::contract::{GradSlot, Op, RustExpr};
 use crate::graph::Var;
 use crate::kernels::Real;
 
@@ -66,6 +66,39 @@ impl<T: Real, const R: usize, const C: usize> Op<T, (SMatrix<T, R, C>, SMatrix<T
         let y_over_b = out.component_div(b);
         let d_b = -d_out.component_mul(&y_over_b);
         (d_a, d_b)
+    }
+
+    fn forward_into(
+        &self,
+        (a, b): (&SMatrix<T, R, C>, &SMatrix<T, R, C>),
+        out: &mut SMatrix<T, R, C>,
+    ) {
+        out.copy_from(a);
+        out.component_div_assign(b);
+    }
+
+    fn backward_into(
+        &self,
+        (_a, b): (&SMatrix<T, R, C>, &SMatrix<T, R, C>),
+        out: &SMatrix<T, R, C>,
+        d_out: &SMatrix<T, R, C>,
+        (d_a, d_b): (Option<GradSlot<'_, T, R, C>>, Option<GradSlot<'_, T, R, C>>),
+    ) {
+        if let Some(d_a) = d_a {
+            d_a.add_zip_map(d_out, b, |d, b| d / b);
+        }
+        if let Some(d_b) = d_b {
+            // −dOut ∘ y ⊘ b, in backward's order of operations (so both give the same bits).
+            let (matrix, add) = d_b.into_parts();
+            for ((g, &d), (&y, &b)) in matrix
+                .iter_mut()
+                .zip(d_out.iter())
+                .zip(out.iter().zip(b.iter()))
+            {
+                let contribution = -(d * (y / b));
+                *g = if add { *g + contribution } else { contribution };
+            }
+        }
     }
 }
 

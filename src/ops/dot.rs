@@ -1,6 +1,6 @@
 use nalgebra::{Matrix1, SMatrix};
 
-use crate::contract::{Op, RustExpr};
+use crate::contract::{GradSlot, Op, RustExpr};
 use crate::graph::Var;
 use crate::kernels::Real;
 
@@ -53,6 +53,22 @@ impl<T: Real, const R: usize, const C: usize> Op<T, (SMatrix<T, R, C>, SMatrix<T
         d_out: &Matrix1<T>,
     ) -> (SMatrix<T, R, C>, SMatrix<T, R, C>) {
         (b * d_out[0], a * d_out[0])
+    }
+
+    fn backward_into(
+        &self,
+        (a, b): (&SMatrix<T, R, C>, &SMatrix<T, R, C>),
+        _out: &Matrix1<T>,
+        d_out: &Matrix1<T>,
+        (d_a, d_b): (Option<GradSlot<'_, T, R, C>>, Option<GradSlot<'_, T, R, C>>),
+    ) {
+        let d = d_out[0];
+        if let Some(d_a) = d_a {
+            d_a.add_map(b, |x| x * d);
+        }
+        if let Some(d_b) = d_b {
+            d_b.add_map(a, |x| x * d);
+        }
     }
 }
 

@@ -1,6 +1,6 @@
 use nalgebra::SMatrix;
 
-use crate::contract::{Op, RustExpr};
+use crate::contract::{GradSlot, Op, RustExpr};
 use crate::graph::Var;
 use crate::kernels::Real;
 
@@ -56,6 +56,52 @@ impl<T: Real, const R: usize, const C: usize> Op<T, (SMatrix<T, R, C>, SMatrix<T
         d_out: &SMatrix<T, R, C>,
     ) -> (SMatrix<T, R, C>, SMatrix<T, R, C>) {
         route(d_out, &a.zip_map(b, |x, y| x >= y))
+    }
+
+    fn forward_into(
+        &self,
+        (a, b): (&SMatrix<T, R, C>, &SMatrix<T, R, C>),
+        out: &mut SMatrix<T, R, C>,
+    ) {
+        for ((y, &x), &z) in out.iter_mut().zip(a.iter()).zip(b.iter()) {
+            *y = if x >= z { x } else { z };
+        }
+    }
+
+    fn backward_into(
+        &self,
+        (a, b): (&SMatrix<T, R, C>, &SMatrix<T, R, C>),
+        _out: &SMatrix<T, R, C>,
+        d_out: &SMatrix<T, R, C>,
+        slots: (Option<GradSlot<'_, T, R, C>>, Option<GradSlot<'_, T, R, C>>),
+    ) {
+        route_into(d_out, a, b, |x, y| x >= y, slots);
+    }
+}
+
+/// [`route`] written into the gradient slots: `d_out` goes to `a` where `a_wins(a, b)`, else
+/// to `b`.
+pub(super) fn route_into<T: Real, const R: usize, const C: usize>(
+    d_out: &SMatrix<T, R, C>,
+    a: &SMatrix<T, R, C>,
+    b: &SMatrix<T, R, C>,
+    a_wins: impl Fn(T, T) -> bool,
+    (d_a, d_b): (Option<GradSlot<'_, T, R, C>>, Option<GradSlot<'_, T, R, C>>),
+) {
+    let entries = || d_out.iter().zip(a.iter().zip(b.iter()));
+    if let Some(d_a) = d_a {
+        let (d_a, add) = d_a.into_parts();
+        for (g, (&d, (&x, &y))) in d_a.iter_mut().zip(entries()) {
+            let d = if a_wins(x, y) { d } else { T::zero() };
+            *g = if add { *g + d } else { d };
+        }
+    }
+    if let Some(d_b) = d_b {
+        let (d_b, add) = d_b.into_parts();
+        for (g, (&d, (&x, &y))) in d_b.iter_mut().zip(entries()) {
+            let d = if a_wins(x, y) { T::zero() } else { d };
+            *g = if add { *g + d } else { d };
+        }
     }
 }
 

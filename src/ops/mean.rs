@@ -1,7 +1,7 @@
 use nalgebra::{Matrix1, SMatrix};
 
 use crate::contract::shape::EntriesToAverage;
-use crate::contract::{Op, RustExpr};
+use crate::contract::{GradSlot, Op, RustExpr};
 use crate::graph::Var;
 use crate::kernels::Real;
 
@@ -52,6 +52,25 @@ impl<T: Real, const R: usize, const C: usize> Op<T, (SMatrix<T, R, C>,)> for Mea
     ) -> (SMatrix<T, R, C>,) {
         let count: T = nalgebra::convert((R * C) as f64);
         (SMatrix::repeat(d_out[0] / count),)
+    }
+
+    fn backward_into(
+        &self,
+        _inputs: (&SMatrix<T, R, C>,),
+        _out: &Matrix1<T>,
+        d_out: &Matrix1<T>,
+        (d_a,): (Option<GradSlot<'_, T, R, C>>,),
+    ) {
+        if let Some(d_a) = d_a {
+            let count: T = nalgebra::convert((R * C) as f64);
+            let share = d_out[0] / count;
+            let (d_a, add) = d_a.into_parts();
+            if add {
+                d_a.add_scalar_mut(share);
+            } else {
+                d_a.fill(share);
+            }
+        }
     }
 }
 

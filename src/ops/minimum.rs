@@ -1,6 +1,6 @@
 use nalgebra::SMatrix;
 
-use crate::contract::{Op, RustExpr};
+use crate::contract::{GradSlot, Op, RustExpr};
 use crate::graph::Var;
 use crate::kernels::Real;
 
@@ -57,6 +57,26 @@ impl<T: Real, const R: usize, const C: usize> Op<T, (SMatrix<T, R, C>, SMatrix<T
         d_out: &SMatrix<T, R, C>,
     ) -> (SMatrix<T, R, C>, SMatrix<T, R, C>) {
         super::maximum::route(d_out, &a.zip_map(b, |x, y| x <= y))
+    }
+
+    fn forward_into(
+        &self,
+        (a, b): (&SMatrix<T, R, C>, &SMatrix<T, R, C>),
+        out: &mut SMatrix<T, R, C>,
+    ) {
+        for ((y, &x), &z) in out.iter_mut().zip(a.iter()).zip(b.iter()) {
+            *y = if x <= z { x } else { z };
+        }
+    }
+
+    fn backward_into(
+        &self,
+        (a, b): (&SMatrix<T, R, C>, &SMatrix<T, R, C>),
+        _out: &SMatrix<T, R, C>,
+        d_out: &SMatrix<T, R, C>,
+        slots: (Option<GradSlot<'_, T, R, C>>, Option<GradSlot<'_, T, R, C>>),
+    ) {
+        super::maximum::route_into(d_out, a, b, |x, y| x <= y, slots);
     }
 }
 

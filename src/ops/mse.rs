@@ -1,7 +1,7 @@
 use nalgebra::{Matrix1, SMatrix};
 
 use crate::contract::shape::EntriesToAverage;
-use crate::contract::{Op, RustExpr};
+use crate::contract::{GradSlot, Op, RustExpr};
 use crate::graph::Var;
 use crate::kernels::Real;
 
@@ -57,6 +57,33 @@ impl<T: Real, const R: usize, const C: usize> Op<T, (SMatrix<T, R, C>, SMatrix<T
         let d_a = (a - b) * ((d_out[0] + d_out[0]) / count);
         let d_b = -d_a;
         (d_a, d_b)
+    }
+
+    fn forward_into(&self, (a, b): (&SMatrix<T, R, C>, &SMatrix<T, R, C>), out: &mut Matrix1<T>) {
+        let () = EntriesToAverage::<R, C>::ASSERT;
+        // The difference in a scratch matrix (on the heap when large), then as `forward`.
+        crate::contract::scratch::with_scratch::<T, R, C, _>(|difference| {
+            difference.copy_from(a);
+            *difference -= b;
+            out[0] = difference.norm_squared() / nalgebra::convert((R * C) as f64);
+        });
+    }
+
+    fn backward_into(
+        &self,
+        (a, b): (&SMatrix<T, R, C>, &SMatrix<T, R, C>),
+        _out: &Matrix1<T>,
+        d_out: &Matrix1<T>,
+        (d_a, d_b): (Option<GradSlot<'_, T, R, C>>, Option<GradSlot<'_, T, R, C>>),
+    ) {
+        let count: T = nalgebra::convert((R * C) as f64);
+        let k = (d_out[0] + d_out[0]) / count;
+        if let Some(d_a) = d_a {
+            d_a.add_zip_map(a, b, |x, y| (x - y) * k);
+        }
+        if let Some(d_b) = d_b {
+            d_b.add_zip_map(a, b, |x, y| -((x - y) * k));
+        }
     }
 }
 

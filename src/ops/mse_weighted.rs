@@ -75,19 +75,23 @@ fn row_errors<T: Real, const R: usize, const C: usize>(
     SVector::from_fn(|r, _| (a.row(r) - b.row(r)).norm_squared() / c)
 }
 
-/// The rule of `mse_weighted`, whose row losses are means over the columns: C ≥ 1. Evaluated
-/// when the code is built, by the sugar method too, so the note points at the caller's line.
+/// The rules of `mse_weighted`, a weighted mean over the rows of row losses that are means
+/// over the columns: R ≥ 1 and C ≥ 1. Evaluated when the code is built, by the sugar method
+/// too, so the note points at the caller's line.
 struct RowsToAverage<const R: usize, const C: usize>;
 
 impl<const R: usize, const C: usize> RowsToAverage<R, C> {
-    const ASSERT: () = if C == 0 {
+    const ASSERT: () = if R == 0 || C == 0 {
         fail(Self::message())
     };
 
     const fn message() -> Message {
-        Message::new("mse_weighted of ")
-            .shape(R, C)
-            .text(" matrices: rows of 0 entries have no mean (C ≥ 1 columns)")
+        let message = Message::new("mse_weighted of ").shape(R, C);
+        if R == 0 {
+            message.text(" matrices: the weighted mean over 0 rows is undefined (R ≥ 1 rows)")
+        } else {
+            message.text(" matrices: rows of 0 entries have no mean (C ≥ 1 columns)")
+        }
     }
 }
 

@@ -1,6 +1,6 @@
 use nalgebra::SMatrix;
 
-use crate::contract::{Op, RustExpr};
+use crate::contract::{GradSlot, Op, RustExpr};
 use crate::graph::Var;
 use crate::kernels::Real;
 
@@ -69,6 +69,28 @@ impl<T: Real, const R: usize, const C: usize> Op<T, (SMatrix<T, R, C>,)> for Pow
         }
         let below = p - T::one();
         (d_out.zip_map(a, |d, x| d * p * x.powf(below)),)
+    }
+
+    fn forward_into(&self, (a,): (&SMatrix<T, R, C>,), out: &mut SMatrix<T, R, C>) {
+        out.zip_apply(a, |y, x| *y = x.powf(self.0));
+    }
+
+    fn backward_into(
+        &self,
+        (a,): (&SMatrix<T, R, C>,),
+        _out: &SMatrix<T, R, C>,
+        d_out: &SMatrix<T, R, C>,
+        (d_a,): (Option<GradSlot<'_, T, R, C>>,),
+    ) {
+        if let Some(d_a) = d_a {
+            let p = self.0;
+            if p == T::zero() {
+                d_a.add_map(d_out, |_| T::zero());
+                return;
+            }
+            let below = p - T::one();
+            d_a.add_zip_map(d_out, a, |d, x| d * p * x.powf(below));
+        }
     }
 }
 

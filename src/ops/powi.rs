@@ -1,6 +1,6 @@
 use nalgebra::SMatrix;
 
-use crate::contract::{Op, RustExpr};
+use crate::contract::{GradSlot, Op, RustExpr};
 use crate::graph::Var;
 use crate::kernels::Real;
 
@@ -72,6 +72,32 @@ impl<T: Real, const R: usize, const C: usize> Op<T, (SMatrix<T, R, C>,)> for Pow
             None => x.powi(n) / x,
         };
         (d_out.zip_map(a, |d, x| d * n_t * below(x)),)
+    }
+
+    fn forward_into(&self, (a,): (&SMatrix<T, R, C>,), out: &mut SMatrix<T, R, C>) {
+        out.zip_apply(a, |y, x| *y = x.powi(self.0));
+    }
+
+    fn backward_into(
+        &self,
+        (a,): (&SMatrix<T, R, C>,),
+        _out: &SMatrix<T, R, C>,
+        d_out: &SMatrix<T, R, C>,
+        (d_a,): (Option<GradSlot<'_, T, R, C>>,),
+    ) {
+        if let Some(d_a) = d_a {
+            let n = self.0;
+            if n == 0 {
+                d_a.add_map(d_out, |_| T::zero());
+                return;
+            }
+            let n_t: T = nalgebra::convert(f64::from(n));
+            let below = |x: T| match n.checked_sub(1) {
+                Some(m) => x.powi(m),
+                None => x.powi(n) / x,
+            };
+            d_a.add_zip_map(d_out, a, |d, x| d * n_t * below(x));
+        }
     }
 }
 

@@ -1,6 +1,6 @@
 use nalgebra::SMatrix;
 
-use crate::contract::{Op, RustExpr};
+use crate::contract::{GradSlot, Op, RustExpr};
 use crate::graph::Var;
 use crate::kernels::Real;
 
@@ -54,6 +54,22 @@ impl<T: Real, const R: usize, const C: usize> Op<T, (SMatrix<T, R, C>,)> for Rec
         d_out: &SMatrix<T, R, C>,
     ) -> (SMatrix<T, R, C>,) {
         (d_out.zip_map(out, |d, y| -(d * (y * y))),)
+    }
+
+    fn forward_into(&self, (a,): (&SMatrix<T, R, C>,), out: &mut SMatrix<T, R, C>) {
+        out.zip_apply(a, |y, x| *y = T::one() / x);
+    }
+
+    fn backward_into(
+        &self,
+        _inputs: (&SMatrix<T, R, C>,),
+        out: &SMatrix<T, R, C>,
+        d_out: &SMatrix<T, R, C>,
+        (d_a,): (Option<GradSlot<'_, T, R, C>>,),
+    ) {
+        if let Some(d_a) = d_a {
+            d_a.add_zip_map(d_out, out, |d, y| -(d * (y * y)));
+        }
     }
 }
 

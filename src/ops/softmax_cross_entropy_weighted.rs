@@ -1,6 +1,6 @@
 use nalgebra::{Matrix1, SMatrix, SVector};
 
-use crate::contract::shape::RowsHaveEntries;
+use crate::contract::shape::{Message, RowsHaveEntries, fail};
 use crate::contract::{GradSlot, Op, RustExpr};
 use crate::graph::Var;
 use crate::kernels::Real;
@@ -85,6 +85,7 @@ impl<T: Real, const R: usize, const C: usize> Op<T, Inputs3<T, R, C>>
     }
 
     fn forward(&self, (x, t, w): Refs3<'_, T, R, C>) -> Matrix1<T> {
+        let () = WeightedMeanOverRows::<R, C>::ASSERT;
         let per_row = row_losses(x, t);
         Matrix1::new(weighted_mean(&per_row, w))
     }
@@ -231,9 +232,30 @@ impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {
         targets: Var<'g, T, R, C>,
         weights: Var<'g, T, R, 1>,
     ) -> Var<'g, T, 1, 1> {
+        let () = WeightedMeanOverRows::<R, C>::ASSERT;
         let () = RowsHaveEntries::<R, C>::ASSERT;
         self.graph()
             .apply(SoftmaxCrossEntropyWeighted, (self, targets, weights))
+    }
+}
+
+/// The rule of the weighted softmax cross-entropy: R ≥ 1 (a weighted mean over no rows is
+/// undefined, as the unweighted mean's [`MeanOverRows`](super::softmax_cross_entropy) is).
+/// Evaluated when the code is built, by the sugar method too, so the note points at the
+/// caller's line.
+struct WeightedMeanOverRows<const R: usize, const C: usize>;
+
+impl<const R: usize, const C: usize> WeightedMeanOverRows<R, C> {
+    const ASSERT: () = if R == 0 {
+        fail(Self::message())
+    };
+
+    const fn message() -> Message {
+        Message::new("softmax_cross_entropy_weighted of ")
+            .shape(R, C)
+            .text(
+                " logits: the weighted mean over 0 rows is undefined (R ≥ 1 rows, one per sample)",
+            )
     }
 }
 

@@ -1,6 +1,6 @@
 use nalgebra::SMatrix;
 
-use crate::contract::{Op, RustExpr};
+use crate::contract::{GradSlot, Op, RustExpr};
 use crate::graph::Var;
 use crate::kernels::Real;
 
@@ -50,6 +50,30 @@ impl<T: Real, const R: usize, const C: usize> Op<T, (SMatrix<T, R, C>, SMatrix<T
         d_out: &SMatrix<T, R, C>,
     ) -> (SMatrix<T, R, C>, SMatrix<T, R, C>) {
         (*d_out, -d_out)
+    }
+
+    fn forward_into(
+        &self,
+        (a, b): (&SMatrix<T, R, C>, &SMatrix<T, R, C>),
+        out: &mut SMatrix<T, R, C>,
+    ) {
+        out.copy_from(a);
+        *out -= b;
+    }
+
+    fn backward_into(
+        &self,
+        _inputs: (&SMatrix<T, R, C>, &SMatrix<T, R, C>),
+        _out: &SMatrix<T, R, C>,
+        d_out: &SMatrix<T, R, C>,
+        (d_a, d_b): (Option<GradSlot<'_, T, R, C>>, Option<GradSlot<'_, T, R, C>>),
+    ) {
+        if let Some(d_a) = d_a {
+            d_a.add(d_out);
+        }
+        if let Some(d_b) = d_b {
+            d_b.add_map(d_out, |d| -d);
+        }
     }
 }
 

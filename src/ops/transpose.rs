@@ -1,6 +1,6 @@
 use nalgebra::SMatrix;
 
-use crate::contract::{Op, RustExpr};
+use crate::contract::{GradSlot, Op, RustExpr};
 use crate::graph::Var;
 use crate::kernels::Real;
 
@@ -47,6 +47,28 @@ impl<T: Real, const R: usize, const C: usize> Op<T, (SMatrix<T, R, C>,)> for Tra
         d_out: &SMatrix<T, C, R>,
     ) -> (SMatrix<T, R, C>,) {
         (d_out.transpose(),)
+    }
+
+    fn forward_into(&self, (a,): (&SMatrix<T, R, C>,), out: &mut SMatrix<T, C, R>) {
+        a.transpose_to(out);
+    }
+
+    fn backward_into(
+        &self,
+        _inputs: (&SMatrix<T, R, C>,),
+        _out: &SMatrix<T, C, R>,
+        d_out: &SMatrix<T, C, R>,
+        (d_a,): (Option<GradSlot<'_, T, R, C>>,),
+    ) {
+        if let Some(d_a) = d_a {
+            let (d_a, add) = d_a.into_parts();
+            for c in 0..C {
+                for r in 0..R {
+                    let d = d_out[(c, r)];
+                    d_a[(r, c)] = if add { d_a[(r, c)] + d } else { d };
+                }
+            }
+        }
     }
 }
 

@@ -44,8 +44,6 @@ pub(crate) mod node;
 mod plan;
 pub(crate) mod pool;
 
-use std::panic::Location;
-
 use crate::contract::Op;
 use crate::contract::inputs::layout::Layout;
 use crate::contract::value::flat::Flat;
@@ -57,10 +55,6 @@ pub(crate) struct Tape<T: Real> {
     pub(crate) nodes: Vec<Node>,
     /// The ops of the op nodes, in creation order (see [`node::Kind::Op`]).
     pub(crate) ops: Vec<Box<dyn ErasedOp<T>>>,
-    /// Where each op was recorded (the caller of `Graph::apply` or of the sugar), by the
-    /// op's index in `ops`: for messages about an op long after it was recorded (the code
-    /// generator's "this op cannot be generated").
-    pub(crate) locations: Vec<&'static Location<'static>>,
     pub(crate) values: Vec<T>,
     /// Per node: for a leaf, the clock when it was last written; for an op, the largest
     /// version of its inputs when its value was last computed.
@@ -86,7 +80,6 @@ impl<T: Real> Default for Tape<T> {
         Tape {
             nodes: Vec::new(),
             ops: Vec::new(),
-            locations: Vec::new(),
             values: Vec::new(),
             versions: Vec::new(),
             checked: Vec::new(),
@@ -108,7 +101,6 @@ impl<T: Real> Tape<T> {
     pub(crate) fn clear(&mut self) {
         self.nodes.clear();
         self.ops.clear();
-        self.locations.clear();
         self.values.clear();
         self.versions.clear();
         self.checked.clear();
@@ -124,7 +116,6 @@ impl<T: Real> Tape<T> {
     pub(crate) fn bytes(&self) -> usize {
         self.nodes.capacity() * size_of::<Node>()
             + self.ops.capacity() * size_of::<Box<dyn ErasedOp<T>>>()
-            + self.locations.capacity() * size_of::<&Location<'_>>()
             + self.values.capacity() * size_of::<T>()
             + (self.versions.capacity() + self.checked.capacity()) * size_of::<u64>()
             + self.plans.bytes()
@@ -153,6 +144,7 @@ impl<T: Real> Tape<T> {
             backward_plan: NONE,
             was_root: false,
             mark: 0,
+            recorded_at: None,
         }
     }
 
@@ -176,22 +168,22 @@ impl<T: Real> Tape<T> {
         self.nodes.len() - 1
     }
 
-    /// Records `op` applied to the nodes `inputs` (the first `arity`) and computes its value.
-    /// The inputs must exist and be up to date. The caller's location is recorded with it.
-    #[track_caller]
+    /// Records `op` applied to the nodes `inputs` (the first `arity`), at the user's line
+    /// `recorded_at`, and computes its value. The inputs must exist and be up to date.
     pub(crate) fn push_op<I: Layout<T>, O: Op<T, I>>(
         &mut self,
         op: O,
         name: Option<Box<str>>,
         (inputs, arity): ([usize; 3], usize),
+        recorded_at: &'static std::panic::Location<'static>,
     ) -> usize {
         let id = self.nodes.len();
         let shape = (O::Output::ROWS, O::Output::COLS);
         let index = self.ops.len() as u32;
         self.ops.push(Box::new(TypedOp::<I, O>::new(op)));
-        self.locations.push(Location::caller());
         let mut node = self.record(Kind::Op(index), name, shape);
         node.arity = arity as u8;
+        node.recorded_at = Some(recorded_at);
         let inputs = &inputs[..arity];
         let mut version = 0;
         for (slot, &input) in inputs.iter().enumerate() {

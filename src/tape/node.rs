@@ -3,6 +3,7 @@
 
 use std::marker::PhantomData;
 
+use crate::contract::inputs::NO_GRAD;
 use crate::contract::inputs::layout::Layout;
 use crate::contract::value::flat::Flat;
 use crate::contract::{Op, RustExpr};
@@ -54,6 +55,9 @@ pub(crate) struct Node {
     pub(crate) was_root: bool,
     /// The last plan search that reached this node (so a search need not clear marks).
     pub(crate) mark: u32,
+    /// For an op: the line of the user's code that recorded it, for anomaly reports and the
+    /// code generator's "this op cannot be generated".
+    pub(crate) recorded_at: Option<&'static std::panic::Location<'static>>,
 }
 
 impl Node {
@@ -205,12 +209,73 @@ impl<T: Real, I: Layout<T>, O: Op<T, I>> ErasedOp<T> for TypedOp<I, O> {
         let ids = first::<T, I>(step.inputs.map(|i| i as usize));
         let at = first::<T, I>(step.input_grads);
         if step.repeats_input {
-            let gradients = self.op.backward(inputs, output, d_out);
-            I::accumulate_each(gradients, &ids, &at, before, grads.stamps, grads.pass);
+            let stamps = (grads.stamps, grads.pass);
+            repeated_input_backward::<T, I, O>(
+                &self.op, inputs, output, d_out, &ids, &at, before, stamps,
+            );
         } else {
             let slots = I::slots(&ids, &at, before, grads.stamps, grads.pass)
                 .expect("shapegrad internal error: distinct inputs have disjoint gradients");
             self.op.backward_into(inputs, output, d_out, slots);
         }
+    }
+}
+
+/// The backward of an op one node feeds twice (as in `x ∘ x`): its two slots would alias, so
+/// the op writes each input's gradient into its own part of a scratch buffer (on the stack up
+/// to 64 entries in all, else a per-thread buffer on the heap, so large gradients never pass
+/// through the stack), and each part is then added to its input's gradient in turn.
+#[allow(clippy::too_many_arguments)]
+fn repeated_input_backward<T: Real, I: Layout<T>, O: Op<T, I>>(
+    op: &O,
+    inputs: I::Refs<'_>,
+    output: &O::Output,
+    d_out: &O::Output,
+    ids: &I::Ids,
+    at: &I::Ids,
+    grads: &mut [T],
+    (stamps, pass): (&mut [u32], u32),
+) {
+    let lens = I::LENS;
+    let total: usize = lens.as_ref().iter().sum();
+    let mut run = |scratch: &mut [T]| {
+        // Input k's part starts at the sum of the earlier inputs' lengths.
+        let (mut parts, mut own, mut start) = (I::Ids::default(), I::Ids::default(), 0);
+        for k in 0..lens.as_ref().len() {
+            own.as_mut()[k] = k;
+            parts.as_mut()[k] = if at.as_ref()[k] == NO_GRAD {
+                NO_GRAD
+            } else {
+                start
+            };
+            start += lens.as_ref()[k];
+        }
+        // Stamps of an earlier pass: the op's first contribution to a part overwrites it.
+        let mut written = [0_u32; 3];
+        let slots = I::slots(&own, &parts, scratch, &mut written, 1)
+            .expect("shapegrad internal error: scratch parts are disjoint");
+        op.backward_into(inputs, output, d_out, slots);
+        for k in 0..lens.as_ref().len() {
+            if written[k] != 1 {
+                continue; // no contribution (or no gradient wanted)
+            }
+            let (part, len) = (parts.as_ref()[k], lens.as_ref()[k]);
+            let into = &mut grads[at.as_ref()[k]..][..len];
+            let from = &scratch[part..part + len];
+            let stamp = &mut stamps[ids.as_ref()[k]];
+            if *stamp == pass {
+                into.iter_mut().zip(from).for_each(|(g, &d)| *g += d);
+            } else {
+                into.copy_from_slice(from);
+                *stamp = pass;
+            }
+        }
+    };
+    // Small gradients (`x ∘ x` of scalars and small vectors) stay on the stack.
+    const SMALL: usize = 64;
+    if total <= SMALL {
+        run(&mut [T::zero(); SMALL][..total]);
+    } else {
+        crate::kernels::scratch::with_buffer::<T, ()>(total, run);
     }
 }

@@ -108,6 +108,15 @@ pub enum LoadError {
     },
     /// A parameter of the model has no name, or two have the same name (see [`SaveError`]).
     Names(String),
+    /// The tensors' data does not match the checksum the file carries: the file was damaged
+    /// (a flipped bit, a truncated copy) after it was written. Files without a checksum are
+    /// not checked.
+    Checksum {
+        /// The CRC-32 stored in the file's metadata.
+        stored: u32,
+        /// The CRC-32 of the tensors as read.
+        computed: u32,
+    },
     /// An optimizer state file that was saved by another rule, or is not one.
     WrongRule {
         /// The rule of the optimizer loading it.
@@ -155,6 +164,11 @@ impl fmt::Display for LoadError {
                 names.join(", ")
             ),
             LoadError::Names(message) => f.write_str(message),
+            LoadError::Checksum { stored, computed } => write!(
+                f,
+                "the tensors do not match the file's checksum (CRC-32 {stored:08x} stored, \
+                 {computed:08x} computed): the file was damaged after it was written"
+            ),
             LoadError::WrongRule { expected, found } if found.is_empty() => write!(
                 f,
                 "the file holds no optimizer state (no `rule` in its metadata); this optimizer's \

@@ -37,7 +37,9 @@
 //! saved and loaded the same way, next to the model: see
 //! [`Optimizer::save_state`](crate::optim::Optimizer::save_state).
 
+mod crc32;
 mod error;
+pub(crate) mod file;
 pub(crate) mod tensor;
 
 pub use error::{LoadError, SaveError};
@@ -92,6 +94,12 @@ pub(crate) mod sealed {
 
 /// Writes every parameter of `params` to the safetensors file at `path`, each under its name.
 ///
+/// The file is written atomically: to a temporary file in the same directory, flushed and
+/// synced to the disk, then renamed over `path`. If anything fails (a full disk, a file-size
+/// limit), the error is returned, the file that was at `path` is left as it was, and the
+/// temporary file is removed: the last good checkpoint is never lost. The file carries a
+/// CRC-32 of its tensors in its metadata (`shapegrad.crc32`), which [`load`] verifies.
+///
 /// # Errors
 /// [`SaveError::Unnamed`] if a parameter has no name, [`SaveError::DuplicateName`] if two
 /// share one, [`SaveError::Io`] if the file cannot be written.
@@ -99,7 +107,7 @@ pub fn save<'g, T: Element, P: Parameters<'g, T> + ?Sized>(
     params: &P,
     path: impl AsRef<Path>,
 ) -> Result<(), SaveError> {
-    std::fs::write(path, to_bytes(params)?).map_err(SaveError::Io)
+    file::write_atomically(path.as_ref(), &to_bytes(params)?).map_err(SaveError::Io)
 }
 
 /// The safetensors bytes [`save`] writes.
@@ -117,7 +125,7 @@ pub fn save<'g, T: Element, P: Parameters<'g, T> + ?Sized>(
 pub fn to_bytes<'g, T: Element, P: Parameters<'g, T> + ?Sized>(
     params: &P,
 ) -> Result<Vec<u8>, SaveError> {
-    tensor::serialize(&named_tensors(params)?, None)
+    tensor::serialize(&named_tensors(params)?, std::collections::HashMap::new())
 }
 
 /// Each parameter's name and tensor, in visiting order; an error for a missing or repeated
@@ -173,7 +181,8 @@ pub(crate) fn param_name<T: Real, const R: usize, const C: usize>(
 ///
 /// # Errors
 /// [`LoadError::Io`] if the file cannot be read, [`LoadError::Format`] if it is not
-/// safetensors, [`LoadError::Missing`], [`LoadError::WrongShape`], [`LoadError::WrongDtype`]
+/// safetensors, [`LoadError::Checksum`] if its tensors do not match the checksum it carries
+/// (a file without one, as other tools write them, is not checked), [`LoadError::Missing`], [`LoadError::WrongShape`], [`LoadError::WrongDtype`]
 /// or [`LoadError::Unexpected`] if it does not fit the model, [`LoadError::Names`] if the
 /// model's names are missing or repeated.
 pub fn load<'g, T: Element, P: Parameters<'g, T> + ?Sized>(
@@ -230,7 +239,7 @@ pub fn from_bytes<'g, T: Element, P: Parameters<'g, T> + ?Sized>(
         fn param<const R: usize, const C: usize>(&mut self, param: Var<'g, T, R, C>) {
             let values = self.0.next().expect("one staged value per parameter");
             let values = values.downcast::<Vec<T>>().expect("staged as Vec<T>");
-            param.update_value(|m| m.copy_from_slice(&values));
+            param.update_in_place(|m| m.copy_from_slice(&values));
         }
     }
     params.visit(&mut Write(staged.into_iter()));

@@ -1,4 +1,5 @@
-//! Matrices as safetensors tensors: row-major little-endian bytes of shape [R, C].
+//! Matrices as safetensors tensors: row-major little-endian bytes of shape [R, C]; the
+//! checksum of a file's tensors, written and verified.
 
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
@@ -6,7 +7,22 @@ use std::collections::{HashMap, HashSet};
 use nalgebra::SMatrix;
 use safetensors::tensor::{Dtype, SafeTensors, View};
 
+use super::crc32::Crc32;
 use super::{Element, LoadError};
+
+/// The metadata key of the checksum: the CRC-32 (IEEE, as `zlib.crc32`) of the tensors' data
+/// bytes, the tensors taken in the byte order of their names, as eight lowercase hex digits.
+pub(crate) const CHECKSUM: &str = "shapegrad.crc32";
+
+/// The checksum of named data, in the byte order of the names.
+fn checksum<'a>(mut tensors: Vec<(&'a str, &'a [u8])>) -> u32 {
+    tensors.sort_unstable_by_key(|&(name, _)| name);
+    let mut crc = Crc32::new();
+    for (_, data) in tensors {
+        crc.update(data);
+    }
+    crc.value()
+}
 
 /// One tensor to write: dtype, shape and its bytes.
 pub(crate) struct Tensor {
@@ -68,11 +84,38 @@ impl<'a> Reader<'a> {
         let format = |e: safetensors::SafeTensorError| LoadError::Format(e.to_string());
         let file = SafeTensors::deserialize(bytes).map_err(format)?;
         let (_, header) = SafeTensors::read_metadata(bytes).map_err(format)?;
-        Ok(Reader {
+        let reader = Reader {
             file,
             metadata: header.metadata().clone().unwrap_or_default(),
             read: HashSet::new(),
-        })
+        };
+        reader.verify()?;
+        Ok(reader)
+    }
+
+    /// Checks the tensors against the file's checksum, if it has one (files written by other
+    /// tools, or by shapegrad before it wrote checksums, have none and are not checked).
+    fn verify(&self) -> Result<(), LoadError> {
+        let Some(stored) = self.metadata(CHECKSUM) else {
+            return Ok(());
+        };
+        let stored = u32::from_str_radix(stored, 16).map_err(|_| {
+            LoadError::Format(format!(
+                "the checksum `{stored}` in the metadata is not 8 hex digits"
+            ))
+        })?;
+        let tensors = self.file.tensors();
+        let computed = checksum(
+            tensors
+                .iter()
+                .map(|(n, v)| (n.as_str(), v.data()))
+                .collect(),
+        );
+        if computed == stored {
+            Ok(())
+        } else {
+            Err(LoadError::Checksum { stored, computed })
+        }
     }
 
     /// The file's metadata entry `key`, if any.
@@ -157,11 +200,18 @@ fn dtype_name(dtype: Dtype) -> &'static str {
     }
 }
 
-/// Writes named tensors, with string metadata, to safetensors bytes.
+/// Writes named tensors, with string metadata and the tensors' [`CHECKSUM`], to safetensors
+/// bytes.
 pub(crate) fn serialize(
     tensors: &[(String, Tensor)],
-    metadata: Option<HashMap<String, String>>,
+    metadata: HashMap<String, String>,
 ) -> Result<Vec<u8>, super::SaveError> {
-    safetensors::serialize(tensors.iter().map(|(n, t)| (n.as_str(), t)), metadata)
+    let mut metadata = metadata;
+    let data = tensors
+        .iter()
+        .map(|(n, t)| (n.as_str(), t.bytes.as_slice()));
+    let crc = checksum(data.collect());
+    metadata.insert(CHECKSUM.to_owned(), format!("{crc:08x}"));
+    safetensors::serialize(tensors.iter().map(|(n, t)| (n.as_str(), t)), Some(metadata))
         .map_err(|e| super::SaveError::Format(e.to_string()))
 }

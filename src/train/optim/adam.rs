@@ -85,6 +85,12 @@ impl<T: Real> UpdateRule<T> for Adam<T> {
         }
     }
 
+    /// Built on a helper thread when large, so the state never passes through the caller's
+    /// stack.
+    fn new_state_boxed<const R: usize, const C: usize>(&self) -> Box<Self::State<R, C>> {
+        crate::kernels::scratch::boxed_large(|| self.new_state())
+    }
+
     fn update<const R: usize, const C: usize>(
         &self,
         state: &mut AdamState<T, R, C>,
@@ -93,6 +99,20 @@ impl<T: Real> UpdateRule<T> for Adam<T> {
     ) {
         adam_update(self, None, state, param, grad);
     }
+
+    fn check_settings(&self) -> Result<(), String> {
+        check_adam(self)
+    }
+}
+
+/// Adam's settings: a learning rate, β₁ and β₂ in `[0, 1)` (β = 1 divides by 0 in the bias
+/// correction), ε finite and ≥ 0.
+pub(super) fn check_adam<T: Real>(adam: &Adam<T>) -> Result<(), String> {
+    let below_one = |b: T| b >= T::zero() && b < T::one();
+    super::check_learning_rate(adam.lr)?;
+    super::check_range(adam.beta1, "beta1", "in [0, 1)", below_one)?;
+    super::check_range(adam.beta2, "beta2", "in [0, 1)", below_one)?;
+    super::check_range(adam.eps, "eps", "a finite number ≥ 0", |e| e >= T::zero())
 }
 
 impl<T: Real> super::LearningRate<T> for Adam<T> {

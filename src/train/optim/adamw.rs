@@ -69,6 +69,12 @@ impl<T: Real> UpdateRule<T> for AdamW<T> {
         Adam::<T>::default().new_state()
     }
 
+    /// Built on a helper thread when large, so the state never passes through the caller's
+    /// stack.
+    fn new_state_boxed<const R: usize, const C: usize>(&self) -> Box<Self::State<R, C>> {
+        crate::kernels::scratch::boxed_large(|| self.new_state())
+    }
+
     fn update<const R: usize, const C: usize>(
         &self,
         state: &mut AdamState<T, R, C>,
@@ -83,6 +89,21 @@ impl<T: Real> UpdateRule<T> for AdamW<T> {
         };
         let decay = (self.weight_decay != T::zero()).then_some(self.weight_decay);
         adam_update(&adam, decay, state, param, grad);
+    }
+
+    fn check_settings(&self) -> Result<(), String> {
+        super::adam::check_adam(&Adam {
+            lr: self.lr,
+            beta1: self.beta1,
+            beta2: self.beta2,
+            eps: self.eps,
+        })?;
+        super::check_range(
+            self.weight_decay,
+            "the weight decay",
+            "a finite number ≥ 0",
+            |d| d >= T::zero(),
+        )
     }
 }
 

@@ -8,7 +8,6 @@ use std::path::Path;
 
 use nalgebra::SMatrix;
 
-use super::optimizer::Slot;
 use super::{Adam, AdamState, AdamW, Momentum, MomentumState, Optimizer, ParameterVisitor};
 use super::{Parameters, Sgd, UpdateRule};
 use crate::graph::Var;
@@ -41,6 +40,19 @@ pub trait SaveState<T: Element>: UpdateRule<T> {
     fn load_state<const R: usize, const C: usize>(
         input: &mut StateReader<'_, '_, T, R, C>,
     ) -> Result<Self::State<R, C>, LoadError>;
+
+    /// [`SaveState::load_state`] on the heap, where [`Optimizer`] keeps it. Defaults to
+    /// boxing `load_state`'s result, which passes through the caller's stack; the rules of
+    /// this module read a large state on a helper thread sized for it, as
+    /// [`UpdateRule::new_state_boxed`] makes one.
+    ///
+    /// # Errors
+    /// As [`SaveState::load_state`].
+    fn load_state_boxed<const R: usize, const C: usize>(
+        input: &mut StateReader<'_, '_, T, R, C>,
+    ) -> Result<Box<Self::State<R, C>>, LoadError> {
+        Ok(Box::new(Self::load_state(input)?))
+    }
 }
 
 /// Where [`SaveState::save_state`] writes one parameter's state. Feature `io`.
@@ -92,6 +104,14 @@ impl<T: Element, const R: usize, const C: usize> StateReader<'_, '_, T, R, C> {
     }
 }
 
+/// A state read on a helper thread when large (`boxed_large`), so it never passes through the
+/// caller's stack.
+fn load_boxed<S: Send>(
+    load: impl FnOnce() -> Result<S, LoadError> + Send,
+) -> Result<Box<S>, LoadError> {
+    crate::kernels::scratch::with_stack_for(size_of::<S>(), || load().map(Box::new))
+}
+
 impl<T: Element> SaveState<T> for Sgd<T> {
     const NAME: &'static str = "Sgd";
     fn save_state<const R: usize, const C: usize>(_: &(), _: &mut StateWriter<'_, T, R, C>) {}
@@ -104,6 +124,11 @@ impl<T: Element> SaveState<T> for Sgd<T> {
 
 impl<T: Element> SaveState<T> for Momentum<T> {
     const NAME: &'static str = "Momentum";
+    fn load_state_boxed<const R: usize, const C: usize>(
+        input: &mut StateReader<'_, '_, T, R, C>,
+    ) -> Result<Box<Self::State<R, C>>, LoadError> {
+        load_boxed(|| Self::load_state(input))
+    }
     fn save_state<const R: usize, const C: usize>(
         state: &MomentumState<T, R, C>,
         out: &mut StateWriter<'_, T, R, C>,
@@ -140,6 +165,11 @@ fn load_adam<T: Element, const R: usize, const C: usize>(
 
 impl<T: Element> SaveState<T> for Adam<T> {
     const NAME: &'static str = "Adam";
+    fn load_state_boxed<const R: usize, const C: usize>(
+        input: &mut StateReader<'_, '_, T, R, C>,
+    ) -> Result<Box<Self::State<R, C>>, LoadError> {
+        load_boxed(|| Self::load_state(input))
+    }
     fn save_state<const R: usize, const C: usize>(
         state: &AdamState<T, R, C>,
         out: &mut StateWriter<'_, T, R, C>,
@@ -155,6 +185,11 @@ impl<T: Element> SaveState<T> for Adam<T> {
 
 impl<T: Element> SaveState<T> for AdamW<T> {
     const NAME: &'static str = "AdamW";
+    fn load_state_boxed<const R: usize, const C: usize>(
+        input: &mut StateReader<'_, '_, T, R, C>,
+    ) -> Result<Box<Self::State<R, C>>, LoadError> {
+        load_boxed(|| Self::load_state(input))
+    }
     fn save_state<const R: usize, const C: usize>(
         state: &AdamState<T, R, C>,
         out: &mut StateWriter<'_, T, R, C>,
@@ -197,6 +232,9 @@ impl<T: Element, U: SaveState<T>> Optimizer<T, U> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     ///
+    /// The file is written atomically and carries a checksum, as with
+    /// [`io::save`](crate::io::save): a failed overwrite leaves the previous file as it was.
+    ///
     /// # Errors
     /// As [`io::save`](crate::io::save).
     pub fn save_state<'g, P: Parameters<'g, T> + ?Sized>(
@@ -204,7 +242,8 @@ impl<T: Element, U: SaveState<T>> Optimizer<T, U> {
         params: &P,
         path: impl AsRef<Path>,
     ) -> Result<(), SaveError> {
-        std::fs::write(path, self.state_to_bytes(params)?).map_err(SaveError::Io)
+        let bytes = self.state_to_bytes(params)?;
+        crate::train::io::file::write_atomically(path.as_ref(), &bytes).map_err(SaveError::Io)
     }
 
     /// The safetensors bytes [`Optimizer::save_state`] writes. Feature `io`.
@@ -240,7 +279,9 @@ impl<T: Element, U: SaveState<T>> Optimizer<T, U> {
                 };
                 match self.optimizer.state(param) {
                     Some(state) => U::save_state(state, &mut out),
-                    None => U::save_state(&self.optimizer.rule.new_state::<R, C>(), &mut out),
+                    None => {
+                        U::save_state(&*self.optimizer.rule.new_state_boxed::<R, C>(), &mut out)
+                    }
                 }
             }
         }
@@ -258,7 +299,7 @@ impl<T: Element, U: SaveState<T>> Optimizer<T, U> {
             ("rule".to_owned(), U::NAME.to_owned()),
             ("steps".to_owned(), self.steps.to_string()),
         ]);
-        serialize(&collect.tensors, Some(metadata))
+        serialize(&collect.tensors, metadata)
     }
 
     /// Replaces every state of this optimizer by those in the file at `path` (written by
@@ -307,7 +348,7 @@ impl<T: Element, U: SaveState<T>> Optimizer<T, U> {
         struct Read<'r, 'a, T: Element, U: SaveState<T>> {
             reader: &'r mut Reader<'a>,
             names: HashSet<String>,
-            staged: Vec<(u64, usize, Box<dyn Any>)>,
+            staged: Vec<Box<dyn Any>>,
             error: Option<LoadError>,
             _rule: PhantomData<fn() -> (T, U)>,
         }
@@ -317,17 +358,14 @@ impl<T: Element, U: SaveState<T>> Optimizer<T, U> {
                     return;
                 }
                 let state = checked_name(param, &mut self.names).and_then(|name| {
-                    U::load_state::<R, C>(&mut StateReader {
+                    U::load_state_boxed::<R, C>(&mut StateReader {
                         prefix: &name,
                         reader: self.reader,
                         _scalar: PhantomData,
                     })
                 });
                 match state {
-                    Ok(state) => {
-                        let key = (param.graph().id(), param.id());
-                        self.staged.push((key.0, key.1, Box::new(state)));
-                    }
+                    Ok(state) => self.staged.push(state),
                     Err(e) => self.error = Some(e),
                 }
             }
@@ -346,13 +384,25 @@ impl<T: Element, U: SaveState<T>> Optimizer<T, U> {
         let staged = read.staged;
         reader.finish()?;
 
-        self.graphs.clear();
-        for (graph, id, state) in staged {
-            *Self::slot(&mut self.graphs, graph, id) = Some(Slot {
-                state,
-                last_step: 0,
-            });
+        // Each parameter's state, with the saved step count.
+        struct Insert<'o, T: Element, U: SaveState<T>> {
+            optimizer: &'o mut Optimizer<T, U>,
+            staged: std::vec::IntoIter<Box<dyn Any>>,
+            steps: u64,
         }
+        impl<'g, T: Element, U: SaveState<T>> ParameterVisitor<'g, T> for Insert<'_, T, U> {
+            fn param<const R: usize, const C: usize>(&mut self, param: Var<'g, T, R, C>) {
+                let state = self.staged.next().expect("one staged state per parameter");
+                let slot = self.optimizer.states.insert(param, state);
+                self.optimizer.states.slots[slot].steps = self.steps;
+            }
+        }
+        self.states.clear();
+        params.visit(&mut Insert {
+            optimizer: self,
+            staged: staged.into_iter(),
+            steps,
+        });
         self.steps = steps;
         Ok(())
     }

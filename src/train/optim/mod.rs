@@ -49,6 +49,7 @@ mod momentum;
 mod optimizer;
 mod schedule;
 mod sgd;
+mod states;
 
 pub use crate::train::parameters::{ParameterVisitor, Parameters};
 pub use adam::{Adam, AdamState};
@@ -93,6 +94,16 @@ pub trait UpdateRule<T: Real> {
     /// The state of a parameter that has not been stepped yet (zeros).
     fn new_state<const R: usize, const C: usize>(&self) -> Self::State<R, C>;
 
+    /// [`UpdateRule::new_state`] on the heap, where [`Optimizer`] keeps it. Defaults to
+    /// `Box::new(self.new_state())`, which builds the state on the caller's stack first; the
+    /// rules of this module build a large state (64 KiB or more) on a short-lived helper
+    /// thread whose stack is sized for it and hand back only the box, so a parameter of
+    /// megabytes (500×500 `f64` is 2 MB) never passes through the caller's stack. Override it
+    /// if your rule's state is large.
+    fn new_state_boxed<const R: usize, const C: usize>(&self) -> Box<Self::State<R, C>> {
+        Box::new(self.new_state())
+    }
+
     /// Moves `param` one step against `grad` (∂loss/∂param), updating `state`, in place.
     ///
     /// `param` is the parameter's value inside its graph, which is borrowed meanwhile: an
@@ -103,4 +114,48 @@ pub trait UpdateRule<T: Real> {
         param: &mut SMatrix<T, R, C>,
         grad: &SMatrix<T, R, C>,
     );
+
+    /// The first setting that would silently turn the parameters into NaN or ∞, described
+    /// (`"the learning rate is NaN; …"`), or `Ok`. [`Optimizer::step`] and
+    /// [`Optimizer::step_param`] call it before stepping anything and panic with the
+    /// description at the caller's line. The rules of this module reject a learning rate that
+    /// is NaN, infinite or negative, and other settings outside their documented ranges;
+    /// the default accepts anything.
+    ///
+    /// ```
+    /// use shapegrad::optim::{Adam, UpdateRule};
+    /// let adam = Adam { lr: f64::NAN, ..Adam::default() };
+    /// assert_eq!(
+    ///     UpdateRule::<f64>::check_settings(&adam).unwrap_err(),
+    ///     "the learning rate is NaN; it must be a finite number ≥ 0"
+    /// );
+    /// ```
+    ///
+    /// # Errors
+    /// The description of the first setting out of its range.
+    fn check_settings(&self) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+/// A learning rate is a finite number ≥ 0.
+fn check_learning_rate<T: Real>(lr: T) -> Result<(), String> {
+    check_range(lr, "the learning rate", "a finite number ≥ 0", |x| {
+        x >= T::zero()
+    })
+}
+
+/// `setting` (named `what`) is finite and `holds`; else says so, naming the value and the
+/// range (`wanted`).
+fn check_range<T: Real>(
+    setting: T,
+    what: &str,
+    wanted: &str,
+    holds: impl Fn(T) -> bool,
+) -> Result<(), String> {
+    if setting.is_finite() && holds(setting) {
+        Ok(())
+    } else {
+        Err(format!("{what} is {setting}; it must be {wanted}"))
+    }
 }

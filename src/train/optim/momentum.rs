@@ -68,6 +68,12 @@ impl<T: Real> UpdateRule<T> for Momentum<T> {
         }
     }
 
+    /// Built on a helper thread when large, so the state never passes through the caller's
+    /// stack.
+    fn new_state_boxed<const R: usize, const C: usize>(&self) -> Box<Self::State<R, C>> {
+        crate::kernels::scratch::boxed_large(|| self.new_state())
+    }
+
     fn update<const R: usize, const C: usize>(
         &self,
         state: &mut MomentumState<T, R, C>,
@@ -79,6 +85,13 @@ impl<T: Real> UpdateRule<T> for Momentum<T> {
             .velocity
             .zip_apply(grad, |v, d_w| *v = self.momentum * *v - self.lr * d_w);
         *param += &state.velocity;
+    }
+
+    fn check_settings(&self) -> Result<(), String> {
+        super::check_learning_rate(self.lr)?;
+        super::check_range(self.momentum, "the momentum", "in [0, 1]", |m| {
+            m >= T::zero() && m <= T::one()
+        })
     }
 }
 

@@ -6,6 +6,7 @@ use std::marker::PhantomData;
 use nalgebra::SMatrix;
 
 use super::clip::{clip_scale, global_norm};
+use super::states::States;
 use super::{LearningRate, ParameterVisitor, Parameters, Schedule, StepInfo, UpdateRule};
 use crate::graph::{Gradients, Var};
 use crate::kernels::Real;
@@ -15,9 +16,7 @@ use crate::kernels::Real;
 /// [`Optimizer::step`] visits a model's [`Parameters`], reads each one's gradient (of its own
 /// R×C) from a [`Gradients`] and updates the parameter in place with the rule; the rule's state
 /// for an R×C parameter is a `U::State<R, C>` (e.g. [`AdamState<T, R, C>`](super::AdamState)).
-/// States are created on a parameter's first step and found again by the parameter's graph
-/// and node, so one optimizer may serve several graphs without mixing their states (call
-/// [`Optimizer::reset`] to start over). The settings are the public field
+/// The settings are the public field
 /// [`rule`](Optimizer::rule). A learning-rate [`Schedule`] ([`Optimizer::with_schedule`])
 /// and gradient clipping by global norm ([`Optimizer::with_clip_norm`]) are applied by
 /// [`Optimizer::step`], which reports what it did in a [`StepInfo`]. The states and the step
@@ -39,6 +38,47 @@ use crate::kernels::Real;
 /// assert!(w.value().amax() < 1e-2);
 /// assert_eq!(optimizer.state(w).unwrap().t, 500); // the state of w, typed 1×2
 /// ```
+///
+/// # Which state is whose
+///
+/// A state is created on a parameter's first step and belongs to the parameter's identity:
+/// its name ([`Graph::var_named`](crate::Graph::var_named); [`nn::Dense`](crate::nn::Dense)
+/// names its weight and bias), or, for a parameter without one, its node id (its place in the
+/// graph's creation order). A graph built again by the same code gives its parameters the
+/// same names and ids, so a training loop that builds a fresh graph every step keeps its
+/// states (Adam's moments and step count carry on, as on a replayed graph), and the optimizer
+/// holds one state per distinct parameter however many graphs it steps. If the nodes before
+/// an unnamed parameter change from one build to the next, name it.
+///
+/// One optimizer may step several models: their parameters are told apart by their names, so
+/// give the models' layers different names. Each parameter counts its own steps, and a
+/// [`Schedule`] gives a [`Optimizer::step`] the rate of the step count of the parameters it
+/// updates (the largest, if they differ): two models stepped in turn, once each per round,
+/// both follow the schedule round by round, exactly as with one optimizer each. A newer graph
+/// takes over the states of an older graph's parameters of the same identity (that is what a
+/// rebuild is); stepping the older graph afterwards panics, since two graphs in use at once
+/// with the same parameters would share one state: give each its own optimizer. A parameter
+/// whose identity meets a state of another shape panics too (another model: call
+/// [`Optimizer::reset`] to start over).
+///
+/// ```
+/// use nalgebra::Matrix1x2;
+/// use shapegrad::Graph;
+/// use shapegrad::optim::{Adam, Optimizer};
+///
+/// let mut optimizer = Optimizer::new(Adam { lr: 0.05, ..Adam::default() });
+/// let mut w = Matrix1x2::new(3.0, -4.0);
+/// for _ in 0..500 {
+///     let g = Graph::<f64>::new(); // a fresh graph every step
+///     let param = g.var_named("w", w);
+///     optimizer.step(&param, &param.norm_squared().backward());
+///     w = param.value();
+/// }
+/// assert!(w.amax() < 1e-2);
+/// assert_eq!(optimizer.state_count(), 1); // one state, stepped 500 times
+/// # let g = Graph::<f64>::new();
+/// # assert_eq!(optimizer.state(g.var_named("w", w)).unwrap().t, 500);
+/// ```
 #[cfg_attr(
     feature = "io",
     doc = "",
@@ -52,11 +92,14 @@ use crate::kernels::Real;
 pub struct Optimizer<T: Real, U: UpdateRule<T>> {
     /// The update rule and its settings.
     pub rule: U,
-    /// Per graph (by [`Graph::id`](crate::Graph::id)): the states indexed by node id, `None`
-    /// for nodes that are not parameters of this optimizer.
-    pub(super) graphs: Vec<(u64, Vec<Option<Slot>>)>,
-    /// How many times [`Optimizer::step`] has run.
+    /// The states, by parameter identity.
+    pub(super) states: States,
+    /// The largest step count of a parameter.
     pub(super) steps: u64,
+    /// The number of [`Optimizer::step`] calls, which numbers them.
+    calls: u64,
+    /// The slots of the current step's parameters, in visiting order (kept for its capacity).
+    order: Vec<usize>,
     /// The schedule, the rule's learning rate when it was set, and how to set the rule's rate.
     schedule: Option<Scheduled<T, U>>,
     /// The largest global gradient norm a step uses.
@@ -67,24 +110,11 @@ pub struct Optimizer<T: Real, U: UpdateRule<T>> {
 /// A schedule, the rule's learning rate when it was set, and how to set the rule's rate.
 type Scheduled<T, U> = (Schedule, T, fn(&mut U, T));
 
-/// One parameter's state (a boxed `U::State<R, C>`) and the last `step` that updated it.
-pub(super) struct Slot {
-    pub(super) state: Box<dyn Any>,
-    pub(super) last_step: u64,
-}
-
 impl<T: Real, U: UpdateRule<T> + std::fmt::Debug> std::fmt::Debug for Optimizer<T, U> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Optimizer")
             .field("rule", &self.rule)
-            .field(
-                "parameters",
-                &self
-                    .graphs
-                    .iter()
-                    .flat_map(|(_, s)| s.iter().flatten())
-                    .count(),
-            )
+            .field("parameters", &self.states.len())
             .field("steps", &self.steps)
             .field("schedule", &self.schedule.map(|(s, base, _)| (s, base)))
             .field("clip_norm", &self.clip_norm)
@@ -103,8 +133,10 @@ impl<T: Real, U: UpdateRule<T>> Optimizer<T, U> {
     pub fn new(rule: U) -> Self {
         Optimizer {
             rule,
-            graphs: Vec::new(),
+            states: States::default(),
             steps: 0,
+            calls: 0,
+            order: Vec::new(),
             schedule: None,
             clip_norm: None,
             _scalar: PhantomData,
@@ -112,7 +144,7 @@ impl<T: Real, U: UpdateRule<T>> Optimizer<T, U> {
     }
 
     /// Sets the learning rate of every later [`Optimizer::step`] by `schedule`: step `t`
-    /// (counted by [`Optimizer::steps`], from 0) uses `lr₀·schedule.factor(t)`, with `lr₀`
+    /// (the step count of the parameters it updates, from 0) uses `lr₀·schedule.factor(t)`, with `lr₀`
     /// the rule's learning rate now (or, if a schedule was set before, the rate it was set
     /// with: schedules replace each other). The rate in `rule` follows the schedule (read it there,
     /// or in [`StepInfo::learning_rate`]); setting it by hand is overridden at the next step.
@@ -158,8 +190,17 @@ impl<T: Real, U: UpdateRule<T>> Optimizer<T, U> {
     ///     .with_clip_norm(1.0);
     /// assert_eq!(optimizer.clip_norm(), Some(1.0));
     /// ```
+    ///
+    /// # Panics
+    /// If `max_norm` is NaN, infinite or not positive (at the caller's line).
+    #[track_caller]
     #[must_use = "this returns the optimizer with clipping on; the original is moved"]
     pub fn with_clip_norm(mut self, max_norm: T) -> Self {
+        assert!(
+            max_norm.is_finite() && max_norm > T::zero(),
+            "shapegrad: Optimizer::with_clip_norm: the largest norm is {max_norm}; it must be a \
+             finite number > 0"
+        );
         self.clip_norm = Some(max_norm);
         self
     }
@@ -195,36 +236,65 @@ impl<T: Real, U: UpdateRule<T>> Optimizer<T, U> {
     /// ```
     ///
     /// # Panics
-    /// If a parameter is a constant or an op's output rather than a [`Graph::var`](crate::Graph::var),
-    /// belongs to another graph than `grads`, or if `params` lists a parameter twice (it would
-    /// be stepped twice). The message names the parameter and points at the caller's line; the
-    /// parameters listed before it have been stepped, the others not.
+    /// If the rule's learning rate (or the schedule's rate for this step) is NaN, infinite or
+    /// negative, or another setting is out of its range ([`UpdateRule::check_settings`]):
+    /// nothing is stepped. If a parameter is a constant or an op's output rather than a
+    /// [`Graph::var`](crate::Graph::var),
+    /// belongs to another graph than `grads`, if `params` lists a parameter twice (it would
+    /// be stepped twice), or if a parameter's identity meets a state it may not use (see [Which
+    /// state is whose](Optimizer#which-state-is-whose)). The message names the parameter and
+    /// points at the caller's line; nothing is stepped.
     #[track_caller]
     pub fn step<'g, P>(&mut self, params: &P, grads: &Gradients<'g, T>) -> StepInfo<T>
     where
         P: Parameters<'g, T> + ?Sized,
     {
-        let learning_rate = self.schedule.map(|(schedule, base, set)| {
-            let lr = schedule.rate(self.steps, base);
+        // Check every parameter and find its state first, so that a mistake steps nothing.
+        self.calls += 1;
+        let mut order = std::mem::take(&mut self.order);
+        order.clear();
+        let mut resolve = Resolve {
+            optimizer: self,
+            grads,
+            order: &mut order,
+            t: 0,
+            mistake: None,
+        };
+        params.visit(&mut resolve);
+        let (t, mistake) = (resolve.t, resolve.mistake);
+        if let Some(mistake) = mistake {
+            self.order = order;
+            panic!("{mistake}");
+        }
+        let mut learning_rate = None;
+        if let Some((schedule, base, set)) = self.schedule {
+            let lr = schedule.rate(t, base);
+            if !(lr.is_finite() && lr >= T::zero()) {
+                self.order = order;
+                panic!(
+                    "shapegrad: Optimizer::step: the schedule gives step {t} the learning rate \
+                     {lr} (factor {} × base {base}); a learning rate must be a finite number ≥ 0",
+                    schedule.factor(t)
+                );
+            }
             set(&mut self.rule, lr);
-            lr
-        });
+            learning_rate = Some(lr);
+        }
+        self.check_settings("step");
         let grad_norm = self.clip_norm.map(|_| global_norm(params, grads));
         let scale = match (grad_norm, self.clip_norm) {
             (Some(norm), Some(max_norm)) => clip_scale(norm, max_norm),
             _ => T::one(),
         };
-        self.steps += 1;
         let mut stepper = Stepper {
             optimizer: self,
             grads,
+            order: order.iter(),
             scale,
-            mistake: None,
         };
         params.visit(&mut stepper);
-        if let Some(mistake) = stepper.mistake {
-            panic!("{mistake}");
-        }
+        self.order = order;
+        self.steps = self.steps.max(t + 1);
         StepInfo {
             grad_norm,
             clip_scale: scale,
@@ -251,14 +321,23 @@ impl<T: Real, U: UpdateRule<T>> Optimizer<T, U> {
     /// ```
     ///
     /// # Panics
-    /// If `param` is not a leaf.
+    /// If `param` is not a leaf, or a setting of the rule is out of range (as
+    /// [`Optimizer::step`]).
     #[track_caller]
     pub fn step_param<const R: usize, const C: usize>(
         &mut self,
         param: Var<'_, T, R, C>,
         grad: &SMatrix<T, R, C>,
     ) {
-        let (rule, state, _) = self.parts::<R, C>(param.graph().id(), param.id());
+        self.check_settings("step_param");
+        if !param.graph().is_leaf(param.id()) {
+            panic!("{}", not_a_leaf("step_param", param));
+        }
+        let slot = match self.slot_of(param, "step_param") {
+            Ok(slot) => slot,
+            Err(why) => panic!("{why}"),
+        };
+        let (rule, state) = self.parts::<R, C>(slot);
         param.update_in_place(|value| rule.update(state, value, grad));
     }
 
@@ -277,17 +356,38 @@ impl<T: Real, U: UpdateRule<T>> Optimizer<T, U> {
     /// assert_eq!(state.velocity[0], -1e-2);
     /// ```
     ///
+    /// The state of `param`'s identity (its name, or its node id if it has none: see
+    /// [Which state is whose](Optimizer#which-state-is-whose)) may belong to a parameter of
+    /// another shape; then this is `None` too.
     pub fn state<const R: usize, const C: usize>(
         &self,
         param: Var<'_, T, R, C>,
     ) -> Option<&U::State<R, C>> {
-        let graph = param.graph().id();
-        let (_, slots) = self.graphs.iter().find(|(g, _)| *g == graph)?;
-        let slot = slots.get(param.id())?.as_ref()?;
-        Some(Self::typed::<R, C>(&*slot.state, param.id()))
+        let slot = &self.states.slots[self.states.get(param)?];
+        slot.state.downcast_ref::<U::State<R, C>>()
     }
 
-    /// How many times [`Optimizer::step`] has run.
+    /// The number of states this optimizer holds: one per distinct parameter it has stepped
+    /// (or loaded), however many graphs they were on.
+    ///
+    /// ```
+    /// use nalgebra::Matrix1;
+    /// use shapegrad::optim::{Momentum, Optimizer};
+    ///
+    /// let mut optimizer = Optimizer::new(Momentum::<f64>::default());
+    /// for _ in 0..10 {
+    ///     let g = shapegrad::Graph::new(); // a graph rebuilt every step
+    ///     let (a, b) = (g.var(Matrix1::new(1.0)), g.var(Matrix1::new(2.0)));
+    ///     optimizer.step(&(a, b), &a.component_mul(b).backward());
+    /// }
+    /// assert_eq!(optimizer.state_count(), 2);
+    /// ```
+    pub fn state_count(&self) -> usize {
+        self.states.len()
+    }
+
+    /// How many steps the most-stepped parameter has taken (by [`Optimizer::step`], or as
+    /// loaded by [`Optimizer::load_state`]): for one model, the number of steps.
     ///
     /// ```
     /// let optimizer = shapegrad::optim::Optimizer::<f32, _>::new(shapegrad::optim::Adam::default());
@@ -311,99 +411,91 @@ impl<T: Real, U: UpdateRule<T>> Optimizer<T, U> {
     /// assert!(optimizer.state(w).is_none());
     /// ```
     pub fn reset(&mut self) {
-        self.graphs.clear();
+        self.states.clear();
         self.steps = 0;
     }
 
-    /// The rule, and the state of node `id` of graph `graph` (created if it has none) and its
-    /// last step, mutably.
-    pub(super) fn parts<const R: usize, const C: usize>(
+    /// Panics, naming `method`, at the caller's line if the rule's settings are out of range
+    /// ([`UpdateRule::check_settings`]).
+    #[track_caller]
+    fn check_settings(&self, method: &str) {
+        if let Err(why) = self.rule.check_settings() {
+            panic!("shapegrad: Optimizer::{method}: {why}");
+        }
+    }
+
+    /// The slot of `param`, created with a fresh state if its identity has none, or why it
+    /// cannot have one (see [`States::find_or_insert`]).
+    pub(super) fn slot_of<const R: usize, const C: usize>(
         &mut self,
-        graph: u64,
-        id: usize,
-    ) -> (&U, &mut U::State<R, C>, &mut u64) {
+        param: Var<'_, T, R, C>,
+        method: &str,
+    ) -> Result<usize, String> {
         let rule = &self.rule;
-        let slot = Self::slot(&mut self.graphs, graph, id).get_or_insert_with(|| Slot {
-            state: Box::new(rule.new_state::<R, C>()),
-            last_step: 0,
-        });
-        let state = slot
+        self.states.find_or_insert(param, method, || {
+            let state: Box<dyn Any> = rule.new_state_boxed::<R, C>();
+            state
+        })
+    }
+
+    /// The rule, and slot `slot`'s state as that of an R×C parameter, mutably.
+    fn parts<const R: usize, const C: usize>(&mut self, slot: usize) -> (&U, &mut U::State<R, C>) {
+        let state = self.states.slots[slot]
             .state
             .downcast_mut::<U::State<R, C>>()
-            .unwrap_or_else(|| panic!("{}", wrong_shape::<R, C>(id)));
-        (rule, state, &mut slot.last_step)
-    }
-
-    /// The slot of node `id` of graph `graph`, made room for.
-    pub(super) fn slot(
-        graphs: &mut Vec<(u64, Vec<Option<Slot>>)>,
-        graph: u64,
-        id: usize,
-    ) -> &mut Option<Slot> {
-        let at = match graphs.iter().position(|(g, _)| *g == graph) {
-            Some(at) => at,
-            None => {
-                graphs.push((graph, Vec::new()));
-                graphs.len() - 1
-            }
-        };
-        let slots = &mut graphs[at].1;
-        if slots.len() <= id {
-            slots.resize_with(id + 1, || None);
-        }
-        &mut slots[id]
-    }
-
-    fn typed<const R: usize, const C: usize>(state: &dyn Any, id: usize) -> &U::State<R, C> {
-        state
-            .downcast_ref::<U::State<R, C>>()
-            .unwrap_or_else(|| panic!("{}", wrong_shape::<R, C>(id)))
+            .unwrap_or_else(|| {
+                panic!("shapegrad internal error: a state is not that of a {R}×{C} parameter")
+            });
+        (&self.rule, state)
     }
 }
 
-fn wrong_shape<const R: usize, const C: usize>(id: usize) -> String {
+/// The message of a parameter that is not a leaf.
+fn not_a_leaf<T: Real, const R: usize, const C: usize>(
+    method: &str,
+    param: Var<'_, T, R, C>,
+) -> String {
     format!(
-        "shapegrad internal error: the optimizer's state for node {id} is not that of a \
-         {R}×{C} parameter"
+        "shapegrad: Optimizer::{method} was given {}, an op's output: parameters are Graph::var \
+         leaves",
+        param.label()
     )
 }
 
-/// The visitor behind [`Optimizer::step`].
-struct Stepper<'a, 'g, T: Real, U: UpdateRule<T>> {
+/// The first visit of [`Optimizer::step`]: checks each parameter (a leaf with a gradient,
+/// listed once), finds or makes its state, and finds the step count the schedule uses.
+struct Resolve<'a, 'g, T: Real, U: UpdateRule<T>> {
     optimizer: &'a mut Optimizer<T, U>,
     grads: &'a Gradients<'g, T>,
-    /// The clipping factor of the gradients.
-    scale: T,
-    /// The first mistake in the parameter list (the parameters after it are not stepped).
+    /// The parameters' slots, in visiting order.
+    order: &'a mut Vec<usize>,
+    /// The largest step count of the parameters.
+    t: u64,
+    /// The first mistake (the visit ignores the parameters after it).
     mistake: Option<String>,
 }
 
-impl<'g, T: Real, U: UpdateRule<T>> ParameterVisitor<'g, T> for Stepper<'_, 'g, T, U> {
+impl<'g, T: Real, U: UpdateRule<T>> ParameterVisitor<'g, T> for Resolve<'_, 'g, T, U> {
     fn param<const R: usize, const C: usize>(&mut self, param: Var<'g, T, R, C>) {
         if self.mistake.is_some() {
-            return; // reported by `Optimizer::step`, at the caller's line
-        }
-        let grad = match self.grads.lookup(param) {
-            Ok(grad) => grad,
-            Err(why) => {
-                self.mistake = Some(format!(
-                    "shapegrad: Optimizer::step: {}",
-                    why.trim_start_matches("shapegrad: ")
-                ));
-                return;
-            }
-        };
-        if !param.graph().is_leaf(param.id()) {
-            self.mistake = Some(format!(
-                "shapegrad: Optimizer::step was given {}, an op's output: parameters are \
-                 Graph::var leaves",
-                param.label()
-            ));
             return;
         }
-        let step = self.optimizer.steps;
-        let (rule, state, last_step) = self.optimizer.parts::<R, C>(param.graph().id(), param.id());
-        if *last_step == step {
+        if let Err(why) = self.grads.lookup(param) {
+            let why = why.trim_start_matches("shapegrad: ");
+            self.mistake = Some(format!("shapegrad: Optimizer::step: {why}"));
+            return;
+        }
+        if !param.graph().is_leaf(param.id()) {
+            self.mistake = Some(not_a_leaf("step", param));
+            return;
+        }
+        let slot = match self.optimizer.slot_of(param, "step") {
+            Ok(slot) => slot,
+            Err(why) => return self.mistake = Some(why),
+        };
+        let calls = self.optimizer.calls;
+        let slot_data = &mut self.optimizer.states.slots[slot];
+        if slot_data.last_call == calls {
             self.mistake = Some(format!(
                 "shapegrad: Optimizer::step was given the parameter {} twice; list each \
                  parameter once",
@@ -411,11 +503,33 @@ impl<'g, T: Real, U: UpdateRule<T>> ParameterVisitor<'g, T> for Stepper<'_, 'g, 
             ));
             return;
         }
-        *last_step = step;
+        slot_data.last_call = calls;
+        self.t = self.t.max(slot_data.steps);
+        self.order.push(slot);
+    }
+}
+
+/// The second visit of [`Optimizer::step`]: updates each parameter with its state.
+struct Stepper<'a, 'g, T: Real, U: UpdateRule<T>> {
+    optimizer: &'a mut Optimizer<T, U>,
+    grads: &'a Gradients<'g, T>,
+    /// The parameters' slots, in visiting order (from [`Resolve`]).
+    order: std::slice::Iter<'a, usize>,
+    /// The clipping factor of the gradients.
+    scale: T,
+}
+
+impl<'g, T: Real, U: UpdateRule<T>> ParameterVisitor<'g, T> for Stepper<'_, 'g, T, U> {
+    fn param<const R: usize, const C: usize>(&mut self, param: Var<'g, T, R, C>) {
+        let (Some(&slot), Ok(grad)) = (self.order.next(), self.grads.lookup(param)) else {
+            unreachable!("shapegrad internal error: a parameter changed between two visits");
+        };
+        self.optimizer.states.slots[slot].steps += 1;
+        let (rule, state) = self.optimizer.parts::<R, C>(slot);
         if self.scale == T::one() {
             param.update_in_place(|value| rule.update(state, value, grad));
         } else {
-            crate::kernels::scratch::with_scratch::<T, R, C>(|clipped| {
+            crate::contract::scratch::with_scratch::<T, R, C, _>(|clipped| {
                 clipped.copy_from(grad);
                 *clipped *= self.scale;
                 param.update_in_place(|value| rule.update(state, value, clipped));

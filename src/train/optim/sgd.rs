@@ -49,6 +49,10 @@ impl<T: Real> UpdateRule<T> for Sgd<T> {
     ) {
         param.zip_apply(grad, |w, d_w| *w -= self.lr * d_w);
     }
+
+    fn check_settings(&self) -> Result<(), String> {
+        super::check_learning_rate(self.lr)
+    }
 }
 
 impl<T: Real> super::LearningRate<T> for Sgd<T> {
