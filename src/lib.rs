@@ -193,7 +193,7 @@ pub use contract::{GradSlot, Inputs, Op, Value, product, shape};
 #[cfg(feature = "second-order")]
 pub use diff::second_order;
 pub use diff::{check, jacobian};
-pub use graph::{Gradients, Graph, Handle, Loss, Var, VarTuple};
+pub use graph::{Gradients, Graph, Handle, Loss, Place, Replay, Var, VarTuple};
 pub use kernels::Real;
 pub use ops::{Activation, LabelError, Labels};
 #[cfg(feature = "io")]
