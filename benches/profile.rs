@@ -42,7 +42,11 @@ fn w4(contender: &str, steps: usize) {
         }
         _ => {
             let graph = Graph::<f64>::new();
-            let (x, y, z) = (graph.var(inputs.0), graph.var(inputs.1), graph.var(inputs.2));
+            let (x, y, z) = (
+                graph.var(inputs.0),
+                graph.var(inputs.1),
+                graph.var(inputs.2),
+            );
             let f = (x + y).component_mul(z);
             if contender == "replay" {
                 for _ in 0..steps {
@@ -204,7 +208,10 @@ fn w6(contender: &str, steps: usize) {
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).filter(|a| a != "--bench").collect();
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| a != "--bench")
+        .collect();
     let [workload, contender, steps] = args.as_slice() else {
         eprintln!("usage: profile <W1|W4|W6> <hand|fresh|replay|replay_held> <steps>");
         return;

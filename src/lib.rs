@@ -67,7 +67,8 @@
 //! is read, not the whole tape: a read recomputes only the ancestors whose inputs changed, and
 //! a backward pass visits only the nodes between its root and the vars, so outputs that are
 //! not read (an evaluation head, an unrelated product) cost nothing. See [`Graph`] for the cost
-//! model and examples.
+//! model and examples. For a loop over a small graph, [`Graph::replay`] gives a [`Replay`]
+//! that holds the graph across steps and reads and writes by offsets found once ([`Place`]).
 //!
 //! # Owning a graph
 //!

@@ -409,9 +409,16 @@ fn fresh_graphs_of_w1_w2_w4_w6_allocate_nothing_once_the_thread_has_built_each()
     .unwrap();
     // The thread's first build (W1) lays out the pooled buffers and boxes; later workloads may
     // find everything they need already there.
-    assert!(counts[0].1 > 0, "W1: the first build on a thread allocates its buffers");
+    assert!(
+        counts[0].1 > 0,
+        "W1: the first build on a thread allocates its buffers"
+    );
     for (name, first, later) in counts {
-        assert_eq!(later, [0, 0, 0], "{name}: fresh builds after the first ({first} allocations)");
+        assert_eq!(
+            later,
+            [0, 0, 0],
+            "{name}: fresh builds after the first ({first} allocations)"
+        );
     }
 }
 
@@ -464,5 +471,8 @@ fn more_live_roots_than_the_plan_budget_keep_their_passes_allocation_free() {
     round(0.0);
     round(1.0);
     let n = allocations(|| round(2.0));
-    assert_eq!(n, 0, "{n} allocations in a round of 300 passes from 300 roots");
+    assert_eq!(
+        n, 0,
+        "{n} allocations in a round of 300 passes from 300 roots"
+    );
 }
