@@ -7,7 +7,11 @@
 //!     written carefully by hand (three `sin_cos`, suffix sums); contenders `forward`
 //!     (`second_order::ForwardJacobian`, the arm's graph over `DualSVec64<3>`, replayed),
 //!     `reverse` (`jacobian(tip, q)` on a replayed f64 graph: two backward passes) and
-//!     `num_dual` (num-dual's own forward mode on plain nalgebra code, no graph).
+//!     `num_dual` (num-dual's own forward mode on plain nalgebra code, no graph), and on the
+//!     plain, generic function `arm::tip_by_hand` (no graph, the kind of function `codegen`
+//!     generates): `fn` (`second_order::jacobian_of_fn`) and `num_dual_fn` (num-dual's own
+//!     `jacobian` on the same function). Also `ratio W5 fn/num_dual_fn` and `fn/num_dual`.
+//!     In f64 and in f32 (`W5_f32`: `analytic`, `forward`, `fn`, `num_dual_fn`).
 //! HVP: H·v of the spiral net's loss (N = 300, 2 → 100 ReLU → 3, softmax cross-entropy +
 //!     L2 1e-3) with respect to W1 (2×100). Baseline `gradient`: one gradient step of the
 //!     same function on a replayed f64 graph; contender `hvp`
@@ -33,22 +37,29 @@ use num_dual::DualNum;
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use shapegrad::jacobian::{self, jacobian};
-use shapegrad::second_order::{ForwardJacobian, Hessian, HessianVectorProduct};
+use shapegrad::second_order::{ForwardJacobian, Hessian, HessianVectorProduct, jacobian_of_fn};
 use shapegrad::{Graph, Labels, Real, Var, datasets};
 
-/// The (workload, baseline, contender) triples that ran.
-static RAN: Mutex<Vec<(&'static str, &'static str, &'static str)>> = Mutex::new(Vec::new());
+/// The (workload, precision, baseline, contender) sets that ran.
+type Ran = (&'static str, &'static str, &'static str, &'static str);
+static RAN: Mutex<Vec<Ran>> = Mutex::new(Vec::new());
 
-/// Times `step` as `name` in the group `workload`_f64, and records it against `baseline`.
+/// More ratio lines: (workload, contender, baseline) where both ran in the same precision.
+const ALSO: [(&str, &str, &str); 2] = [("W5", "fn", "num_dual_fn"), ("W5", "fn", "num_dual")];
+
+/// Times `step` as `name` in the group `workload`_`precision`, and records it against
+/// `baseline`.
 fn run<O>(
     c: &mut Criterion,
-    (workload, baseline): (&'static str, &'static str),
+    (workload, precision, baseline): (&'static str, &'static str, &'static str),
     name: &'static str,
     mut step: impl FnMut() -> O,
 ) {
-    c.benchmark_group(format!("{workload}_f64"))
+    c.benchmark_group(format!("{workload}_{precision}"))
         .bench_function(name, |b| {
-            RAN.lock().unwrap().push((workload, baseline, name));
+            RAN.lock()
+                .unwrap()
+                .push((workload, precision, baseline, name));
             b.iter(&mut step)
         });
 }
@@ -104,8 +115,20 @@ fn w5(c: &mut Criterion) {
         &analytic,
         1e-14,
     );
+    assert_close(
+        "fn",
+        &jacobian_of_fn(arm::tip_by_hand, q0).1,
+        &analytic,
+        1e-14,
+    );
+    assert_close(
+        "num_dual_fn",
+        &num_dual::jacobian(|q| arm::tip_by_hand(&q), &q0).1,
+        &analytic,
+        1e-14,
+    );
 
-    let key = ("W5", "analytic");
+    let key = ("W5", "f64", "analytic");
     run(c, key, "analytic", || {
         arm::analytic_jacobian(black_box(&q0))
     });
@@ -116,6 +139,38 @@ fn w5(c: &mut Criterion) {
     });
     run(c, key, "num_dual", || {
         num_dual::jacobian(tip_plain, black_box(&q0))
+    });
+    run(c, key, "fn", || {
+        jacobian_of_fn(arm::tip_by_hand, black_box(q0))
+    });
+    run(c, key, "num_dual_fn", || {
+        num_dual::jacobian(|q| arm::tip_by_hand(&q), black_box(&q0))
+    });
+}
+
+/// W5 in f32: the analytic Jacobian, the graph's forward mode and the plain function's, and
+/// num-dual's own `jacobian` on the same plain function, all in single precision.
+fn w5_f32(c: &mut Criterion) {
+    let q0 = Vector3::new(0.3f32, 0.6, -0.4);
+    let analytic = arm::analytic_jacobian(&q0).cast::<f64>();
+    let forward = ForwardJacobian::new(arm::tip, q0);
+    let tol = 1e-6; // f32 roundings (tests/second_order_f32.rs states the bound)
+    assert_close("forward", &forward.at(q0).1.cast(), &analytic, tol);
+    let plain = jacobian_of_fn(arm::tip_by_hand, q0).1;
+    assert_close("fn", &plain.cast(), &analytic, tol);
+    let own = num_dual::jacobian(|q| arm::tip_by_hand(&q), &q0).1;
+    assert_close("num_dual_fn", &own.cast(), &analytic, tol);
+
+    let key = ("W5", "f32", "analytic");
+    run(c, key, "analytic", || {
+        arm::analytic_jacobian(black_box(&q0))
+    });
+    run(c, key, "forward", || forward.at(black_box(q0)));
+    run(c, key, "fn", || {
+        jacobian_of_fn(arm::tip_by_hand, black_box(q0))
+    });
+    run(c, key, "num_dual_fn", || {
+        num_dual::jacobian(|q| arm::tip_by_hand(&q), black_box(&q0))
     });
 }
 
@@ -170,7 +225,7 @@ fn hvp(c: &mut Criterion) {
     };
     assert_close("H·v", &hv, &((along(h) - along(-h)) / (2.0 * h)), 1e-6);
 
-    let key = ("HVP", "gradient");
+    let key = ("HVP", "f64", "gradient");
     run(c, key, "gradient", || {
         w1.set_value(black_box(w));
         loss.backward().wrt(w1)[0]
@@ -200,7 +255,7 @@ fn hess(c: &mut Criterion) {
         1e-8,
     );
 
-    let key = ("HESS", "fd");
+    let key = ("HESS", "f64", "fd");
     run(c, key, "fd", || {
         jacobian::numerical_hessian(f, x, black_box(6e-6))
     });
@@ -215,23 +270,34 @@ fn main() {
         .measurement_time(Duration::from_secs(2))
         .configure_from_args();
     w5(&mut c);
+    w5_f32(&mut c);
     hvp(&mut c);
     hess(&mut c);
     c.final_summary();
     println!();
     let mut ran = RAN.lock().unwrap().clone();
     ran.dedup();
-    for (workload, baseline, name) in ran {
-        if name == baseline {
-            continue;
+    let mut lines: Vec<Ran> = ran
+        .iter()
+        .filter(|(_, _, baseline, name)| name != baseline)
+        .copied()
+        .collect();
+    for (workload, precision, _, _) in ran.iter().filter(|(_, _, b, n)| b == n) {
+        for (w, name, baseline) in ALSO.iter().filter(|(w, _, _)| w == workload) {
+            lines.push((w, precision, baseline, name));
         }
-        let group = format!("{workload}_f64");
+    }
+    // A baseline timed in several groups is listed once per group: one line per pair.
+    let mut seen = std::collections::HashSet::new();
+    lines.retain(|line| seen.insert(*line));
+    for (workload, precision, baseline, name) in lines {
+        let group = format!("{workload}_{precision}");
         if let (Some(base), Some(time)) = (
             medians::median_ns(&group, baseline),
             medians::median_ns(&group, name),
         ) {
             println!(
-                "ratio {workload} {name}/{baseline} {:.2} f64 ({time:.0} ns vs {base:.0} ns)",
+                "ratio {workload} {name}/{baseline} {:.2} {precision} ({time:.0} ns vs {base:.0} ns)",
                 time / base
             );
         }

@@ -89,7 +89,9 @@
 //! [`ops`] has the kinematics pieces (`sin`, `cos`, `atan2`, `cross`, `norm` with gradient 0
 //! at 0, `clamp`, `minimum`, `detach`). [`second_order`] runs a graph on dual-number scalars
 //! (the crate [`num_dual`]) for exact Hessians in one backward pass, Hessian-vector products
-//! and forward-mode Jacobians, of a function you write once, generic over the scalar:
+//! and forward-mode Jacobians, of a function you write once, generic over the scalar, in
+//! `f64` or `f32`, for vector or matrix inputs; its `…_of_fn` entry points do the same for a
+//! plain nalgebra function with no graph (hand-written, or generated from a graph):
 //! `cargo run --release --example robot_arm` does inverse kinematics and Newton steps with
 //! them.
 //!

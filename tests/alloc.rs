@@ -476,3 +476,42 @@ fn more_live_roots_than_the_plan_budget_keep_their_passes_allocation_free() {
         "{n} allocations in a round of 300 passes from 300 roots"
     );
 }
+
+#[cfg(feature = "second-order")]
+#[test]
+fn replayed_second_order_entry_points_allocate_nothing_in_f32_and_on_matrix_inputs() {
+    use shapegrad::second_order::{ForwardJacobian, Hessian, HessianVectorProduct};
+    type Jac32 = ForwardJacobian<3, 2, 3, 1, 2, 1, f32>;
+    let arm: Jac32 = ForwardJacobian::new(common::planar_arm_tip, nalgebra::Vector3::zeros());
+    let hessian = Hessian::new(rosenbrock::<_, 4>, nalgebra::Vector4::<f32>::zeros());
+    let hvp = HessianVectorProduct::new(rosenbrock::<_, 4>, nalgebra::Vector4::<f32>::zeros());
+    // A 2×3 input with a 3×3 value (Xᵀ·X), flattened: 9×6.
+    let gram: ForwardJacobian<6, 9, 2, 3, 3, 3> =
+        ForwardJacobian::new_flat(|x| x.transpose() * x, Matrix2x3::zeros());
+    let flat: Hessian<6, 2, 3> = Hessian::new_flat(|x| x.powi(3).sum(), Matrix2x3::zeros());
+    let v = nalgebra::Vector4::new(1.0f32, 0.0, -1.0, 0.5);
+    let w = Matrix2x3::new(1.0, 2.0, 3.0, -1.0, 0.5, 0.25);
+    for _ in 0..2 {
+        // The second backward pass from a root makes its plan.
+        black_box((
+            arm.at(nalgebra::Vector3::zeros()),
+            hessian.at(v),
+            hvp.at(v, v),
+        ));
+        black_box((gram.at(w), flat.at(w)));
+    }
+    let n = allocations(|| {
+        for step in 0..STEPS {
+            let x = nalgebra::Vector4::repeat(0.1 * step as f32);
+            black_box(arm.at(nalgebra::Vector3::new(0.1 * step as f32, 0.2, -0.3)));
+            black_box(hessian.at(x));
+            black_box(hvp.at(x, v));
+            black_box(gram.at(w * step as f64));
+            black_box(flat.at(w * step as f64));
+        }
+    });
+    assert_eq!(
+        n, 0,
+        "{n} allocations in {STEPS} replays of five entry points"
+    );
+}

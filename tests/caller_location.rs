@@ -355,3 +355,37 @@ fn a_matrix_jacobian_entry_out_of_range_is_reported_at_the_callers_line() {
         },
     );
 }
+
+#[test]
+fn a_block_that_does_not_fit_and_stacking_across_graphs_are_reported_at_the_callers_line() {
+    let (g1, g2) = (Graph::<f64>::new(), Graph::<f64>::new());
+    let a = g1.var(nalgebra::Matrix3::zeros());
+    let b = g1.var(Matrix2::zeros());
+    assert_panics_here(
+        "a 2×2 block at (2, 1) does not fit in a 3×3 matrix",
+        || {
+            next_line_panics(line!());
+            _ = a.with_block(2, 1, b);
+        },
+    );
+    let (x, y) = (
+        g1.var(Vector2::zeros()),
+        g2.var_named("y", Vector2::zeros()),
+    );
+    assert_panics_here("`with_block` was given `y`", || {
+        next_line_panics(line!());
+        let _: shapegrad::Var<'_, f64, 4, 1> = shapegrad::Var::vstack_array([x, y]);
+    });
+}
+
+#[test]
+fn a_jacobian_over_several_vars_with_a_late_input_is_reported_at_the_callers_line() {
+    let g = Graph::<f64>::new();
+    let x = g.var(Vector2::new(1.0, 2.0));
+    let y = x.component_mul(x);
+    let late = g.var_named("late", Vector2::zeros());
+    assert_panics_here("recorded before the input x = `late`", || {
+        next_line_panics(line!());
+        _ = shapegrad::jacobian::jacobian(y, (x, late));
+    });
+}

@@ -7,6 +7,7 @@ use nalgebra::Matrix1x2;
 use shapegrad::{Graph, Var};
 
 const INF: f64 = f64::INFINITY;
+const HALF_PI: f64 = std::f64::consts::FRAC_PI_2;
 
 /// `op` at (+∞, −∞): its values and its gradient for dOut = 1, NaN written as NaN.
 fn at_infinities(
@@ -35,7 +36,7 @@ fn element_wise_ops_at_plus_and_minus_infinity() {
         fn(Var<'_, f64, 1, 2>) -> Var<'_, f64, 1, 2>,
         [f64; 2],
         [f64; 2],
-    ); 12] = [
+    ); 18] = [
         ("exp", |x| x.exp(), [INF, 0.0], [INF, 0.0]),
         ("ln", |x| x.ln(), [INF, nan], [0.0, nan]),
         ("sqrt", |x| x.sqrt(), [INF, nan], [0.0, nan]),
@@ -48,6 +49,12 @@ fn element_wise_ops_at_plus_and_minus_infinity() {
         ("square", |x| x.square(), [INF, INF], [INF, -INF]),
         ("sin", |x| x.sin(), [nan, nan], [nan, nan]),
         ("relu", |x| x.relu(), [INF, 0.0], [1.0, 0.0]),
+        ("atan", |x| x.atan(), [HALF_PI, -HALF_PI], [0.0, 0.0]),
+        ("sinh", |x| x.sinh(), [INF, -INF], [INF, INF]),
+        ("cosh", |x| x.cosh(), [INF, INF], [INF, -INF]),
+        ("tan", |x| x.tan(), [nan, nan], [nan, nan]),
+        ("asin", |x| x.asin(), [nan, nan], [nan, nan]),
+        ("acos", |x| x.acos(), [nan, nan], [nan, nan]),
     ];
     let mut wrong = Vec::new();
     for (name, op, value, gradient) in table {

@@ -335,6 +335,6 @@ fn the_replayed_structs_move_to_other_threads() {
     });
     let (h, jac, hv) = worker.join().unwrap();
     assert_eq!(h, rosenbrock_hessian(&SVector::<f64, 2>::new(1.0, 1.0)));
-    assert_eq!(jac, arm::analytic_jacobian(&Vector3::zeros()));
+    assert_eq!(jac, arm::analytic_jacobian(&Vector3::<f64>::zeros()));
     assert_eq!(hv, h * SVector::<f64, 2>::new(1.0, 1.0));
 }

@@ -19,13 +19,16 @@ pub fn tip<'g, T: Real>(q: Var<'g, T, 3, 1>) -> Var<'g, T, 2, 1> {
     (links * theta.cos()).vstack(links * theta.sin())
 }
 
-/// The same tip, written by hand on plain numbers.
-pub fn tip_by_hand(q: &Vector3<f64>) -> Vector2<f64> {
-    let mut theta = 0.0;
+/// The same tip, written by hand on plain nalgebra numbers with no graph, generic over the
+/// scalar: the kind of function `second_order::jacobian_of_fn` differentiates (and `codegen`
+/// emits).
+pub fn tip_by_hand<T: Real>(q: &Vector3<T>) -> Vector2<T> {
+    let mut theta = T::zero();
     let mut tip = Vector2::zeros();
     for (l, q) in LINKS.iter().zip(q.iter()) {
-        theta += q;
+        theta += *q;
         let (s, c) = theta.sin_cos();
+        let l: T = nalgebra::convert(*l);
         tip += Vector2::new(l * c, l * s);
     }
     tip
@@ -33,12 +36,13 @@ pub fn tip_by_hand(q: &Vector3<f64>) -> Vector2<f64> {
 
 /// The 2×3 Jacobian written carefully by hand: column j is the rotation about joint j of the
 /// part of the arm beyond it, ∂tip/∂qⱼ = Σ_{i ≥ j} lᵢ·(−sin θᵢ, cos θᵢ): three `sin_cos` and
-/// suffix sums.
-pub fn analytic_jacobian(q: &Vector3<f64>) -> Matrix2x3<f64> {
+/// suffix sums. Generic over the scalar (the link lengths are converted once, exactly for
+/// `f64`).
+pub fn analytic_jacobian<T: Real>(q: &Vector3<T>) -> Matrix2x3<T> {
     let (s0, c0) = q[0].sin_cos();
     let (s1, c1) = (q[0] + q[1]).sin_cos();
     let (s2, c2) = (q[0] + q[1] + q[2]).sin_cos();
-    let [l0, l1, l2] = LINKS;
+    let [l0, l1, l2] = LINKS.map(nalgebra::convert::<f64, T>);
     let (x2, y2) = (l2 * c2, l2 * s2);
     let (x1, y1) = (x2 + l1 * c1, y2 + l1 * s1);
     let (x0, y0) = (x1 + l0 * c0, y1 + l0 * s0);

@@ -81,14 +81,40 @@ pub(crate) fn check_unary<
     O64: Op<f64, (SMatrix<f64, R, C>,), Output = SMatrix<f64, R2, C2>> + Clone,
     O32: Op<f32, (SMatrix<f32, R, C>,), Output = SMatrix<f32, R2, C2>>,
 {
+    check_unary_with(op64, op32, x, Some(&tight()), 1e-5);
+}
+
+/// [`check_unary`] with the gradcheck's options given (`None`: no finite differences, for a
+/// point where every central difference straddles a jump of the function, such as the SO(3)
+/// logarithm at θ = π; the caller then checks the gradient another way) and the tolerance of
+/// the f32-against-f64 comparison.
+pub(crate) fn check_unary_with<
+    O64,
+    O32,
+    const R: usize,
+    const C: usize,
+    const R2: usize,
+    const C2: usize,
+>(
+    op64: O64,
+    op32: O32,
+    x: SMatrix<f64, R, C>,
+    gradcheck_options: Option<&GradcheckOptions<f64>>,
+    f32_tolerance: f64,
+) where
+    O64: Op<f64, (SMatrix<f64, R, C>,), Output = SMatrix<f64, R2, C2>> + Clone,
+    O32: Op<f32, (SMatrix<f32, R, C>,), Output = SMatrix<f32, R2, C2>>,
+{
     let upstream = random::<R2, C2>(&mut rng(0xD0));
 
     let g = Graph::<f64>::new();
     let xv = g.var(x);
     let y = g.apply(op64.clone(), (xv,));
-    let loss = y.component_mul(g.constant(upstream)).sum();
-    let report = gradcheck(loss, &tight());
-    assert!(report.passed(), "{report}");
+    if let Some(options) = gradcheck_options {
+        let loss = y.component_mul(g.constant(upstream)).sum();
+        let report = gradcheck(loss, options);
+        assert!(report.passed(), "{report}");
+    }
 
     let grads = y.backward_with(upstream);
     let (direct,) = op64.backward((&x,), &y.value(), &upstream);
@@ -117,12 +143,17 @@ pub(crate) fn check_unary<
     let x32 = g32.var(x.cast::<f32>());
     let y32 = g32.apply(op32, (x32,));
     let grads32 = y32.backward_with(upstream.cast::<f32>());
-    assert_close("f32 forward", &y32.value().cast::<f64>(), &y.value(), 1e-5);
+    assert_close(
+        "f32 forward",
+        &y32.value().cast::<f64>(),
+        &y.value(),
+        f32_tolerance,
+    );
     assert_close(
         "f32 backward",
         &grads32.wrt(x32).cast::<f64>(),
         &direct,
-        1e-5,
+        f32_tolerance,
     );
 }
 
@@ -147,14 +178,44 @@ pub(crate) fn check_binary<
         + Clone,
     O32: Op<f32, (SMatrix<f32, R1, C1>, SMatrix<f32, R2, C2>), Output = SMatrix<f32, RO, CO>>,
 {
+    check_binary_with(op64, op32, a, b, Some(&tight()), 1e-5);
+}
+
+/// [`check_binary`] with the gradcheck's options given (`None`: no finite differences) and
+/// the tolerance of the f32-against-f64 comparison: for ops whose derivatives grow with a
+/// condition number (the linear-algebra ops on ill-conditioned matrices), where central
+/// differences need a smaller step and f32 loses digits in proportion.
+pub(crate) fn check_binary_with<
+    O64,
+    O32,
+    const R1: usize,
+    const C1: usize,
+    const R2: usize,
+    const C2: usize,
+    const RO: usize,
+    const CO: usize,
+>(
+    op64: O64,
+    op32: O32,
+    a: SMatrix<f64, R1, C1>,
+    b: SMatrix<f64, R2, C2>,
+    gradcheck_options: Option<&GradcheckOptions<f64>>,
+    f32_tolerance: f64,
+) where
+    O64: Op<f64, (SMatrix<f64, R1, C1>, SMatrix<f64, R2, C2>), Output = SMatrix<f64, RO, CO>>
+        + Clone,
+    O32: Op<f32, (SMatrix<f32, R1, C1>, SMatrix<f32, R2, C2>), Output = SMatrix<f32, RO, CO>>,
+{
     let upstream = random::<RO, CO>(&mut rng(0xD1));
 
     let g = Graph::<f64>::new();
     let (av, bv) = (g.var(a), g.var(b));
     let y = g.apply(op64.clone(), (av, bv));
-    let loss = y.component_mul(g.constant(upstream)).sum();
-    let report = gradcheck(loss, &tight());
-    assert!(report.passed(), "{report}");
+    if let Some(options) = gradcheck_options {
+        let loss = y.component_mul(g.constant(upstream)).sum();
+        let report = gradcheck(loss, options);
+        assert!(report.passed(), "{report}");
+    }
 
     let grads = y.backward_with(upstream);
     let (d_a, d_b) = op64.backward((&a, &b), &y.value(), &upstream);
@@ -193,17 +254,43 @@ pub(crate) fn check_binary<
     let (a32, b32) = (g32.var(a.cast::<f32>()), g32.var(b.cast::<f32>()));
     let y32 = g32.apply(op32, (a32, b32));
     let grads32 = y32.backward_with(upstream.cast::<f32>());
-    assert_close("f32 forward", &y32.value().cast::<f64>(), &y.value(), 1e-5);
+    assert_close(
+        "f32 forward",
+        &y32.value().cast::<f64>(),
+        &y.value(),
+        f32_tolerance,
+    );
     assert_close(
         "f32 backward (a)",
         &grads32.wrt(a32).cast::<f64>(),
         &d_a,
-        1e-5,
+        f32_tolerance,
     );
     assert_close(
         "f32 backward (b)",
         &grads32.wrt(b32).cast::<f64>(),
         &d_b,
-        1e-5,
+        f32_tolerance,
     );
+}
+
+/// A random orthogonal N×N matrix: a product of N Householder reflections.
+pub(crate) fn random_orthogonal<const N: usize>(rng: &mut StdRng) -> SMatrix<f64, N, N> {
+    let identity = SMatrix::<f64, N, N>::identity();
+    (0..N).fold(identity, |q, _| {
+        let v = random::<N, 1>(rng);
+        q * (identity - v * v.transpose() * (2.0 / v.norm_squared()))
+    })
+}
+
+/// A random N×N matrix with the singular values `sigma` (U·diag(σ)·Vᵀ, U and V random
+/// orthogonal): condition number max σ / min σ, determinant ±∏σ.
+pub(crate) fn with_singular_values<const N: usize>(
+    seed: u64,
+    sigma: [f64; N],
+) -> SMatrix<f64, N, N> {
+    let mut rng = rng(seed);
+    let u = random_orthogonal::<N>(&mut rng);
+    let v = random_orthogonal::<N>(&mut rng);
+    u * SMatrix::<f64, N, N>::from_diagonal(&sigma.into()) * v.transpose()
 }

@@ -9,6 +9,7 @@
 pub(crate) mod float;
 pub(crate) mod gemm;
 pub(crate) mod gemm_kernel;
+pub(crate) mod linalg;
 mod real;
 pub(crate) mod rng;
 pub(crate) mod rows;

@@ -11,6 +11,7 @@
 //! | what | reverse mode (exact), passes | central differences, passes |
 //! |---|---|---|
 //! | Jacobian, N×1 → M×1 | [`jacobian`]: M backward | [`numerical_jacobian`]: 2N forward |
+//! | Jacobian w.r.t. (x₁, x₂) or (x₁, x₂, x₃) | [`jacobian`] with a tuple: M backward, a tuple of blocks ([`side_by_side`] joins them) | [`numerical_jacobian`] per var |
 //! | Jacobian, Ri×Ci → Ro×Co | [`matrix_jacobian`]: Ro·Co backward | [`numerical_matrix_jacobian`]: 2·Ri·Ci forward |
 //! | uᵀ·J (VJP) | [`vjp`]: 1 backward | — |
 //! | J·v (JVP) | [`jvp_reverse_mode`]: Ro·Co backward | [`jvp_central_difference`]: 2 forward |
@@ -111,6 +112,7 @@ mod compare;
 mod matrix;
 mod numerical;
 mod products;
+mod several;
 
 pub use compare::{JacobianEntry, JacobianReport, compare, jacobian_check};
 pub use matrix::MatrixJacobian;
@@ -123,6 +125,7 @@ pub use numerical::{
 pub use products::jvp;
 pub(crate) use products::vjp_named;
 pub use products::{jvp_reverse_mode, vjp};
+pub use several::{Blocks, side_by_side};
 
 use nalgebra::SMatrix;
 
@@ -150,8 +153,29 @@ use crate::kernels::Real;
 /// assert_eq!(jacobian(y, x), Matrix3::from_diagonal(&Vector3::new(1.0, 0.0, -2.0)));
 /// ```
 ///
-/// The signature is generic over the two vars (through [`JacobianOf`], implemented only for
-/// two column vectors) so that the Jacobian's shape is read from the arguments, never the
+/// **Several vars at once.** With a tuple of two or three column vectors as `x`, the result
+/// is the tuple of blocks, `(∂y/∂x₁, ∂y/∂x₂)`, each M×Nᵢ, from the same M backward passes (a
+/// linearisation `x' ≈ A·x + B·u` in one call); [`side_by_side`] joins them into one M×(N₁ +
+/// N₂) matrix:
+///
+/// ```
+/// use nalgebra::{Matrix2, SMatrix, Vector1, Vector2};
+/// use shapegrad::{Graph, jacobian::{jacobian, side_by_side}};
+///
+/// let g = Graph::<f64>::new();
+/// let x = g.var(Vector2::new(0.3, -0.2)); // state
+/// let u = g.var(Vector1::new(0.5)); // input
+/// let next = x + (x.sin() + g.constant(Vector2::new(0.0, 1.0)) * u).scale(0.1);
+/// let (a, b): (Matrix2<f64>, SMatrix<f64, 2, 1>) = jacobian(next, (x, u));
+/// assert_eq!(b, SMatrix::<f64, 2, 1>::new(0.0, 0.1));
+/// let expected_a = Matrix2::new(1.0 + 0.1 * 0.3f64.cos(), 0.0, 0.0, 1.0 + 0.1 * 0.2f64.cos());
+/// assert!((a - expected_a).amax() < 1e-15);
+/// let ab: SMatrix<f64, 2, 3> = side_by_side((a, b)); // [A B]
+/// assert_eq!(ab.column(2), b.column(0));
+/// ```
+///
+/// The signature is generic over the two arguments (through [`JacobianOf`], implemented only
+/// for column vectors and tuples of them) so that the Jacobian's shape is read from the arguments, never the
 /// other way round: a transposed annotation such as `let j: SMatrix<f64, 4, 2> =
 /// jacobian(tip, q)` for a 2×1 `tip` and a 4×1 `q` is reported at the annotation ("expected
 /// `4`, found `2`", `SMatrix<f64, 2, 4>` found), not as two wrong arguments that rustc would
@@ -169,10 +193,12 @@ pub fn jacobian<Y: JacobianOf<X>, X>(y: Y, x: X) -> Y::Matrix {
 }
 
 /// `Y: JacobianOf<X>` holds when `Y` and `X` are column vectors of one graph and scalar type,
-/// `Var<'g, T, M, 1>` and `Var<'g, T, N, 1>`; the Jacobian is then `SMatrix<T, M, N>`. It is
-/// what [`jacobian`]'s signature reads the shape from; you never implement it.
+/// `Var<'g, T, M, 1>` and `Var<'g, T, N, 1>`; the Jacobian is then `SMatrix<T, M, N>`. For a
+/// tuple of two or three such vars, `(Var<'g, T, N1, 1>, Var<'g, T, N2, 1>)`, it is the tuple
+/// of blocks `(SMatrix<T, M, N1>, SMatrix<T, M, N2>)` (see [`jacobian`]). It is what
+/// [`jacobian`]'s signature reads the shape from; you never implement it.
 #[diagnostic::on_unimplemented(
-    message = "`jacobian(y, x)` takes two column vectors of one graph and scalar type, the output first; it was given `{Self}` and `{X}`",
+    message = "`jacobian(y, x)` takes column vectors of one graph and scalar type, the output first, and as `x` one vector or a tuple of two or three; it was given `{Self}` and `{X}`",
     label = "not a column vector of the other's graph and scalar type",
     note = "for matrices, use `matrix_jacobian(y, x)`, whose result has all four dimensions"
 )]

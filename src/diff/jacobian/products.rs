@@ -58,15 +58,16 @@ pub(crate) fn vjp_named<
 /// `v`, ∑ₖₗ `∂Y[i,j]/∂X[k,l]·v[k,l]`, in `y`'s shape, computed by **reverse mode**.
 ///
 /// Exact, but the graph here only runs in reverse, so it costs one backward pass per entry of
-/// `y`, Ro·Co in all: as much as the whole Jacobian ([`matrix_jacobian`](super::matrix_jacobian)), not the one forward
-/// pass that "JVP" means in forward-mode libraries. The name says so. For one forward pass,
-/// run the function on dual numbers: a `Graph<Dual64>` whose `x` holds `x + v·ε` gives J·v in
-/// the dual parts of `y` (see `shapegrad::second_order`, feature `second-order`); when `y` is
-/// large and an
-/// O(h²) error is acceptable, [`jvp_central_difference`](super::jvp_central_difference) costs two forward passes.
+/// `y`, Ro·Co in all: as much as the whole Jacobian
+/// ([`matrix_jacobian`](super::matrix_jacobian)), not the one forward pass that "JVP" means in
+/// forward-mode libraries. The name says so. For one forward pass, run the function on dual
+/// numbers: a `Graph<Dual64>` whose `x` holds `x + v·ε` gives J·v in the dual parts of `y`
+/// (see `shapegrad::second_order`, feature `second-order`); when `y` is large and an O(h²)
+/// error is acceptable, [`jvp_central_difference`](super::jvp_central_difference) costs two
+/// forward passes.
 ///
 /// ```
-/// use nalgebra::{Matrix2x3, Vector2, Vector3};
+/// use nalgebra::{Matrix2x3, Vector3};
 /// use shapegrad::{Graph, jacobian::jvp_reverse_mode};
 ///
 /// let g = Graph::<f64>::new();
@@ -76,12 +77,14 @@ pub(crate) fn vjp_named<
 /// let v = Vector3::new(1.0, 0.0, -1.0);
 /// assert_eq!(jvp_reverse_mode(y, x, v), w * v); // 2 backward passes, one per entry of y
 ///
-/// // The same product in one forward pass, on dual numbers:
+/// // The same product in one forward pass, on dual numbers (feature `second-order`):
+/// # #[cfg(feature = "second-order")] {
 /// use shapegrad::num_dual::Dual64;
 /// let gd = Graph::<Dual64>::new();
 /// let xd = gd.var(Vector3::repeat(1.0).zip_map(&v, Dual64::new)); // x + v·ε
 /// let yd = gd.constant(w.map(Dual64::from_re)) * xd;
 /// assert_eq!(yd.value().map(|d| d.eps), w * v);
+/// # }
 /// ```
 ///
 /// # Panics

@@ -1,22 +1,103 @@
-//! The forward-mode Jacobian: a graph over `DualSVec64<N>`, run forward only.
+//! The forward-mode Jacobian: a graph over `DualSVec<F, N>`, run forward only.
 
 use nalgebra::{Const, SMatrix, SVector, U1};
-use num_dual::DualSVec64;
+use num_dual::DualSVec;
 
-use crate::contract::shape::{Message, fail};
+use super::Precision;
+use super::shape::FlatJacobian;
 use crate::graph::{Graph, Handle, Var};
+use crate::kernels::Real;
 
-/// The M×N Jacobian of f: Rᴺ → Rᴹ by forward mode, on a graph built once and replayed.
+/// The M×N Jacobian of f: Rᴺ → Rᴹ at `x` by forward mode: `(f(x), J)`, `J[(i, k)] = ∂fᵢ/∂xₖ`,
+/// from a single forward pass over `DualSVec<F, N>` scalars, in the input's precision `F`
+/// (`f64` or `f32`). See [`ForwardJacobian`] to replay it at other points without rebuilding
+/// the graph, and [`forward_jacobian_flat`] for matrix-shaped inputs and outputs.
 ///
-/// The graph's scalar is `DualSVec64<N>`: input entry `k` carries the unit direction eₖ in
-/// its N dual parts, so after one forward pass the dual parts of output entry `i` are row `i`
-/// of the Jacobian (JAX's `jacfwd`). No backward pass; the cost is one forward pass on
-/// scalars N + 1 times as wide. Prefer it to reverse mode
+/// ```
+/// use nalgebra::{Matrix2x3, SMatrix, Vector3};
+/// use shapegrad::{Real, Var, second_order::forward_jacobian};
+///
+/// fn f<'g, T: Real>(x: Var<'g, T, 3, 1>) -> Var<'g, T, 2, 1> {
+///     let w = Matrix2x3::new(1.0, 2.0, 3.0, 4.0, 5.0, 6.0);
+///     x.graph().constant(w.cast::<T>()) * x.tanh()
+/// }
+///
+/// let (_, jac): (_, SMatrix<f64, 2, 3>) = forward_jacobian(f, Vector3::zeros());
+/// assert_eq!(jac, Matrix2x3::new(1.0, 2.0, 3.0, 4.0, 5.0, 6.0)); // W·diag(1 − tanh² 0)
+///
+/// let (_, jac) = forward_jacobian(f, Vector3::<f32>::zeros()); // the same f, in f32
+/// assert_eq!(jac, Matrix2x3::new(1.0, 2.0, 3.0, 4.0, 5.0, 6.0));
+/// ```
+pub fn forward_jacobian<F: Precision, const N: usize, const M: usize>(
+    f: impl for<'g> FnOnce(Var<'g, DualSVec<F, N>, N, 1>) -> Var<'g, DualSVec<F, N>, M, 1>,
+    x: SVector<F, N>,
+) -> (SVector<F, M>, SMatrix<F, M, N>)
+where
+    DualSVec<F, N>: Real,
+{
+    ForwardJacobian::new(f, x).read()
+}
+
+/// The Jacobian of f: R^(R×C) → R^(RO×CO) by forward mode, flattened: `(f(X), J)` with J
+/// the (RO·CO)×(R·C) Jacobian of vec(f(X)) with respect to vec(X), both in nalgebra's
+/// column-major order: `J[(i + j·RO, k + l·R)] = ∂f(X)[i,j]/∂X[k,l]` (the order of
+/// [`MatrixJacobian::flatten`](crate::jacobian::MatrixJacobian::flatten)). `M = RO·CO` and
+/// `N = R·C` are declared by the result's type and checked by const assertions when the code
+/// is built (`cargo build`, not `cargo check`). One forward pass over `DualSVec<F, N>`.
+///
+/// A control sequence of 20 steps of 2 inputs is a 20×2 matrix: its Jacobian needs no
+/// reshaping inside the function.
+///
+/// ```
+/// use nalgebra::{Matrix2, Matrix2x3, Matrix3x2, SMatrix};
+/// use shapegrad::{Real, Var, second_order::forward_jacobian_flat};
+///
+/// /// Y = W·X: 3×2 → 2×2, so the flat Jacobian is I₂ ⊗ W (4×6).
+/// fn f<'g, T: Real>(x: Var<'g, T, 3, 2>) -> Var<'g, T, 2, 2> {
+///     let w = Matrix2x3::new(1.0, 2.0, 3.0, 4.0, 5.0, 6.0);
+///     x.graph().constant(w.cast::<T>()) * x
+/// }
+///
+/// let (y, jac): (_, SMatrix<f64, 4, 6>) = forward_jacobian_flat(f, Matrix3x2::repeat(1.0));
+/// let w = Matrix2x3::new(1.0, 2.0, 3.0, 4.0, 5.0, 6.0);
+/// assert_eq!(y, w * Matrix3x2::repeat(1.0));
+/// assert_eq!(jac, Matrix2::identity().kronecker(&w));
+/// assert_eq!(jac[(1, 2)], 6.0); // ∂Y[1,0]/∂X[2,0] = W[1,2]: row 1 + 0·2, column 2 + 0·3
+/// ```
+pub fn forward_jacobian_flat<
+    F: Precision,
+    const M: usize,
+    const N: usize,
+    const R: usize,
+    const C: usize,
+    const RO: usize,
+    const CO: usize,
+>(
+    f: impl for<'g> FnOnce(Var<'g, DualSVec<F, N>, R, C>) -> Var<'g, DualSVec<F, N>, RO, CO>,
+    x: SMatrix<F, R, C>,
+) -> (SMatrix<F, RO, CO>, SMatrix<F, M, N>)
+where
+    DualSVec<F, N>: Real,
+{
+    let () = FlatJacobian::<M, N, R, C, RO, CO>::ASSERT;
+    ForwardJacobian::<N, M, R, C, RO, CO, F>::new_flat(f, x).read()
+}
+
+/// The M×N Jacobian of f: Rᴺ → Rᴹ by forward mode, on a graph built once and replayed; or,
+/// as `ForwardJacobian<N, M, R, C, RO, CO>`, the flat (RO·CO)×(R·C) Jacobian of a function of
+/// an R×C matrix with an RO×CO value ([`new_flat`](Self::new_flat)).
+///
+/// The graph's scalar is `DualSVec<F, N>`: input entry `k` (column-major) carries the unit
+/// direction eₖ in its N dual parts, so after one forward pass the dual parts of output entry
+/// `i` are row `i` of the Jacobian (JAX's `jacfwd`). No backward pass; the cost is one forward
+/// pass on scalars N + 1 times as wide. Prefer it to reverse mode
 /// ([`jacobian`](crate::jacobian::jacobian), M backward passes) when N is small (a robot's
-/// joints). [`forward_jacobian`](super::forward_jacobian) is the one-shot form.
+/// joints). [`forward_jacobian`](super::forward_jacobian) and
+/// [`forward_jacobian_flat`](super::forward_jacobian_flat) are the one-shot forms.
 ///
-/// `f` is written once, generic over the scalar (see [the module](super)); it is called once,
-/// in [`ForwardJacobian::new`].
+/// `F` is the precision, `f64` (the default) or `f32`, taken from the input's type. `f` is
+/// written once, generic over the scalar (see [the module](super)); it is called once, in
+/// [`ForwardJacobian::new`].
 ///
 /// ```
 /// use nalgebra::{Matrix2x3, SMatrix, Vector2, Vector3};
@@ -35,30 +116,79 @@ use crate::graph::{Graph, Handle, Var};
 ///     assert_eq!(j, Matrix2x3::new(x[1], x[0], 0.0, 0.0, 0.0, x[2].cos()));
 /// }
 /// ```
-pub struct ForwardJacobian<const N: usize, const M: usize> {
-    graph: Graph<DualSVec64<N>>,
-    x: Handle<DualSVec64<N>, N, 1>,
-    y: Handle<DualSVec64<N>, M, 1>,
+pub struct ForwardJacobian<
+    const N: usize,
+    const M: usize,
+    const R: usize = N,
+    const C: usize = 1,
+    const RO: usize = M,
+    const CO: usize = 1,
+    F: Precision = f64,
+> where
+    DualSVec<F, N>: Real,
+{
+    graph: Graph<DualSVec<F, N>>,
+    x: Handle<DualSVec<F, N>, R, C>,
+    y: Handle<DualSVec<F, N>, RO, CO>,
 }
 
-impl<const N: usize, const M: usize> ForwardJacobian<N, M> {
-    /// Builds the graph of `f` over dual scalars, with its input at `x`.
+impl<F: Precision, const N: usize, const M: usize> ForwardJacobian<N, M, N, 1, M, 1, F>
+where
+    DualSVec<F, N>: Real,
+{
+    /// Builds the graph of `f` (of an N×1 input) over dual scalars, with its input at `x`.
     ///
     /// ```
     /// use nalgebra::Vector2;
     /// let jac = shapegrad::second_order::ForwardJacobian::new(|x| x.sin(), Vector2::zeros());
-    /// assert_eq!(jac.at(Vector2::zeros()).1, nalgebra::Matrix2::identity()); // diag(cos 0)
+    /// assert_eq!(jac.at(Vector2::zeros()).1, nalgebra::Matrix2::<f64>::identity()); // diag(cos 0)
     /// ```
     pub fn new(
-        f: impl for<'g> FnOnce(Var<'g, DualSVec64<N>, N, 1>) -> Var<'g, DualSVec64<N>, M, 1>,
-        x: SVector<f64, N>,
+        f: impl for<'g> FnOnce(Var<'g, DualSVec<F, N>, N, 1>) -> Var<'g, DualSVec<F, N>, M, 1>,
+        x: SVector<F, N>,
     ) -> Self {
+        Self::new_flat(f, x)
+    }
+}
+
+impl<
+    F: Precision,
+    const N: usize,
+    const M: usize,
+    const R: usize,
+    const C: usize,
+    const RO: usize,
+    const CO: usize,
+> ForwardJacobian<N, M, R, C, RO, CO, F>
+where
+    DualSVec<F, N>: Real,
+{
+    /// Builds the graph of `f` of an R×C matrix with an RO×CO value; `N = R·C` and
+    /// `M = RO·CO` are declared with the type (`ForwardJacobian<N, M, R, C, RO, CO>`) and
+    /// checked by const assertions when the code is built.
+    ///
+    /// ```
+    /// use nalgebra::{Matrix2, SMatrix};
+    /// use shapegrad::second_order::ForwardJacobian;
+    ///
+    /// // Y = X ∘ X (2×2): the flat Jacobian is diag(2·vec(X)), column-major.
+    /// let jac: ForwardJacobian<4, 4, 2, 2, 2, 2> =
+    ///     ForwardJacobian::new_flat(|x| x.component_mul(x), Matrix2::zeros());
+    /// let (_, j) = jac.at(Matrix2::new(1.0, 2.0, 3.0, 4.0));
+    /// assert_eq!(j, SMatrix::<f64, 4, 4>::from_diagonal(&[2.0, 6.0, 4.0, 8.0].into()));
+    /// // let bad: ForwardJacobian<3, 4, 2, 2, 2, 2> = …; // fails `cargo build`: 3 ≠ 2·2
+    /// ```
+    pub fn new_flat(
+        f: impl for<'g> FnOnce(Var<'g, DualSVec<F, N>, R, C>) -> Var<'g, DualSVec<F, N>, RO, CO>,
+        x: SMatrix<F, R, C>,
+    ) -> Self {
+        let () = FlatJacobian::<M, N, R, C, RO, CO>::ASSERT;
         let (graph, x, y) = super::build(f, seeded(&x));
         ForwardJacobian { graph, x, y }
     }
 
-    /// `(f(x), J(x))`: the value (M×1) and the M×N Jacobian, `J[(i, k)] = ∂fᵢ/∂xₖ`, from one
-    /// forward replay.
+    /// `(f(x), J(x))`: the value (RO×CO: M×1 for a vector function) and the M×N Jacobian,
+    /// `J[(i, k)] = ∂fᵢ/∂xₖ` (of vec(f(X)) and vec(X) for matrices), from one forward replay.
     ///
     /// ```
     /// use nalgebra::{Matrix1x2, Vector2};
@@ -69,49 +199,45 @@ impl<const N: usize, const M: usize> ForwardJacobian<N, M> {
     /// assert_eq!(norm[0], 5.0);
     /// assert!((gradient - Matrix1x2::new(0.6, 0.8)).abs().max() < 1e-15); // xᵀ/‖x‖
     /// ```
-    pub fn at(&self, x: SVector<f64, N>) -> (SVector<f64, M>, SMatrix<f64, M, N>) {
+    pub fn at(&self, x: SMatrix<F, R, C>) -> (SMatrix<F, RO, CO>, SMatrix<F, M, N>) {
         self.graph.at(self.x).set_value(seeded(&x));
         self.read()
     }
 
     /// `(f(x), J(x))` at the input's current value.
-    pub(super) fn read(&self) -> (SVector<f64, M>, SMatrix<f64, M, N>) {
+    pub(super) fn read(&self) -> (SMatrix<F, RO, CO>, SMatrix<F, M, N>) {
         let y = self.graph.at(self.y).value();
-        let mut jac = SMatrix::<f64, M, N>::zeros();
-        for (i, y_i) in y.iter().enumerate() {
-            jac.set_row(i, &y_i.eps.unwrap_generic(Const::<N>, U1).transpose());
-        }
-        (y.map(|y_i| y_i.re), jac)
+        (y.map(|y_i| y_i.re), jacobian_rows(&y))
     }
 }
 
-/// `x` with entry `k` (column-major) carrying the unit direction eₖ in its dual parts.
-pub(super) fn seeded<const N: usize, const R: usize, const C: usize>(
-    x: &SMatrix<f64, R, C>,
-) -> SMatrix<DualSVec64<N>, R, C> {
-    let () = Directions::<N, R, C>::ASSERT;
-    SMatrix::from_fn(|r, c| DualSVec64::from_re(x[(r, c)]).derivative(r + c * R))
+/// The M×N matrix whose row `i` holds the N dual parts of `y`'s entry `i` (column-major).
+pub(super) fn jacobian_rows<
+    F: Precision,
+    const N: usize,
+    const M: usize,
+    const R: usize,
+    const C: usize,
+>(
+    y: &SMatrix<DualSVec<F, N>, R, C>,
+) -> SMatrix<F, M, N>
+where
+    DualSVec<F, N>: Real,
+{
+    let mut jac = SMatrix::<F, M, N>::zeros();
+    for (i, y_i) in y.iter().enumerate() {
+        jac.set_row(i, &y_i.eps.unwrap_generic(Const::<N>, U1).transpose());
+    }
+    jac
 }
 
-/// The rule of a flat Hessian: N directions, one per entry of the R×C input, N = R·C.
-/// Evaluated when the code is built, by the public entry points too (so the note points at the
-/// caller's line); the message leads with the numbers.
-pub(super) struct Directions<const N: usize, const R: usize, const C: usize>;
-
-impl<const N: usize, const R: usize, const C: usize> Directions<N, R, C> {
-    pub(super) const ASSERT: () = if N != R * C {
-        fail(Self::message())
-    };
-
-    const fn message() -> Message {
-        Message::new("second_order: a ")
-            .shape(R, C)
-            .text(" input has ")
-            .number(R * C)
-            .text(" entries, so its flat Hessian is ")
-            .shape(R * C, R * C)
-            .text(", not ")
-            .shape(N, N)
-            .text(" (N = R·C)")
-    }
+/// `x` with entry `k` (column-major) carrying the unit direction eₖ in its dual parts. The
+/// callers check `N = R·C` by their own const assertion (which names their rule).
+pub(super) fn seeded<F: Precision, const N: usize, const R: usize, const C: usize>(
+    x: &SMatrix<F, R, C>,
+) -> SMatrix<DualSVec<F, N>, R, C>
+where
+    DualSVec<F, N>: Real,
+{
+    SMatrix::from_fn(|r, c| DualSVec::from_re(x[(r, c)]).derivative(r + c * R))
 }

@@ -1,14 +1,47 @@
-//! The Hessian-vector product by forward-over-reverse: a graph over `Dual64`.
+//! The Hessian-vector product by forward-over-reverse: a graph over `Dual<F>`.
 
 use nalgebra::SMatrix;
-use num_dual::Dual64;
+use num_dual::Dual;
 
+use super::Precision;
 use crate::graph::{Graph, Handle, Var};
+use crate::kernels::Real;
+
+/// The Hessian-vector product at `x` along `v`: `(f(x), ∇f(x), H(x)·v)`, exact, from one
+/// forward and one backward pass over `Dual<F>` scalars (forward-over-reverse), in the
+/// input's precision `F` (`f64` or `f32`). `x`, `v`, the gradient and H·v all have the
+/// input's shape, vector or matrix. See [`HessianVectorProduct`] to replay it.
+///
+/// ```
+/// use nalgebra::{Matrix2, Vector2};
+/// use shapegrad::{Real, Var, second_order::hvp};
+///
+/// /// xᵀ·A·x: H = A + Aᵀ.
+/// fn quadratic<'g, T: Real>(x: Var<'g, T, 2, 1>, a: &Matrix2<f64>) -> Var<'g, T, 1, 1> {
+///     x.transpose() * (x.graph().constant(a.cast::<T>()) * x)
+/// }
+///
+/// let a = Matrix2::new(1.0, 2.0, 0.0, 3.0);
+/// let (x, v) = (Vector2::new(0.5, -1.0), Vector2::new(1.0, 1.0));
+/// let (_, _, hv) = hvp(|x| quadratic(x, &a), x, v);
+/// assert_eq!(hv, (a + a.transpose()) * v);
+/// ```
+pub fn hvp<F: Precision, const R: usize, const C: usize>(
+    f: impl for<'g> FnOnce(Var<'g, Dual<F>, R, C>) -> Var<'g, Dual<F>, 1, 1>,
+    x: SMatrix<F, R, C>,
+    v: SMatrix<F, R, C>,
+) -> (F, SMatrix<F, R, C>, SMatrix<F, R, C>)
+where
+    Dual<F>: Real,
+{
+    HessianVectorProduct::along(f, x, v).read()
+}
 
 /// The Hessian-vector product H·v of a scalar function of an R×C matrix (or an N×1 vector),
 /// exact, on a graph built once and replayed.
 ///
-/// The graph's scalar is `Dual64`: input entry `k` holds `xₖ + vₖ·ε`. One forward and one
+/// The graph's scalar is `Dual<F>` (`F` = `f64`, the default, or `f32`, taken from the
+/// input's type): input entry `k` holds `xₖ + vₖ·ε`. One forward and one
 /// backward pass then give the gradient in the real parts of the input's gradient and, in
 /// its dual parts, the derivative of the gradient along `v`: H·v (forward-over-reverse, as
 /// JAX's `jvp(grad(f))`). The cost is one gradient step on scalars twice as wide; H itself
@@ -37,14 +70,20 @@ use crate::graph::{Graph, Handle, Var};
 ///     assert_eq!(hv, hessian * v);
 /// }
 /// ```
-pub struct HessianVectorProduct<const R: usize, const C: usize> {
-    graph: Graph<Dual64>,
-    x: Handle<Dual64, R, C>,
-    f: Handle<Dual64, 1, 1>,
+pub struct HessianVectorProduct<const R: usize, const C: usize, F: Precision = f64>
+where
+    Dual<F>: Real,
+{
+    graph: Graph<Dual<F>>,
+    x: Handle<Dual<F>, R, C>,
+    f: Handle<Dual<F>, 1, 1>,
 }
 
-impl<const R: usize, const C: usize> HessianVectorProduct<R, C> {
-    /// Builds the graph of `f` over `Dual64`, with its input at `x` (direction 0).
+impl<F: Precision, const R: usize, const C: usize> HessianVectorProduct<R, C, F>
+where
+    Dual<F>: Real,
+{
+    /// Builds the graph of `f` over `Dual<F>`, with its input at `x` (direction 0).
     ///
     /// ```
     /// use nalgebra::Vector3;
@@ -55,19 +94,19 @@ impl<const R: usize, const C: usize> HessianVectorProduct<R, C> {
     /// assert_eq!(hvp.at(Vector3::zeros(), v).2, v * 2.0);
     /// ```
     pub fn new(
-        f: impl for<'g> FnOnce(Var<'g, Dual64, R, C>) -> Var<'g, Dual64, 1, 1>,
-        x: SMatrix<f64, R, C>,
+        f: impl for<'g> FnOnce(Var<'g, Dual<F>, R, C>) -> Var<'g, Dual<F>, 1, 1>,
+        x: SMatrix<F, R, C>,
     ) -> Self {
         Self::along(f, x, SMatrix::zeros())
     }
 
     /// Builds the graph with its input at `x` along `v`.
     pub(super) fn along(
-        f: impl for<'g> FnOnce(Var<'g, Dual64, R, C>) -> Var<'g, Dual64, 1, 1>,
-        x: SMatrix<f64, R, C>,
-        v: SMatrix<f64, R, C>,
+        f: impl for<'g> FnOnce(Var<'g, Dual<F>, R, C>) -> Var<'g, Dual<F>, 1, 1>,
+        x: SMatrix<F, R, C>,
+        v: SMatrix<F, R, C>,
     ) -> Self {
-        let (graph, x, f) = super::build(f, x.zip_map(&v, Dual64::new));
+        let (graph, x, f) = super::build(f, x.zip_map(&v, Dual::new));
         HessianVectorProduct { graph, x, f }
     }
 
@@ -84,15 +123,15 @@ impl<const R: usize, const C: usize> HessianVectorProduct<R, C> {
     /// ```
     pub fn at(
         &self,
-        x: SMatrix<f64, R, C>,
-        v: SMatrix<f64, R, C>,
-    ) -> (f64, SMatrix<f64, R, C>, SMatrix<f64, R, C>) {
-        self.graph.at(self.x).set_value(x.zip_map(&v, Dual64::new));
+        x: SMatrix<F, R, C>,
+        v: SMatrix<F, R, C>,
+    ) -> (F, SMatrix<F, R, C>, SMatrix<F, R, C>) {
+        self.graph.at(self.x).set_value(x.zip_map(&v, Dual::new));
         self.read()
     }
 
     /// `(f(x), ∇f(x), H(x)·v)` at the input's current value and direction.
-    pub(super) fn read(&self) -> (f64, SMatrix<f64, R, C>, SMatrix<f64, R, C>) {
+    pub(super) fn read(&self) -> (F, SMatrix<F, R, C>, SMatrix<F, R, C>) {
         let (x_var, f) = (self.graph.at(self.x), self.graph.at(self.f));
         let grads = f.backward();
         let d_x = grads.wrt(x_var);

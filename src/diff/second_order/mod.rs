@@ -1,21 +1,57 @@
-//! Exact second derivatives and forward-mode Jacobians, through dual-number scalars. Feature
-//! `second-order` (on by default; it brings in the crate `num-dual`).
+//! Exact second derivatives and forward-mode Jacobians, through dual-number scalars, in `f64`
+//! or `f32`. Feature `second-order` (on by default; it brings in the crate `num-dual`).
 //!
-//! A [`Graph`] is generic over its scalar, and the dual numbers of the crate
-//! [`num_dual`] (re-exported as `shapegrad::num_dual`) are scalars it accepts. Run on them,
-//! the graph's own forward and backward passes carry derivatives along:
+//! Dual numbers (the crate [`num_dual`], re-exported as `shapegrad::num_dual`) are scalars
+//! that carry derivatives along through ordinary arithmetic. Two kinds of function run on
+//! them, and each kind has its family of entry points:
 //!
-//! | what | entry point | scalar | passes | result |
+//! * **a graph function** `fn f<'g, T: Real>(x: Var<'g, T, R, C>) -> Var<'g, T, RO, CO>`,
+//!   built from ops: the graph's own forward and backward passes run on dual scalars;
+//! * **a plain function** `fn f<T: Real>(x: &SMatrix<T, R, C>) -> SMatrix<T, RO, CO>`,
+//!   nalgebra arithmetic with no graph — written by hand, or a function `codegen` generated
+//!   from a graph: it runs on dual scalars as it is (the `…_of_fn` entry points).
+//!
+//! | what | graph function: one shot; built once, replayed | plain function | dual scalar | cost |
 //! |---|---|---|---|---|
-//! | M×N Jacobian of f: Rᴺ → Rᴹ, forward mode | [`forward_jacobian`], [`ForwardJacobian`] | `DualSVec64<N>` | 1 forward | `(SVector<M>, SMatrix<M, N>)` |
-//! | Hessian-vector product H·v of f: R^(R×C) → R | [`hvp`], [`HessianVectorProduct`] | `Dual64` | 1 forward + 1 backward | `(f64, SMatrix<R, C>, SMatrix<R, C>)` |
-//! | N×N Hessian of f: Rᴺ → R | [`hessian`], [`Hessian`] | `DualSVec64<N>` | 1 forward + 1 backward | `(f64, SVector<N>, SMatrix<N, N>)` |
-//! | (R·C)×(R·C) Hessian of f: R^(R×C) → R | [`hessian_flat`], [`Hessian<N, R, C>`](Hessian) | `DualSVec64<N>` | 1 forward + 1 backward | `(f64, SMatrix<R, C>, SMatrix<N, N>)` |
+//! | M×N Jacobian of Rᴺ → Rᴹ | [`forward_jacobian`]; [`ForwardJacobian::new`] | [`jacobian_of_fn`] | `DualSVec<F, N>` | 1 forward pass |
+//! | (RO·CO)×(R·C) Jacobian of R^(R×C) → R^(RO×CO) | [`forward_jacobian_flat`]; [`ForwardJacobian::new_flat`] | [`jacobian_of_fn_flat`] | `DualSVec<F, N>` | 1 forward pass |
+//! | J·v, any shapes | — | [`jvp_of_fn`] | `Dual<F>` | 1 forward pass |
+//! | H·v of R^(R×C) → R | [`hvp`]; [`HessianVectorProduct`] | [`hvp_of_fn`] | `Dual<F>`; plain: `HyperDual<F>` | 1 forward + 1 backward; plain: R·C forward |
+//! | N×N Hessian of Rᴺ → R | [`hessian`]; [`Hessian::new`] | [`hessian_of_fn`] | `DualSVec<F, N>`; plain: `Dual2SVec<F, N>` | 1 forward + 1 backward; plain: 1 forward |
+//! | (R·C)×(R·C) Hessian of R^(R×C) → R | [`hessian_flat`]; [`Hessian::new_flat`] | [`hessian_of_fn_flat`] | as above | as above |
 //!
-//! All are exact (to rounding), f64, with the dimensions in the types. The functions build a
-//! graph, evaluate once and drop it; the structs build the graph once and replay it with
-//! `at(…)` (a Newton loop, a controller), without rebuilding; they are `Send`, so a control
-//! thread can own one.
+//! The results are `(value, derivatives)` — `(f(x), J)`, `(f(x), ∇f(x), H)`,
+//! `(f(x), ∇f(x), H·v)` — exact (to rounding), with the dimensions in the types. A gradient
+//! and H·v have the input's shape. The one-shot graph functions build a graph, evaluate once
+//! and drop it; the structs build the graph once and replay it with `at(…)` (a Newton loop, a
+//! controller) without rebuilding and without allocating; they are `Send`, so a control
+//! thread can own one. A plain function has no graph to keep: each call evaluates it once
+//! (`hvp_of_fn`: once per input entry).
+//!
+//! # Precision: `f64` or `f32`
+//!
+//! Every entry point computes in the precision `F` of its input ([`Precision`]: `f64` or
+//! `f32`) — `DualSVec<f32, N>`, `Dual<f32>`, … — and returns results of that precision. The
+//! structs take `F` as their last parameter, `f64` by default (`ForwardJacobian<3, 2>` is
+//! the `f64` one).
+//!
+//! The precision is inferred from the input, so where nothing fixes the input's type the
+//! compiler asks for it: an input made only with `zeros()`, or literals whose scalar is used
+//! before anything else decides it (`let x = Vector2::new(0.5, 1.0); hessian(f, x);` then
+//! `x[0].sin()` or `value.abs()` gives "can't call method `sin` on ambiguous numeric type
+//! `{float}`"). Name it once: `Vector2::<f64>::new(0.5, 1.0)`, `Vector3::<f64>::zeros()`.
+//!
+//! # Matrix-shaped inputs and outputs: nalgebra's column-major order
+//!
+//! An input may be any R×C matrix: a control sequence of 20 steps of 2 inputs is a 20×2
+//! `Var` (or `SMatrix`), with no reshaping inside the function. Gradients and H·v keep its
+//! shape. The `…_flat` entry points flatten the rest in nalgebra's storage order,
+//! column-major: X\[k, l\] of an R×C input is direction `k + l·R`, Y\[i, j\] of an RO×CO
+//! value is Jacobian row `i + j·RO` — `J[(i + j·RO, k + l·R)] = ∂Y[i,j]/∂X[k,l]`,
+//! `H[(k + l·R, k' + l'·R)] = ∂²f/∂X[k,l]∂X[k',l']` — the order of `as_slice()`,
+//! `SMatrix::from_column_slice` and `Var::reshape`. `N = R·C` and `M = RO·CO` are declared
+//! by the result's type (stable Rust cannot compute R·C in a type) and checked by const
+//! assertions when the code is built (`cargo build`; `cargo check` does not evaluate them).
 //!
 //! # Writing the function once
 //!
@@ -66,6 +102,59 @@
 //! DualVec<f64, Const<_>>, _, _>) -> _`, found `fn(Var<'_, f64, 2, _>) -> _`": make it generic
 //! over `T: Real`.
 //!
+//! # Plain functions, generated code
+//!
+//! The `…_of_fn` entry points take a plain function generic over the scalar, with the
+//! signature `codegen` gives its generated `value` (`fn value<T: Real>(q: &SMatrix<T, N, 1>)
+//! -> SMatrix<T, M, 1>`), and need no graph. With only the value, [`jacobian_of_fn`] is
+//! forward mode and [`hessian_of_fn`] forward over forward. With a gradient as well —
+//! written by hand, or a generated module's `vjp` seeded with 1
+//! (`|x| m::vjp(x, &Matrix1::identity()).1`) — the Hessian is the forward Jacobian of the
+//! gradient and H·v its directional derivative (forward over reverse: N + 1 and 2 numbers
+//! per scalar, against 1 + N + N² for forward over forward):
+//!
+//! ```
+//! use nalgebra::{Matrix1, Vector2};
+//! use shapegrad::Real;
+//! use shapegrad::second_order::{hessian_of_fn, jacobian_of_fn, jvp_of_fn};
+//!
+//! /// The tip of the two-link arm again, as a plain function: no graph.
+//! fn tip<T: Real>(q: &Vector2<T>) -> Vector2<T> {
+//!     let (l0, l1): (T, T) = (nalgebra::convert(1.0), nalgebra::convert(0.8));
+//!     let (a, b) = (q[0], q[0] + q[1]);
+//!     Vector2::new(l0 * a.cos() + l1 * b.cos(), l0 * a.sin() + l1 * b.sin())
+//! }
+//!
+//! /// ½‖tip(q) − target‖², a 1×1 value.
+//! fn cost<T: Real>(q: &Vector2<T>, target: &Vector2<f64>) -> Matrix1<T> {
+//!     let half: T = nalgebra::convert(0.5);
+//!     Matrix1::new((tip(q) - target.cast::<T>()).norm_squared() * half)
+//! }
+//!
+//! /// Its gradient Jᵀ·(tip − target), by hand: the role of a generated gradient.
+//! fn gradient<T: Real>(q: &Vector2<T>, target: &Vector2<f64>) -> Vector2<T> {
+//!     let (l0, l1): (T, T) = (nalgebra::convert(1.0), nalgebra::convert(0.8));
+//!     let (a, b) = (q[0], q[0] + q[1]);
+//!     let e = tip(q) - target.cast::<T>();
+//!     let d_b = -l1 * b.sin() * e[0] + l1 * b.cos() * e[1];
+//!     Vector2::new(-l0 * a.sin() * e[0] + l0 * a.cos() * e[1] + d_b, d_b)
+//! }
+//!
+//! let (q, target) = (Vector2::new(0.3, 0.9), Vector2::new(1.0, 1.0));
+//! let (position, jac) = jacobian_of_fn(tip, q); // one evaluation on DualSVec<f64, 2>
+//! let (_, grad, h) = hessian_of_fn(|q| cost(q, &target), q); // forward over forward
+//! assert!((grad - jac.transpose() * (position - target)).amax() < 1e-15);
+//!
+//! let (grad_too, h_too) = jacobian_of_fn(|q| gradient(q, &target), q); // forward over reverse
+//! assert!((grad_too - grad).amax() < 1e-15 && (h_too - h).amax() < 1e-14);
+//! let v = Vector2::new(1.0, -1.0);
+//! let (_, hv) = jvp_of_fn(|q| gradient(q, &target), q, v); // H·v, one evaluation
+//! assert!((hv - h * v).amax() < 1e-14);
+//!
+//! let (_, jac32) = jacobian_of_fn(tip, q.cast::<f32>()); // the same tip in f32
+//! assert!((jac32.cast::<f64>() - jac).amax() < 1e-6);
+//! ```
+//!
 //! # Constants in generic code
 //!
 //! Inside `f`, `T` is the graph's scalar, so constants are converted to it:
@@ -106,10 +195,15 @@
 //!
 //! # Limits
 //!
-//! * f64 only (num-dual's f32 duals would work the same way; there are no entry points).
-//! * `DualSVec64<N>` stores N + 1 numbers per scalar: the full Hessian and the forward
+//! * `DualSVec<F, N>` stores N + 1 numbers per scalar: the full Hessian and the forward
 //!   Jacobian are for small N (tens); for larger inputs use [`hvp`] (2 numbers per scalar),
-//!   or reverse mode.
+//!   or reverse mode. `Dual2SVec<F, N>` ([`hessian_of_fn`]) stores 1 + N + N²: prefer the
+//!   forward Jacobian of a gradient function when there is one.
+//! * `f32` results carry `f32` rounding: about 1e-7 relative per operation, so a Jacobian or
+//!   Hessian agrees with the `f64` one to some 1e-6 relative on well-conditioned functions
+//!   (`tests/second_order_f32.rs` states the bounds it checks, and why).
+//! * `f64` and `f32` only: a dual number of dual numbers (third derivatives) is not a
+//!   [`Precision`]; build such a graph by hand, as above.
 //! * The piecewise ops (`relu`, `abs`, `maximum`, `minimum`, `clamp`) pass on the second
 //!   derivative of the branch their first-derivative convention picks; across a kink the
 //!   Hessian jumps, and the kink's own curvature is not represented.
@@ -117,122 +211,52 @@
 mod forward;
 mod hessian;
 mod hvp;
+mod plain;
+mod shape;
 
-pub use forward::ForwardJacobian;
-pub use hessian::Hessian;
-pub use hvp::HessianVectorProduct;
+pub use forward::{ForwardJacobian, forward_jacobian, forward_jacobian_flat};
+pub use hessian::{Hessian, hessian, hessian_flat};
+pub use hvp::{HessianVectorProduct, hvp};
+pub use plain::{
+    hessian_of_fn, hessian_of_fn_flat, hvp_of_fn, jacobian_of_fn, jacobian_of_fn_flat, jvp_of_fn,
+};
 
-use nalgebra::{SMatrix, SVector};
-use num_dual::{Dual64, DualSVec64};
+use nalgebra::SMatrix;
 
 use crate::graph::{Graph, Handle, Var};
 use crate::kernels::Real;
 
-/// The M×N Jacobian of f: Rᴺ → Rᴹ at `x` by forward mode: `(f(x), J)`, `J[(i, k)] = ∂fᵢ/∂xₖ`,
-/// from a single forward pass over `DualSVec64<N>` scalars. See [`ForwardJacobian`] to replay
-/// it at other points without rebuilding the graph.
+/// The precision the entry points compute in: `f64` or `f32` (the real parts and the
+/// derivative parts of their dual numbers, and their results). Taken from the input's type;
+/// implemented for both, and you never implement it.
+///
+/// Generic code over the precision repeats the bound the entry point states on the dual
+/// type (for example `DualSVec<F, N>: Real`): it holds for `f64` and `f32`.
 ///
 /// ```
-/// use nalgebra::{Matrix2x3, SMatrix, Vector3};
-/// use shapegrad::{Real, Var, second_order::forward_jacobian};
+/// use nalgebra::{SMatrix, Vector3};
+/// use shapegrad::num_dual::DualSVec;
+/// use shapegrad::second_order::{Precision, forward_jacobian};
+/// use shapegrad::{Real, Var};
 ///
-/// fn f<'g, T: Real>(x: Var<'g, T, 3, 1>) -> Var<'g, T, 2, 1> {
-///     let w = Matrix2x3::new(1.0, 2.0, 3.0, 4.0, 5.0, 6.0);
-///     x.graph().constant(w.cast::<T>()) * x.tanh()
+/// fn f<'g, T: Real>(x: Var<'g, T, 3, 1>) -> Var<'g, T, 1, 1> {
+///     x.norm_squared()
 /// }
 ///
-/// let (_, jac): (_, SMatrix<f64, 2, 3>) = forward_jacobian(f, Vector3::zeros());
-/// assert_eq!(jac, Matrix2x3::new(1.0, 2.0, 3.0, 4.0, 5.0, 6.0)); // W·diag(1 − tanh² 0)
+/// /// The gradient of ‖x‖² by forward mode, in either precision.
+/// fn gradient<F: Precision>(x: Vector3<F>) -> SMatrix<F, 1, 3>
+/// where
+///     DualSVec<F, 3>: Real,
+/// {
+///     forward_jacobian(f, x).1
+/// }
+///
+/// assert_eq!(gradient(Vector3::new(1.0, 2.0, 3.0)).transpose(), Vector3::new(2.0, 4.0, 6.0));
+/// assert_eq!(gradient(Vector3::new(1.0f32, 2.0, 3.0))[2], 6.0f32);
 /// ```
-pub fn forward_jacobian<const N: usize, const M: usize>(
-    f: impl for<'g> FnOnce(Var<'g, DualSVec64<N>, N, 1>) -> Var<'g, DualSVec64<N>, M, 1>,
-    x: SVector<f64, N>,
-) -> (SVector<f64, M>, SMatrix<f64, M, N>) {
-    ForwardJacobian::new(f, x).read()
-}
+pub trait Precision: Real + num_dual::DualNumFloat {}
 
-/// The Hessian-vector product at `x` along `v`: `(f(x), ∇f(x), H(x)·v)`, exact, from one
-/// forward and one backward pass over `Dual64` scalars (forward-over-reverse). `x`, `v`, the
-/// gradient and H·v all have the input's shape, vector or matrix. See
-/// [`HessianVectorProduct`] to replay it.
-///
-/// ```
-/// use nalgebra::{Matrix2, Vector2};
-/// use shapegrad::{Real, Var, second_order::hvp};
-///
-/// /// xᵀ·A·x: H = A + Aᵀ.
-/// fn quadratic<'g, T: Real>(x: Var<'g, T, 2, 1>, a: &Matrix2<f64>) -> Var<'g, T, 1, 1> {
-///     x.transpose() * (x.graph().constant(a.cast::<T>()) * x)
-/// }
-///
-/// let a = Matrix2::new(1.0, 2.0, 0.0, 3.0);
-/// let (x, v) = (Vector2::new(0.5, -1.0), Vector2::new(1.0, 1.0));
-/// let (_, _, hv) = hvp(|x| quadratic(x, &a), x, v);
-/// assert_eq!(hv, (a + a.transpose()) * v);
-/// ```
-pub fn hvp<const R: usize, const C: usize>(
-    f: impl for<'g> FnOnce(Var<'g, Dual64, R, C>) -> Var<'g, Dual64, 1, 1>,
-    x: SMatrix<f64, R, C>,
-    v: SMatrix<f64, R, C>,
-) -> (f64, SMatrix<f64, R, C>, SMatrix<f64, R, C>) {
-    HessianVectorProduct::along(f, x, v).read()
-}
-
-/// The N×N Hessian at `x`: `(f(x), ∇f(x), H)`, exact, `H[(k, j)] = ∂²f/∂xₖ∂xⱼ`, from one
-/// forward and one backward pass over `DualSVec64<N>` scalars. See [`Hessian`] to replay it;
-/// [`jacobian::numerical_hessian`](crate::jacobian::numerical_hessian) is the
-/// central-difference check.
-///
-/// ```
-/// use nalgebra::{Matrix2, Vector2};
-/// use shapegrad::{Graph, Real, Var, jacobian, second_order::hessian};
-///
-/// fn f<'g, T: Real>(x: Var<'g, T, 2, 1>) -> Var<'g, T, 1, 1> {
-///     x.row(0).sin().component_mul(x.row(1).exp()) // sin x₀ · e^x₁
-/// }
-///
-/// let x = Vector2::new(0.5, -0.25);
-/// let (_, _, h) = hessian(f, x);
-/// let (s, c, e) = (x[0].sin(), x[0].cos(), x[1].exp());
-/// assert!((h - Matrix2::new(-s * e, c * e, c * e, s * e)).abs().max() < 1e-15);
-///
-/// let g = Graph::<f64>::new(); // the same f on plain f64, against central differences
-/// let xv = g.var(x);
-/// assert!((jacobian::numerical_hessian(f(xv), xv, 6e-6) - h).abs().max() < 1e-9);
-/// ```
-pub fn hessian<const N: usize>(
-    f: impl for<'g> FnOnce(Var<'g, DualSVec64<N>, N, 1>) -> Var<'g, DualSVec64<N>, 1, 1>,
-    x: SVector<f64, N>,
-) -> (f64, SVector<f64, N>, SMatrix<f64, N, N>) {
-    Hessian::new(f, x).read()
-}
-
-/// The Hessian of a function of an R×C matrix, flattened: `(f(X), ∇f(X), H)` with H the
-/// (R·C)×(R·C) Hessian of vec(X) in nalgebra's column-major order, X\[r, c\] at index
-/// `r + c·R`. `N = R·C` is declared by the result's type and checked by a const assertion
-/// when the code is built (`cargo build`, not `cargo check`). The gradient keeps X's shape.
-///
-/// ```
-/// use nalgebra::{Matrix2x3, SMatrix, Vector3};
-/// use shapegrad::{Real, Var, second_order::hessian_flat};
-///
-/// /// ‖W·x‖² for a fixed x: H = 2·(x·xᵀ) ⊗ I₂ in the column-major order of vec(W).
-/// fn f<'g, T: Real>(w: Var<'g, T, 2, 3>) -> Var<'g, T, 1, 1> {
-///     (w * w.graph().constant(Vector3::new(1.0, 2.0, 3.0).cast::<T>())).norm_squared()
-/// }
-///
-/// let (_, _, h): (_, _, SMatrix<f64, 6, 6>) = hessian_flat(f, Matrix2x3::zeros());
-/// let x = Vector3::new(1.0, 2.0, 3.0);
-/// assert_eq!(h, (x * x.transpose() * 2.0).kronecker(&nalgebra::Matrix2::identity()));
-/// assert_eq!(h[(1, 5)], 2.0 * 1.0 * 3.0); // ∂²f/∂W[1,0]∂W[1,2] = 2·x₀·x₂
-/// ```
-pub fn hessian_flat<const N: usize, const R: usize, const C: usize>(
-    f: impl for<'g> FnOnce(Var<'g, DualSVec64<N>, R, C>) -> Var<'g, DualSVec64<N>, 1, 1>,
-    x: SMatrix<f64, R, C>,
-) -> (f64, SMatrix<f64, R, C>, SMatrix<f64, N, N>) {
-    let () = forward::Directions::<N, R, C>::ASSERT;
-    Hessian::<N, R, C>::new_flat(f, x).read()
-}
+impl<F: Real + num_dual::DualNumFloat> Precision for F {}
 
 /// A new graph over `T` with the var `x` and `f(x)`, kept by their handles.
 fn build<T: Real, const R: usize, const C: usize, const RO: usize, const CO: usize>(

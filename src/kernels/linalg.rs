@@ -1,0 +1,280 @@
+//! Factorisations of small static square matrices, for the linear-algebra ops: LU with partial
+//! pivoting (solve, inverse, determinant) and Cholesky, with their triangular solves.
+//!
+//! Written here rather than taken from nalgebra because nalgebra's `lu()`, `determinant()` and
+//! `try_inverse()` on `SMatrix<T, N, N>` need `Const<N>: DimMin<Const<N>, Output = Const<N>>`,
+//! which goes through typenum: generic code over `const N: usize` would have to repeat that
+//! bound (without it: "`Const<N>: ToTypenum` is not satisfied"). These functions need none, so
+//! neither do the ops nor their users. They are generic over [`Real`], so they run on dual
+//! numbers too (pivots are chosen by the real part, as `PartialOrd` compares it).
+
+use nalgebra::SMatrix;
+
+use crate::kernels::Real;
+
+/// NaN, for any [`Real`] (`RealField` has no constant for it): 0/0.
+pub(crate) fn nan<T: Real>() -> T {
+    T::zero() / T::zero()
+}
+
+/// `P·A = L·U`: `L` unit lower triangular (below the diagonal of `lu`), `U` upper triangular
+/// (on and above it), rows exchanged by partial pivoting (the largest |entry| of each column).
+#[derive(Clone, Debug)]
+pub(crate) struct Lu<T: Real, const N: usize> {
+    lu: SMatrix<T, N, N>,
+    /// Row `i` of `P·A` is row `perm[i]` of `A`.
+    perm: [usize; N],
+    /// An odd number of row exchanges.
+    odd: bool,
+    /// A column had no nonzero pivot candidate: `A` is singular (exactly, in floating point).
+    singular: bool,
+}
+
+impl<T: Real, const N: usize> Lu<T, N> {
+    /// Factorises `a`. Never fails: a column without a nonzero pivot is left as it is (its `U`
+    /// diagonal entry is 0) and the factorisation is marked [`singular`](Lu::is_singular).
+    pub(crate) fn new(a: &SMatrix<T, N, N>) -> Self {
+        let mut lu = *a;
+        let mut perm = [0; N];
+        for (i, p) in perm.iter_mut().enumerate() {
+            *p = i;
+        }
+        let (mut odd, mut singular) = (false, false);
+        for k in 0..N {
+            let mut pivot_row = k;
+            let mut largest = lu[(k, k)].abs();
+            for r in k + 1..N {
+                let candidate = lu[(r, k)].abs();
+                if candidate > largest {
+                    (pivot_row, largest) = (r, candidate);
+                }
+            }
+            if largest == T::zero() {
+                singular = true;
+                continue;
+            }
+            if pivot_row != k {
+                lu.swap_rows(k, pivot_row);
+                perm.swap(k, pivot_row);
+                odd = !odd;
+            }
+            let pivot = lu[(k, k)];
+            for r in k + 1..N {
+                let factor = lu[(r, k)] / pivot;
+                lu[(r, k)] = factor;
+                for c in k + 1..N {
+                    let u = lu[(k, c)];
+                    lu[(r, c)] -= factor * u;
+                }
+            }
+        }
+        Lu {
+            lu,
+            perm,
+            odd,
+            singular,
+        }
+    }
+
+    /// Whether a pivot was exactly 0 (then [`determinant`](Lu::determinant) is 0 and the
+    /// solves divide by 0).
+    pub(crate) fn is_singular(&self) -> bool {
+        self.singular
+    }
+
+    /// ±∏ Uᵢᵢ.
+    pub(crate) fn determinant(&self) -> T {
+        let product = (0..N).fold(T::one(), |p, i| p * self.lu[(i, i)]);
+        if self.odd { -product } else { product }
+    }
+
+    /// `A⁻¹·B`, in place of `b`.
+    pub(crate) fn solve_in_place<const K: usize>(&self, b: &mut SMatrix<T, N, K>) {
+        let copy = *b;
+        for (i, &p) in self.perm.iter().enumerate() {
+            b.set_row(i, &copy.row(p));
+        }
+        for k in 0..K {
+            let mut x = b.column_mut(k);
+            // L·y = P·b, forward substitution (L has a unit diagonal).
+            for i in 0..N {
+                let mut s = x[i];
+                for j in 0..i {
+                    s -= self.lu[(i, j)] * x[j];
+                }
+                x[i] = s;
+            }
+            // U·x = y, back substitution.
+            for i in (0..N).rev() {
+                let mut s = x[i];
+                for j in i + 1..N {
+                    s -= self.lu[(i, j)] * x[j];
+                }
+                x[i] = s / self.lu[(i, i)];
+            }
+        }
+    }
+
+    /// `A⁻ᵀ·B`, in place of `b`: `Aᵀ = Uᵀ·Lᵀ·P`, so `Uᵀ·z = b`, `Lᵀ·w = z`, `x = Pᵀ·w`.
+    pub(crate) fn solve_transpose_in_place<const K: usize>(&self, b: &mut SMatrix<T, N, K>) {
+        for k in 0..K {
+            let mut x = b.column_mut(k);
+            for i in 0..N {
+                let mut s = x[i];
+                for j in 0..i {
+                    s -= self.lu[(j, i)] * x[j];
+                }
+                x[i] = s / self.lu[(i, i)];
+            }
+            for i in (0..N).rev() {
+                let mut s = x[i];
+                for j in i + 1..N {
+                    s -= self.lu[(j, i)] * x[j];
+                }
+                x[i] = s;
+            }
+        }
+        let copy = *b;
+        for (i, &p) in self.perm.iter().enumerate() {
+            b.set_row(p, &copy.row(i));
+        }
+    }
+}
+
+/// The Cholesky factor `L` (lower triangular, positive diagonal, zeros above) of the
+/// symmetric matrix whose lower triangle is that of `a` (entries above the diagonal are not
+/// read), or `Err(j)` when the pivot of column `j` is not positive (or NaN): the matrix is not
+/// positive definite, to working precision.
+pub(crate) fn cholesky<T: Real, const N: usize>(
+    a: &SMatrix<T, N, N>,
+) -> Result<SMatrix<T, N, N>, usize> {
+    let mut l = SMatrix::<T, N, N>::zeros();
+    for j in 0..N {
+        let mut d = a[(j, j)];
+        for k in 0..j {
+            d -= l[(j, k)] * l[(j, k)];
+        }
+        // `d > 0` fails for a NaN pivot too, where `d <= 0` would pass it.
+        let positive = d > T::zero();
+        if !positive {
+            return Err(j);
+        }
+        let d = d.sqrt();
+        l[(j, j)] = d;
+        for i in j + 1..N {
+            let mut s = a[(i, j)];
+            for k in 0..j {
+                s -= l[(i, k)] * l[(j, k)];
+            }
+            l[(i, j)] = s / d;
+        }
+    }
+    Ok(l)
+}
+
+/// `L⁻¹·B` in place of `b`, reading only the lower triangle of `l` (forward substitution).
+pub(crate) fn solve_lower_in_place<T: Real, const N: usize, const K: usize>(
+    l: &SMatrix<T, N, N>,
+    b: &mut SMatrix<T, N, K>,
+) {
+    for k in 0..K {
+        let mut x = b.column_mut(k);
+        for i in 0..N {
+            let mut s = x[i];
+            for j in 0..i {
+                s -= l[(i, j)] * x[j];
+            }
+            x[i] = s / l[(i, i)];
+        }
+    }
+}
+
+/// `L⁻ᵀ·B` in place of `b`, reading only the lower triangle of `l` (back substitution with
+/// `Lᵀ`).
+pub(crate) fn solve_lower_transpose_in_place<T: Real, const N: usize, const K: usize>(
+    l: &SMatrix<T, N, N>,
+    b: &mut SMatrix<T, N, K>,
+) {
+    for k in 0..K {
+        let mut x = b.column_mut(k);
+        for i in (0..N).rev() {
+            let mut s = x[i];
+            for j in i + 1..N {
+                s -= l[(j, i)] * x[j];
+            }
+            x[i] = s / l[(i, i)];
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use nalgebra::{Matrix3, Matrix4, SMatrix, Vector3};
+
+    use super::{Lu, cholesky, solve_lower_in_place, solve_lower_transpose_in_place};
+    use crate::diff::testing::{random, rng};
+
+    #[test]
+    fn lu_solves_and_agrees_with_nalgebra() {
+        let mut rng = rng(900);
+        for _ in 0..20 {
+            let a: SMatrix<f64, 5, 5> = random(&mut rng);
+            let b: SMatrix<f64, 5, 3> = random(&mut rng);
+            let lu = Lu::new(&a);
+            assert!(!lu.is_singular());
+            let mut x = b;
+            lu.solve_in_place(&mut x);
+            assert!((a * x - b).amax() < 1e-12, "{}", a * x - b);
+            let mut y = b;
+            lu.solve_transpose_in_place(&mut y);
+            assert!((a.transpose() * y - b).amax() < 1e-12);
+            let det = a.determinant();
+            assert!((lu.determinant() - det).abs() < 1e-13 * det.abs().max(1.0));
+        }
+    }
+
+    #[test]
+    fn pivoting_handles_a_zero_leading_entry() {
+        let a = Matrix3::<f64>::new(0.0, 1.0, 2.0, 1.0, 0.0, 3.0, 4.0, -3.0, 8.0);
+        let lu = Lu::new(&a);
+        let mut x = Vector3::new(1.0, 2.0, 3.0);
+        lu.solve_in_place(&mut x);
+        assert!((a * x - Vector3::new(1.0, 2.0, 3.0)).amax() < 1e-14);
+        assert!((lu.determinant() - a.determinant()).abs() < 1e-14);
+    }
+
+    #[test]
+    fn an_exactly_singular_matrix_is_flagged_with_determinant_zero() {
+        // Rank 2: the third row is the sum of the first two; and a zero column.
+        let a = Matrix3::new(1.0, 2.0, 3.0, 3.0, -2.0, 1.0, 4.0, 0.0, 4.0);
+        let lu = Lu::new(&a);
+        assert!(lu.is_singular());
+        assert_eq!(lu.determinant(), 0.0);
+        let zero_column = Matrix3::new(1.0, 0.0, 3.0, 4.0, 0.0, 6.0, 5.0, 0.0, 9.0);
+        assert!(Lu::new(&zero_column).is_singular());
+        assert!(!Lu::new(&Matrix3::<f64>::identity()).is_singular());
+    }
+
+    #[test]
+    fn cholesky_factorises_and_rejects_indefinite_matrices() {
+        let mut rng = rng(901);
+        let m: SMatrix<f64, 4, 4> = random(&mut rng);
+        let a = m * m.transpose() + Matrix4::identity();
+        let l = cholesky(&a).unwrap();
+        assert!((l * l.transpose() - a).amax() < 1e-14);
+        assert_eq!(l.lower_triangle(), l);
+        let b: SMatrix<f64, 4, 2> = random(&mut rng);
+        let mut x = b;
+        solve_lower_in_place(&l, &mut x);
+        assert!((l * x - b).amax() < 1e-14);
+        let mut y = b;
+        solve_lower_transpose_in_place(&l, &mut y);
+        assert!((l.transpose() * y - b).amax() < 1e-14);
+
+        let indefinite = Matrix3::new(1.0, 2.0, 0.0, 2.0, 1.0, 0.0, 0.0, 0.0, 1.0);
+        assert_eq!(cholesky(&indefinite), Err(1));
+        assert_eq!(cholesky(&Matrix3::<f64>::zeros()), Err(0));
+        let nan = Matrix3::new(f64::NAN, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0);
+        assert_eq!(cholesky(&nan), Err(0));
+    }
+}
