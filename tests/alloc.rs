@@ -393,7 +393,8 @@ fn fresh_graphs_of_w1_w2_w4_w6_allocate_nothing_once_the_thread_has_built_each()
     // W2's ops carry data (labels, the L2 penalties' factors) and W6's have 180 nodes: their
     // boxes are reused from the graph built before, as the buffers are.
     let counts = std::thread::spawn(|| {
-        let builds: [(&str, fn() -> usize); 4] = [
+        type Build = (&'static str, fn() -> usize);
+        let builds: [Build; 4] = [
             ("W1", fresh_w_times_x),
             ("W2", || fresh_spiral(1.0).0),
             ("W4", fresh_circuit),
