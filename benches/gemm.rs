@@ -115,7 +115,94 @@ fn sizes<T: Float, const N: usize>(c: &mut Criterion, ty: &str, ran: &mut Vec<St
     }
 }
 
+/// One thin product of the spiral net (W2 in `benches/workloads`), `c` (R×C) from `a` and `b`
+/// stored as the ops store them: `nn` a R×K, b K×C; `nt` (c = a·bᵀ) a R×K, b C×K; `tn`
+/// (c = aᵀ·b) a K×R, b K×C. Times nalgebra's static path (as src/kernels/gemm.rs calls it:
+/// `gemm`, `gemm` on a strided view of bᵀ, `gemm_tr`) against the own kernel.
+fn thin<T: Float, const R: usize, const K: usize, const C: usize>(
+    c: &mut Criterion,
+    ty: &str,
+    orientation: &'static str,
+    ran: &mut Vec<String>,
+) {
+    let (ra, ca) = if orientation == "tn" { (K, R) } else { (R, K) };
+    let (rb, cb) = if orientation == "nt" { (C, K) } else { (K, C) };
+    let fill = |n: usize, m: usize| -> Vec<T> {
+        (0..n * m)
+            .map(|i| nalgebra::convert(((i * 7) % 13) as f64 - 6.0))
+            .collect()
+    };
+    let (a, b) = (fill(ra, ca), fill(rb, cb));
+    let mut out = Box::new(SMatrix::<T, R, C>::zeros());
+    let operand = |data, (rows, cols): (usize, usize), transposed: bool| {
+        if transposed {
+            gemm_kernel::Strided {
+                data,
+                rows: cols,
+                cols: rows,
+                rs: rows,
+                cs: 1,
+            }
+        } else {
+            gemm_kernel::Strided {
+                data,
+                rows,
+                cols,
+                rs: 1,
+                cs: rows,
+            }
+        }
+    };
+    let group_name = format!("gemm_{ty}_{orientation}_{R}x{K}x{C}");
+    let mut group = c.benchmark_group(&group_name);
+    group.bench_function("static", |bench| {
+        bench.iter(|| {
+            let (a, b) = black_box((&a[..], &b[..]));
+            let one = T::one();
+            match orientation {
+                "nn" => {
+                    let a = MatrixView::<T, Const<R>, Const<K>>::from_slice(a);
+                    let b = MatrixView::<T, Const<K>, Const<C>>::from_slice(b);
+                    out.gemm(one, &a, &b, T::zero());
+                }
+                "nt" => {
+                    let a = MatrixView::<T, Const<R>, Const<K>>::from_slice(a);
+                    let b_t = MatrixView::from_slice_with_strides_generic(
+                        b, Const::<K>, Const::<C>, Const::<C>, Const::<1>,
+                    );
+                    out.gemm(one, &a, &b_t, T::zero());
+                }
+                _ => {
+                    let a = MatrixView::<T, Const<K>, Const<R>>::from_slice(a);
+                    let b = MatrixView::<T, Const<K>, Const<C>>::from_slice(b);
+                    out.gemm_tr(one, &a, &b, T::zero());
+                }
+            }
+        })
+    });
+    group.bench_function("kernel", |bench| {
+        bench.iter(|| {
+            let (a, b) = black_box((&a[..], &b[..]));
+            let a = operand(a, (ra, ca), orientation == "tn");
+            let b = operand(b, (rb, cb), orientation == "nt");
+            T::gemm(out.as_mut_slice(), a, b, false);
+        })
+    });
+    group.finish();
+    ran.push(group_name);
+}
+
+/// The thin products of W2's forward (`nn`) and backward (`nt`: dH = dS·W2ᵀ; `tn`: dW = Xᵀ·dZ).
+fn thin_shapes<T: Float>(c: &mut Criterion, ty: &str, ran: &mut Vec<String>) {
+    thin::<T, 300, 2, 100>(c, ty, "nn", ran);
+    thin::<T, 300, 100, 3>(c, ty, "nn", ran);
+    thin::<T, 300, 3, 100>(c, ty, "nt", ran);
+    thin::<T, 100, 300, 3>(c, ty, "tn", ran);
+    thin::<T, 2, 300, 100>(c, ty, "tn", ran);
+}
+
 fn run<T: Float>(c: &mut Criterion, ty: &str, ran: &mut Vec<String>) {
+    thin_shapes::<T>(c, ty, ran);
     sizes::<T, 8>(c, ty, ran);
     sizes::<T, 12>(c, ty, ran);
     sizes::<T, 16>(c, ty, ran);
@@ -141,8 +228,17 @@ fn main() {
     println!();
     for group in ran {
         let time = |name| medians::median_ns(&group, name);
+        let parts: Vec<&str> = group.split('_').collect();
+        if let (None, Some(s), Some(k)) = (time("blocked"), time("static"), time("kernel")) {
+            println!(
+                "gemm {} {} {} static/kernel {:.2} (static {s:.0} ns, kernel {k:.0} ns)",
+                parts[1],
+                parts[2],
+                parts[3],
+                s / k
+            );
+        }
         if let (Some(s), Some(b), Some(k)) = (time("static"), time("blocked"), time("kernel")) {
-            let parts: Vec<&str> = group.split('_').collect();
             println!(
                 "gemm {} {} n={} static/kernel {:.2} blocked/kernel {:.2} \
                  (static {s:.0} ns, blocked {b:.0} ns, kernel {k:.0} ns)",

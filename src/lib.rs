@@ -68,7 +68,8 @@
 //! is read, not the whole tape: a read recomputes only the ancestors whose inputs changed, and
 //! a backward pass visits only the nodes between its root and the vars, so outputs that are
 //! not read (an evaluation head, an unrelated product) cost nothing. See [`Graph`] for the cost
-//! model and examples.
+//! model and examples. For a loop over a small graph, [`Graph::replay`] gives a [`Replay`]
+//! that holds the graph across steps and reads and writes by offsets found once ([`Place`]).
 //!
 //! # Owning a graph
 //!
@@ -196,7 +197,7 @@ pub use contract::{GradSlot, Inputs, Op, RustExpr, Value, boxed, product, shape}
 #[cfg(feature = "second-order")]
 pub use diff::second_order;
 pub use diff::{check, codegen, jacobian};
-pub use graph::{Gradients, Graph, Handle, Loss, Var, VarTuple};
+pub use graph::{Gradients, Graph, Handle, Loss, Place, Replay, Var, VarTuple};
 pub use kernels::budget::DEFAULT_THREAD_CACHE_BYTES;
 pub use kernels::{Real, fused_multiply_add, set_fused_multiply_add};
 pub use ops::{Activation, LabelError, Labels};

@@ -360,6 +360,124 @@ fn replayed_second_order_entry_points_allocate_nothing() {
     );
 }
 
+/// Builds the circuit (x + y)·z (W4) afresh and runs backward: its allocations.
+fn fresh_circuit() -> usize {
+    allocations(|| {
+        let graph = Graph::<f64>::new();
+        let (x, y, z) = (
+            graph.var(Matrix1::new(-2.0)),
+            graph.var(Matrix1::new(5.0)),
+            graph.var(Matrix1::new(-4.0)),
+        );
+        let f = (x + y).component_mul(z);
+        let grads = f.backward();
+        black_box((grads.wrt(x), grads.wrt(y), grads.wrt(z), f.value()));
+    })
+}
+
+/// Builds the shooting problem (W6: 20 steps, 180 op nodes) afresh and runs backward.
+fn fresh_shooting() -> usize {
+    allocations(|| {
+        let graph = Graph::<f64>::new();
+        let (u, cost) = mpc_rollout(&graph);
+        let grads = cost.backward();
+        for u_k in &u {
+            black_box(grads.wrt(*u_k));
+        }
+        black_box(cost.value());
+    })
+}
+
+#[test]
+fn fresh_graphs_of_w1_w2_w4_w6_allocate_nothing_once_the_thread_has_built_each() {
+    // W2's ops carry data (labels, the L2 penalties' factors) and W6's have 180 nodes: their
+    // boxes are reused from the graph built before, as the buffers are.
+    let counts = std::thread::spawn(|| {
+        type Build = (&'static str, fn() -> usize);
+        let builds: [Build; 4] = [
+            ("W1", fresh_w_times_x),
+            ("W2", || fresh_spiral(1.0).0),
+            ("W4", fresh_circuit),
+            ("W6", fresh_shooting),
+        ];
+        builds.map(|(name, build)| {
+            let first = build();
+            let later: Vec<usize> = (0..3).map(|_| build()).collect();
+            (name, first, later)
+        })
+    })
+    .join()
+    .unwrap();
+    // The thread's first build (W1) lays out the pooled buffers and boxes; later workloads may
+    // find everything they need already there.
+    assert!(
+        counts[0].1 > 0,
+        "W1: the first build on a thread allocates its buffers"
+    );
+    for (name, first, later) in counts {
+        assert_eq!(
+            later,
+            [0, 0, 0],
+            "{name}: fresh builds after the first ({first} allocations)"
+        );
+    }
+}
+
+#[test]
+fn a_replay_handle_allocates_nothing_per_step() {
+    let graph = Graph::<f64>::new();
+    let (u, cost) = mpc_rollout(&graph);
+    let mut replay = graph.replay();
+    let places: Vec<_> = u.iter().map(|&u_k| replay.place(u_k)).collect();
+    let pcost = replay.place(cost);
+    let mut step = |shift: f64| {
+        for (k, &p) in places.iter().enumerate() {
+            replay.set(p, &nalgebra::Vector2::new(k as f64 * 0.1 + shift, -0.3));
+        }
+        replay.backward(pcost);
+        for &p in &places {
+            black_box(replay.wrt(p));
+        }
+        black_box(replay.value(pcost)[0]);
+        replay.update(places[0], |u, d_u| *u -= d_u * 0.01);
+    };
+    step(0.0); // makes the plans
+    let n = allocations(|| {
+        for k in 0..STEPS {
+            step(k as f64);
+        }
+    });
+    assert_eq!(n, 0, "{n} allocations in {STEPS} replayed steps");
+}
+
+#[test]
+fn more_live_roots_than_the_plan_budget_keep_their_passes_allocation_free() {
+    // 300 roots along a chain, each used every round: their plans (about 2·(1 + … + 300)
+    // entries) are far more than the cache keeps (8 per node plus 4 096), so plans are dropped
+    // (least recently used first) and remade in place, without allocating.
+    let graph = Graph::<f64>::new();
+    let x = graph.var(Matrix1::new(0.5));
+    let mut v = x;
+    let mut roots = Vec::new();
+    for _ in 0..300 {
+        v = (v + x).scale(0.5);
+        roots.push(v);
+    }
+    let round = |shift: f64| {
+        for (k, root) in roots.iter().enumerate() {
+            x.set_value(Matrix1::new(shift + k as f64 * 1e-3));
+            black_box(root.backward().wrt(x)[0]);
+        }
+    };
+    round(0.0);
+    round(1.0);
+    let n = allocations(|| round(2.0));
+    assert_eq!(
+        n, 0,
+        "{n} allocations in a round of 300 passes from 300 roots"
+    );
+}
+
 #[cfg(feature = "second-order")]
 #[test]
 fn replayed_second_order_entry_points_allocate_nothing_in_f32_and_on_matrix_inputs() {

@@ -17,7 +17,8 @@ struct Ran {
     contender: &'static str,
     /// The contender the ratio is taken against.
     baseline: &'static str,
-    nodes: usize,
+    /// The graph's op nodes (leaves not counted).
+    ops: usize,
 }
 
 static RAN: Mutex<Vec<Ran>> = Mutex::new(Vec::new());
@@ -41,18 +42,18 @@ pub struct Group<'c> {
     workload: &'static str,
     ty: &'static str,
     baseline: &'static str,
-    nodes: usize,
+    ops: usize,
 }
 
 /// Opens the group of `workload` in `ty`, whose ratios are taken against the hand-written
-/// contender `hand`; `nodes` is the graph's node count.
+/// contender `hand`; `ops` is the number of the graph's op nodes (leaves not counted).
 pub fn group<'c>(
     c: &'c mut Criterion,
     workload: &'static str,
     ty: &'static str,
-    nodes: usize,
+    ops: usize,
 ) -> Group<'c> {
-    group_against(c, workload, ty, nodes, "hand")
+    group_against(c, workload, ty, ops, "hand")
 }
 
 /// [`group`] with the ratios taken against the contender `baseline`.
@@ -60,7 +61,7 @@ pub fn group_against<'c>(
     c: &'c mut Criterion,
     workload: &'static str,
     ty: &'static str,
-    nodes: usize,
+    ops: usize,
     baseline: &'static str,
 ) -> Group<'c> {
     Group {
@@ -68,7 +69,7 @@ pub fn group_against<'c>(
         workload,
         ty,
         baseline,
-        nodes,
+        ops,
     }
 }
 
@@ -80,7 +81,7 @@ impl Group<'_> {
             ty: self.ty,
             contender: name,
             baseline: self.baseline,
-            nodes: self.nodes,
+            ops: self.ops,
         };
         self.inner.bench_function(name, |b| {
             RAN.lock().unwrap().push(key);
@@ -171,15 +172,15 @@ pub fn print_ratios() {
             r.ty
         );
         if r.workload == "W4" {
+            // (contender − hand) ÷ the op nodes, leaves not counted.
             println!(
-                "  {} {}: {:.1} ns per node above hand-written ({} nodes; hand {base:.1} ns, \
-                 {} {time:.1} ns) {}",
+                "ns-per-op {} {} {:.1} {} (hand {base:.1} ns, {} {time:.1} ns, {} op nodes)",
                 r.workload,
                 r.contender,
-                (time - base) / r.nodes as f64,
-                r.nodes,
+                (time - base) / r.ops as f64,
+                r.ty,
                 r.contender,
-                r.ty
+                r.ops
             );
         }
     }

@@ -71,9 +71,24 @@ pub fn bench<T: Real>(c: &mut Criterion, ty: &'static str) {
         assert_close("W1 replay dx", grads.wrt(x), &want.2);
     }
 
-    let mut group = group(c, "W1", ty, graph.len());
+    let mut group = group(c, "W1", ty, 3);
     group.run("hand", || hand(black_box(&data)));
     group.run("fresh", || fresh(black_box(&data)));
     group.run("replay", || replay(black_box(&data)));
+    let mut held = graph.replay();
+    let (pw, px, ploss) = (held.place(w), held.place(x), held.place(loss));
+    let mut replay_held = |data: &Data<T>| {
+        held.set(pw, &data.w);
+        held.set(px, &data.x);
+        held.backward(ploss);
+        black_box((held.wrt(pw), held.wrt(px)));
+        black_box(held.value(ploss));
+    };
+    replay_held(&data);
+
+    group.run("replay_held", || replay_held(black_box(&data)));
     group.finish();
+    drop(held);
+    let grads = loss.backward();
+    assert_close("W1 replay_held dW", grads.wrt(w), &want.1);
 }

@@ -55,5 +55,20 @@ pub fn bench<T: Real>(c: &mut Criterion, ty: &'static str) {
     let mut group = group(c, "W5", ty, graph.len());
     group.run("hand", || analytic(black_box(&q0)));
     group.run("replay", || replay(black_box(&q0)));
+    // The same two passes on the graph held by a `Replay`.
+    let mut held = graph.replay();
+    let (pq, ptip) = (held.place(q), held.place(tip));
+    let mut replay_held = |q_value: &Vector3<T>| {
+        held.set(pq, q_value);
+        let mut jac = Matrix2x3::zeros();
+        for i in 0..2 {
+            held.backward_with(ptip, &nalgebra::Vector2::ith(i, T::one()));
+            jac.set_row(i, &held.wrt(pq).transpose());
+        }
+        jac
+    };
+    assert_close("W5 replay_held", &replay_held(&q0), &want);
+
+    group.run("replay_held", || replay_held(black_box(&q0)));
     group.finish();
 }

@@ -144,5 +144,25 @@ pub fn bench<T: Real>(c: &mut Criterion, ty: &'static str) {
     let mut group = group(c, "W6", ty, graph.len());
     group.run("hand", || adjoint(black_box(&sys), black_box(&u0)));
     group.run("replay", || replay(black_box(&u0)));
+    let mut held = graph.replay();
+    let places: [_; STEPS] = std::array::from_fn(|k| held.place(u[k]));
+    let pcost = held.place(cost);
+    let mut replay_held = |values: &[Vector2<T>; STEPS]| {
+        for (&p, value) in places.iter().zip(values) {
+            held.set(p, value);
+        }
+        held.backward(pcost);
+        let mut out = [Vector2::zeros(); STEPS];
+        for (o, &p) in out.iter_mut().zip(&places) {
+            *o = *held.wrt(p);
+        }
+        (held.value(pcost)[0], out)
+    };
+    let got = replay_held(&u0);
+    for k in 0..STEPS {
+        assert_close("W6 replay_held dJ/du", &got.1[k], &want.1[k]);
+    }
+
+    group.run("replay_held", || replay_held(black_box(&u0)));
     group.finish();
 }

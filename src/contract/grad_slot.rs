@@ -34,16 +34,9 @@ use crate::kernels::Real;
 #[derive(Debug)]
 pub struct GradSlot<'a, T: Real, const R: usize, const C: usize> {
     matrix: &'a mut SMatrix<T, R, C>,
-    written: Written<'a>,
-}
-
-/// Whether a slot's matrix holds a contribution of the current pass.
-#[derive(Debug)]
-enum Written<'a> {
-    /// A flag of the caller's ([`GradSlot::new`]).
-    Flag(&'a mut bool),
-    /// A graph's stamp: the matrix belongs to the pass whose number the stamp holds.
-    Stamp { stamp: &'a mut u32, pass: u32 },
+    /// Whether `matrix` holds a contribution of the current pass: writes add to it if so,
+    /// overwrite it if not, and set it.
+    written: &'a mut bool,
 }
 
 impl<'a, T: Real, const R: usize, const C: usize> GradSlot<'a, T, R, C> {
@@ -51,27 +44,20 @@ impl<'a, T: Real, const R: usize, const C: usize> GradSlot<'a, T, R, C> {
     /// this pass (then writes add to it) or stale contents (then the first write overwrites
     /// them); any write sets it to `true`.
     ///
+    /// A graph makes its slots the same way: before a backward pass runs, it decides once per
+    /// root which use of each value comes first (its slot starts with `written == false`) and
+    /// which come later (`true`), and after an op's `backward_into` it zeroes a first-use slot
+    /// whose flag is still `false`, so an untouched slot counts as a zero contribution.
+    ///
     /// ```
     /// let mut d = nalgebra::Matrix1::new(5.0);
     /// let mut written = true; // 5 is a contribution: add to it
     /// shapegrad::GradSlot::new(&mut d, &mut written).add(&nalgebra::Matrix1::new(1.0));
     /// assert_eq!(d[0], 6.0);
     /// ```
-    #[inline]
-    pub fn new(matrix: &'a mut SMatrix<T, R, C>, written: &'a mut bool) -> Self {
-        GradSlot {
-            matrix,
-            written: Written::Flag(written),
-        }
-    }
-
-    /// A graph's slot: `matrix` holds a contribution of pass `pass` if `*stamp == pass`.
     #[inline(always)]
-    pub(crate) fn stamped(matrix: &'a mut SMatrix<T, R, C>, stamp: &'a mut u32, pass: u32) -> Self {
-        GradSlot {
-            matrix,
-            written: Written::Stamp { stamp, pass },
-        }
+    pub fn new(matrix: &'a mut SMatrix<T, R, C>, written: &'a mut bool) -> Self {
+        GradSlot { matrix, written }
     }
 
     /// The buffer, and `true` if the caller must add to it or `false` if it must overwrite it
@@ -85,13 +71,9 @@ impl<'a, T: Real, const R: usize, const C: usize> GradSlot<'a, T, R, C> {
     /// matrix.gemm(1.0, &Matrix2::identity(), &Matrix2::repeat(2.0), if add { 1.0 } else { 0.0 });
     /// assert_eq!(d, Matrix2::repeat(2.0));
     /// ```
-    #[inline]
+    #[inline(always)]
     pub fn into_parts(self) -> (&'a mut SMatrix<T, R, C>, bool) {
-        let add = match self.written {
-            Written::Flag(flag) => std::mem::replace(flag, true),
-            Written::Stamp { stamp, pass } => std::mem::replace(stamp, pass) == pass,
-        };
-        (self.matrix, add)
+        (self.matrix, std::mem::replace(self.written, true))
     }
 
     /// Adds `grad`.

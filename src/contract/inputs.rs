@@ -56,89 +56,46 @@ pub trait Inputs<T: Real>: Sized + Send + 'static + crate::contract::sealed::Sea
 }
 
 /// No input's gradient is wanted: the offset a graph gives for it.
-pub(crate) const NO_GRAD: usize = usize::MAX;
+pub(crate) const NO_GRAD: u32 = u32::MAX;
 
 pub(crate) mod layout {
     use crate::contract::Inputs;
     use crate::kernels::Real;
 
     /// Where a graph keeps an op's inputs: each input's matrix at an offset of one flat buffer
-    /// of values, its gradient at an offset of one flat buffer of gradients, and whether that
-    /// gradient holds a contribution of the current pass in a flag per node. Sealed.
+    /// of values, and its gradient as a piece of one flat buffer of gradients that the graph
+    /// cuts out. Sealed.
     pub trait Layout<T: Real>: Inputs<T> {
-        /// `[usize; N]`: one entry per input (a node id, or an offset).
-        type Ids: Copy + Default + AsRef<[usize]> + AsMut<[usize]> + Send + 'static;
+        /// The number of inputs.
+        const ARITY: usize;
+        /// The number of entries of each input (the first [`Layout::ARITY`]; 0 after).
+        const LENS: [usize; 3];
 
-        /// Each input's number of entries, R·C.
-        const LENS: Self::Ids;
+        /// The inputs, read from `values` at `offsets` (the first [`Layout::ARITY`]).
+        fn refs<'a>(offsets: &[u32; 3], values: &'a [T]) -> Self::Refs<'a>;
 
-        /// The inputs, read from `values` at `offsets` (one per input).
-        fn refs<'a>(offsets: &Self::Ids, values: &'a [T]) -> Self::Refs<'a>;
-
-        /// The gradient slots of nodes `ids`, at `offsets` of `grads` ([`super::NO_GRAD`]: the
-        /// input needs none); a node's gradient holds a contribution of pass `pass` if its
-        /// entry in `stamps` is `pass`. `None` if two inputs are the same node (their slots
-        /// would alias).
+        /// The gradient slots over `pieces` (one per input, `None`: the input needs no
+        /// gradient; each piece at least as long as its input), with `written[k]` saying
+        /// whether piece `k` holds a contribution of this pass already.
         fn slots<'a>(
-            ids: &Self::Ids,
-            offsets: &Self::Ids,
-            grads: &'a mut [T],
-            stamps: &'a mut [u32],
-            pass: u32,
-        ) -> Option<Self::GradsMut<'a>>;
-
-        /// Adds each gradient to its input's slot in turn: correct when inputs repeat.
-        fn accumulate_each(
-            gradients: Self,
-            ids: &Self::Ids,
-            offsets: &Self::Ids,
-            grads: &mut [T],
-            stamps: &mut [u32],
-            pass: u32,
-        );
+            pieces: [Option<&'a mut [T]>; 3],
+            written: &'a mut [bool; 3],
+        ) -> Self::GradsMut<'a>;
     }
 }
 
-/// One input's gradient slot, if it wants one.
+/// A gradient slot over `piece`, if there is one.
 #[inline(always)]
 fn slot<'a, T: Real, const R: usize, const C: usize>(
-    offset: usize,
-    grads: &'a mut [T],
-    stamp: &'a mut u32,
-    pass: u32,
+    piece: Option<&'a mut [T]>,
+    written: &'a mut bool,
 ) -> Option<GradSlot<'a, T, R, C>> {
-    (offset != NO_GRAD)
-        .then(|| GradSlot::stamped(crate::contract::layout::matrix_mut(grads), stamp, pass))
-}
-
-/// The range of an input's gradient, or an empty one (which overlaps nothing).
-#[inline(always)]
-fn range(offset: usize, len: usize) -> std::ops::Range<usize> {
-    if offset == NO_GRAD {
-        0..0
-    } else {
-        offset..offset + len
-    }
+    piece.map(|piece| GradSlot::new(crate::contract::layout::matrix_mut(piece), written))
 }
 
 #[inline(always)]
-fn matrix<T: Real, const R: usize, const C: usize>(
-    values: &[T],
-    offset: usize,
-) -> &SMatrix<T, R, C> {
-    crate::contract::layout::matrix(&values[offset..])
-}
-
-fn add_at<T: Real, const R: usize, const C: usize>(
-    offset: usize,
-    grads: &mut [T],
-    (stamp, pass): (&mut u32, u32),
-    grad: &SMatrix<T, R, C>,
-) {
-    let start = offset.min(grads.len());
-    if let Some(slot) = slot::<T, R, C>(offset, &mut grads[start..], stamp, pass) {
-        slot.add(grad);
-    }
+fn matrix<T: Real, const R: usize, const C: usize>(values: &[T], offset: u32) -> &SMatrix<T, R, C> {
+    crate::contract::layout::matrix(&values[offset as usize..])
 }
 
 fn add_some<T: Real, const R: usize, const C: usize>(
@@ -167,38 +124,19 @@ impl<T: Real, const R: usize, const C: usize> Inputs<T> for (SMatrix<T, R, C>,) 
 }
 
 impl<T: Real, const R: usize, const C: usize> layout::Layout<T> for (SMatrix<T, R, C>,) {
-    type Ids = [usize; 1];
-    const LENS: [usize; 1] = [R * C];
+    const ARITY: usize = 1;
+    const LENS: [usize; 3] = [R * C, 0, 0];
 
     #[inline(always)]
-    fn refs<'a>(offsets: &[usize; 1], values: &'a [T]) -> Self::Refs<'a> {
+    fn refs<'a>(offsets: &[u32; 3], values: &'a [T]) -> Self::Refs<'a> {
         (matrix(values, offsets[0]),)
     }
     #[inline(always)]
     fn slots<'a>(
-        ids: &[usize; 1],
-        offsets: &[usize; 1],
-        grads: &'a mut [T],
-        stamps: &'a mut [u32],
-        pass: u32,
-    ) -> Option<Self::GradsMut<'a>> {
-        let start = offsets[0].min(grads.len());
-        Some((slot(
-            offsets[0],
-            &mut grads[start..],
-            &mut stamps[ids[0]],
-            pass,
-        ),))
-    }
-    fn accumulate_each(
-        gradients: Self,
-        ids: &[usize; 1],
-        offsets: &[usize; 1],
-        grads: &mut [T],
-        stamps: &mut [u32],
-        pass: u32,
-    ) {
-        add_at(offsets[0], grads, (&mut stamps[ids[0]], pass), &gradients.0);
+        [p0, _, _]: [Option<&'a mut [T]>; 3],
+        [w0, _, _]: &'a mut [bool; 3],
+    ) -> Self::GradsMut<'a> {
+        (slot(p0, w0),)
     }
 }
 
@@ -227,39 +165,19 @@ impl<T: Real, const R1: usize, const C1: usize, const R2: usize, const C2: usize
 impl<T: Real, const R1: usize, const C1: usize, const R2: usize, const C2: usize> layout::Layout<T>
     for (SMatrix<T, R1, C1>, SMatrix<T, R2, C2>)
 {
-    type Ids = [usize; 2];
-    const LENS: [usize; 2] = [R1 * C1, R2 * C2];
+    const ARITY: usize = 2;
+    const LENS: [usize; 3] = [R1 * C1, R2 * C2, 0];
 
     #[inline(always)]
-    fn refs<'a>(offsets: &[usize; 2], values: &'a [T]) -> Self::Refs<'a> {
+    fn refs<'a>(offsets: &[u32; 3], values: &'a [T]) -> Self::Refs<'a> {
         (matrix(values, offsets[0]), matrix(values, offsets[1]))
     }
     #[inline(always)]
     fn slots<'a>(
-        ids: &[usize; 2],
-        offsets: &[usize; 2],
-        grads: &'a mut [T],
-        stamps: &'a mut [u32],
-        pass: u32,
-    ) -> Option<Self::GradsMut<'a>> {
-        let [w0, w1] = stamps.get_disjoint_mut(*ids).ok()?;
-        let ranges = [range(offsets[0], R1 * C1), range(offsets[1], R2 * C2)];
-        let [g0, g1] = grads.get_disjoint_mut(ranges).ok()?;
-        Some((
-            slot(offsets[0], g0, w0, pass),
-            slot(offsets[1], g1, w1, pass),
-        ))
-    }
-    fn accumulate_each(
-        gradients: Self,
-        ids: &[usize; 2],
-        offsets: &[usize; 2],
-        grads: &mut [T],
-        stamps: &mut [u32],
-        pass: u32,
-    ) {
-        add_at(offsets[0], grads, (&mut stamps[ids[0]], pass), &gradients.0);
-        add_at(offsets[1], grads, (&mut stamps[ids[1]], pass), &gradients.1);
+        [p0, p1, _]: [Option<&'a mut [T]>; 3],
+        [w0, w1, _]: &'a mut [bool; 3],
+    ) -> Self::GradsMut<'a> {
+        (slot(p0, w0), slot(p1, w1))
     }
 }
 
@@ -315,11 +233,11 @@ impl<
     const C3: usize,
 > layout::Layout<T> for (SMatrix<T, R1, C1>, SMatrix<T, R2, C2>, SMatrix<T, R3, C3>)
 {
-    type Ids = [usize; 3];
+    const ARITY: usize = 3;
     const LENS: [usize; 3] = [R1 * C1, R2 * C2, R3 * C3];
 
     #[inline(always)]
-    fn refs<'a>(offsets: &[usize; 3], values: &'a [T]) -> Self::Refs<'a> {
+    fn refs<'a>(offsets: &[u32; 3], values: &'a [T]) -> Self::Refs<'a> {
         (
             matrix(values, offsets[0]),
             matrix(values, offsets[1]),
@@ -328,35 +246,9 @@ impl<
     }
     #[inline(always)]
     fn slots<'a>(
-        ids: &[usize; 3],
-        offsets: &[usize; 3],
-        grads: &'a mut [T],
-        stamps: &'a mut [u32],
-        pass: u32,
-    ) -> Option<Self::GradsMut<'a>> {
-        let [w0, w1, w2] = stamps.get_disjoint_mut(*ids).ok()?;
-        let ranges = [
-            range(offsets[0], R1 * C1),
-            range(offsets[1], R2 * C2),
-            range(offsets[2], R3 * C3),
-        ];
-        let [g0, g1, g2] = grads.get_disjoint_mut(ranges).ok()?;
-        Some((
-            slot(offsets[0], g0, w0, pass),
-            slot(offsets[1], g1, w1, pass),
-            slot(offsets[2], g2, w2, pass),
-        ))
-    }
-    fn accumulate_each(
-        gradients: Self,
-        ids: &[usize; 3],
-        offsets: &[usize; 3],
-        grads: &mut [T],
-        stamps: &mut [u32],
-        pass: u32,
-    ) {
-        add_at(offsets[0], grads, (&mut stamps[ids[0]], pass), &gradients.0);
-        add_at(offsets[1], grads, (&mut stamps[ids[1]], pass), &gradients.1);
-        add_at(offsets[2], grads, (&mut stamps[ids[2]], pass), &gradients.2);
+        [p0, p1, p2]: [Option<&'a mut [T]>; 3],
+        [w0, w1, w2]: &'a mut [bool; 3],
+    ) -> Self::GradsMut<'a> {
+        (slot(p0, w0), slot(p1, w1), slot(p2, w2))
     }
 }

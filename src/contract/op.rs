@@ -212,8 +212,11 @@ pub trait Op<T: Real, I: Inputs<T>>: Send + 'static {
 
     /// Writes each input's gradient into its [`GradSlot`] in `d_inputs` (`None`: not needed),
     /// with the slot's methods, which overwrite the first contribution of a pass and add later
-    /// ones. A slot left untouched counts as a zero gradient. Defaults to calling
-    /// [`Op::backward`] and adding its result ([`Inputs::accumulate`]).
+    /// ones. A slot left untouched counts as a zero gradient (as in `detach`'s op, or a user op
+    /// that skips an input): each slot records whether it was written, and the tape zeroes a
+    /// pass's first-use slot that was not, so an op that always writes pays nothing for the
+    /// option. Defaults to calling [`Op::backward`] and adding its result
+    /// ([`Inputs::accumulate`]).
     fn backward_into(
         &self,
         inputs: I::Refs<'_>,

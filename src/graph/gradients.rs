@@ -134,7 +134,7 @@ impl<'g, T: Real> Gradients<'g, T> {
                  in it; call backward again"
             );
         }
-        match self.graph.tape().borrow().nodes[id].kind {
+        match self.graph.tape_ref().nodes[id].kind {
             Kind::Constant => format!(
                 "shapegrad: {label} is a constant and has no gradient; create it with \
                  Graph::var to differentiate with respect to it"

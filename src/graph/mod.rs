@@ -5,11 +5,13 @@
 mod gradients;
 mod handle;
 pub(crate) mod inspect;
+mod replay;
 mod var;
 pub(crate) mod var_tuple;
 
 pub use gradients::Gradients;
 pub use handle::Handle;
+pub use replay::{Place, Replay};
 pub use var::{Loss, Var};
 pub use var_tuple::VarTuple;
 
@@ -177,6 +179,15 @@ impl<T: Real> Drop for Graph<T> {
             crate::tape::pool::give_parts(parts);
         }
     }
+}
+
+#[cold]
+#[track_caller]
+fn held_by_replay() -> ! {
+    panic!(
+        "shapegrad: this graph is held by a `Replay` (Graph::replay): use the replay's methods, \
+         or drop it first"
+    )
 }
 
 /// Panics with the anomaly a walk of `tape` stopped at, if any.
@@ -454,7 +465,7 @@ impl<T: Real> Graph<T> {
     /// assert_eq!(g.len(), 2);
     /// ```
     pub fn len(&self) -> usize {
-        self.tape().borrow().nodes.len()
+        self.tape_ref().nodes.len()
     }
 
     /// Whether no node has been recorded.
@@ -479,11 +490,28 @@ impl<T: Real> Graph<T> {
     }
 
     /// The tape, mutably. No borrow of the tape outlives a call into the library, and none is
-    /// held while user code runs, so this cannot fail.
+    /// held while user code runs, except by a [`Replay`].
+    ///
+    /// # Panics
+    /// While a [`Replay`] of this graph is alive.
+    #[track_caller]
     pub(crate) fn tape_mut(&self) -> RefMut<'_, Tape<T>> {
-        self.tape()
-            .try_borrow_mut()
-            .expect("shapegrad internal error: the graph's tape is already borrowed")
+        match self.tape().try_borrow_mut() {
+            Ok(tape) => tape,
+            Err(_) => held_by_replay(),
+        }
+    }
+
+    /// The tape, to read.
+    ///
+    /// # Panics
+    /// While a [`Replay`] of this graph is alive.
+    #[track_caller]
+    pub(crate) fn tape_ref(&self) -> Ref<'_, Tape<T>> {
+        match self.tape().try_borrow() {
+            Ok(tape) => tape,
+            Err(_) => held_by_replay(),
+        }
     }
 
     /// The tape with node `id` up to date.
@@ -501,7 +529,7 @@ impl<T: Real> Graph<T> {
     /// The tape with every node fresh, for the shape-erased tools (drawings).
     pub(crate) fn all_fresh(&self) -> Ref<'_, Tape<T>> {
         self.tape_mut().refresh_all();
-        self.tape().borrow()
+        self.tape_ref()
     }
 
     /// Entry `k` (column-major) of node `id`'s up-to-date value.
@@ -520,18 +548,18 @@ impl<T: Real> Graph<T> {
 
     /// Node `id`'s (rows, columns).
     pub(crate) fn shape_of(&self, id: usize) -> (usize, usize) {
-        let tape = self.tape().borrow();
+        let tape = self.tape_ref();
         (tape.nodes[id].rows, tape.nodes[id].cols)
     }
 
     /// Whether node `id` is a leaf (a var or a constant).
     pub(crate) fn is_leaf(&self, id: usize) -> bool {
-        self.tape().borrow().nodes[id].is_leaf()
+        self.tape_ref().nodes[id].is_leaf()
     }
 
     /// The ids of the differentiable leaves (made by [`Graph::var`]), in creation order.
     pub(crate) fn var_ids(&self) -> Vec<usize> {
-        let tape = self.tape().borrow();
+        let tape = self.tape_ref();
         (0..tape.nodes.len())
             .filter(|&i| matches!(tape.nodes[i].kind, Kind::Var))
             .collect()
@@ -539,15 +567,12 @@ impl<T: Real> Graph<T> {
 
     /// The node's name, if it was created with one.
     pub(crate) fn name_of(&self, id: usize) -> Option<String> {
-        self.tape().borrow().nodes[id]
-            .name
-            .as_deref()
-            .map(str::to_owned)
+        self.tape_ref().nodes[id].name.as_deref().map(str::to_owned)
     }
 
     /// `` `W` (node 3, 5×10)`` or `node 3 (var, 5×10)`: a node as messages name it.
     pub(crate) fn label_of(&self, id: usize) -> String {
-        self.tape().borrow().label(id)
+        self.tape_ref().label(id)
     }
 
     /// Runs backward from node `root`, whose gradient `seed` writes (given the root's
@@ -562,21 +587,18 @@ impl<T: Real> Graph<T> {
         let Ok(mut store) = self.grads().try_borrow_mut() else {
             panic!(
                 "shapegrad: backward was called while a `Gradients` from an earlier backward \
-                 pass of this graph is still alive; drop it (or copy out what you need) first"
+                 pass of this graph (or a `Replay` of it) is still alive; drop it (or copy out \
+                 what you need) first"
             )
         };
         let mut tape = self.tape_mut();
         tape.refresh(root);
         raise(&mut tape);
         store.grow(&tape);
-        if tape.wants_plan(root) {
-            let backward = tape.backward_plan(root, store.offsets());
-            if let Some(anomaly) = store.run(&tape, root, tape.backward_steps(backward), seed) {
-                drop((store, tape));
-                panic!("{}", anomaly.0);
-            }
-        } else {
-            store.run_unplanned(&tape, root, seed);
+        let plan = tape.backward_plan(root, store.offsets(), store.len());
+        if let Some(anomaly) = store.run(&tape, root, tape.plans.backward(plan), seed) {
+            drop((store, tape));
+            panic!("{}", anomaly.0);
         }
         drop((store, tape));
         Gradients::new(self, self.grads().borrow())

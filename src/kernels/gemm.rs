@@ -48,6 +48,25 @@ pub(crate) const fn uses_gemm<T>(r: usize, k: usize, c: usize, transposed_a: boo
     r >= min && k >= min && c >= min
 }
 
+/// Whether a thin (R×K)·(K×C) product, `a·b` or `a·bᵀ` (`transposed_b`), takes the blocked
+/// GEMM path although one side is below [`gemm_min_dim`]: many rows and a long contracted
+/// dimension (`a·b`, e.g. 300×100·100×3), or many rows and columns over a short contracted
+/// dimension when `b` is transposed (nalgebra's static kernel reads bᵀ by strides, e.g.
+/// 300×3·3×100).
+///
+/// Measured on the spiral net's (W2's) products with `cargo bench --bench gemm` (static time ÷
+/// kernel time, two runs on a loaded 2-core machine): f64 300×100·100×3 1.36 / 1.19 and
+/// 300×3·(100×3)ᵀ 1.42 / 1.15; f32 0.84 / 1.78 and 0.95 / 1.29. The static kernels stay for
+/// 300×2·2×100 (f64 0.70 / 0.93, f32 0.99 / 0.63) and every thin `aᵀ·b` (0.17–0.48: nalgebra's
+/// dot products over 300 contiguous entries beat packing them).
+pub(crate) const fn thin_uses_gemm(r: usize, k: usize, c: usize, transposed_b: bool) -> bool {
+    if transposed_b {
+        r >= 64 && c >= 64 && k >= 2
+    } else {
+        r >= 64 && k >= 64 && c >= 2
+    }
+}
+
 fn beta<T: Real>(accumulate: bool) -> T {
     if accumulate { T::one() } else { T::zero() }
 }
@@ -201,7 +220,8 @@ pub(crate) fn mul_nn<T: Real, const R: usize, const K: usize, const C: usize>(
     if is_wide::<T>() {
         let (c, b) = (c.as_mut_slice(), b.as_slice());
         wide::axpy(c, a.as_slice(), (R, K), |l, j| b[l + j * K], accumulate);
-    } else if !(uses_gemm::<T>(R, K, C, false) && own_kernel(c, (a, false), (b, false), accumulate))
+    } else if !((uses_gemm::<T>(R, K, C, false) || thin_uses_gemm(R, K, C, false))
+        && own_kernel(c, (a, false), (b, false), accumulate))
     {
         c.gemm(T::one(), a, b, beta(accumulate));
     }
@@ -217,7 +237,8 @@ pub(crate) fn mul_nt<T: Real, const R: usize, const K: usize, const C: usize>(
     if is_wide::<T>() {
         let (c, b) = (c.as_mut_slice(), b.as_slice());
         wide::axpy(c, a.as_slice(), (R, K), |l, j| b[j + l * C], accumulate);
-    } else if !(uses_gemm::<T>(R, K, C, false) && own_kernel(c, (a, false), (b, true), accumulate))
+    } else if !((uses_gemm::<T>(R, K, C, false) || thin_uses_gemm(R, K, C, true))
+        && own_kernel(c, (a, false), (b, true), accumulate))
     {
         // bᵀ as a K×C view of b's storage: row stride C, column stride 1.
         let b_t = MatrixView::from_slice_with_strides_generic(
@@ -325,6 +346,20 @@ mod tests {
         // Two blocks of the contracted dimension (256 + 44), and edge tiles in both directions.
         check::<37, 300, 19>(12);
         check::<17, 16, 21>(13);
+    }
+
+    #[test]
+    fn thin_products_take_the_path_measured_fastest_for_their_shape_and_are_exact() {
+        use super::thin_uses_gemm;
+        // W2's forward 300×100·100×3 and backward 300×3·(100×3)ᵀ: the kernel.
+        assert!(thin_uses_gemm(300, 100, 3, false) && thin_uses_gemm(300, 3, 100, true));
+        // W2's forward 300×2·2×100: static; the aᵀ·b products never ask.
+        assert!(!thin_uses_gemm(300, 2, 100, false) && !thin_uses_gemm(300, 1, 100, true));
+        // The same paths at sizes that fit a test thread's stack.
+        assert!(thin_uses_gemm(70, 64, 3, false) && thin_uses_gemm(70, 3, 64, true));
+        check::<70, 64, 3>(17);
+        check::<70, 3, 64>(18);
+        check::<65, 2, 66>(19);
     }
 
     #[test]

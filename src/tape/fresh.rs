@@ -1,8 +1,7 @@
 //! Up-to-date values: a write to a leaf advances the clock; a read recomputes what moved on.
 
-use std::ops::Range;
-
 use super::Tape;
+use super::plan::NEVER;
 use crate::kernels::Real;
 
 impl<T: Real> Tape<T> {
@@ -21,16 +20,32 @@ impl<T: Real> Tape<T> {
             self.checked[root] = self.clock;
             return;
         }
-        let forward = self.forward_plan(root);
-        self.run_forward(forward);
+        let plan = self.forward_plan(root);
+        let record = self.plans.record(plan);
+        let recomputed = if self.detect_anomalies {
+            if !self.run_forward_checked(plan) {
+                return; // an anomaly: the root stays out of date
+            }
+            true
+        } else if record.masked && record.synced != NEVER && record.walks == self.walks {
+            self.run_forward_changed(plan, record.synced)
+        } else {
+            self.run_forward(plan)
+        };
+        if recomputed {
+            self.walks += 1;
+        }
+        let record = self.plans.record_mut(plan);
+        (record.synced, record.walks) = (self.clock, self.walks);
+        self.checked[root] = self.clock;
     }
 
-    /// Walks a forward list (op ancestors of a root, increasing ids), recomputing each node
-    /// whose inputs have a larger version than it.
-    pub(crate) fn run_forward(&mut self, range: Range<usize>) {
-        if self.detect_anomalies {
-            return self.run_forward_checked(range);
-        }
+    /// The walk of forward plan `plan` when nothing but leaf writes happened since it last
+    /// brought its root up to date (at clock `synced`): the leaves written since give a mask,
+    /// and exactly the steps that depend on one of them are recomputed, with no version check.
+    /// Returns whether it recomputed a node.
+    #[inline]
+    fn run_forward_changed(&mut self, plan: usize, synced: u64) -> bool {
         let Tape {
             ops,
             values,
@@ -40,7 +55,38 @@ impl<T: Real> Tape<T> {
             clock,
             ..
         } = self;
-        for step in plans.forward(range) {
+        let mut changed = 0u64;
+        for (bit, &leaf) in plans.leaves(plan).iter().enumerate() {
+            changed |= u64::from(versions[leaf as usize] > synced) << bit;
+        }
+        if changed == 0 {
+            return false;
+        }
+        for step in plans.forward_steps(plan) {
+            let n = step.node as usize;
+            if step.leaves & changed != 0 {
+                ops[step.op as usize].forward(&step.at, values);
+                versions[n] = *clock;
+            }
+            checked[n] = *clock;
+        }
+        true
+    }
+
+    /// Walks forward plan `plan` (op ancestors of a root, increasing ids), recomputing each
+    /// node whose inputs have a larger version than it. Returns whether it recomputed one.
+    fn run_forward(&mut self, plan: usize) -> bool {
+        let Tape {
+            ops,
+            values,
+            versions,
+            checked,
+            plans,
+            clock,
+            ..
+        } = self;
+        let mut recomputed = false;
+        for step in plans.forward_steps(plan) {
             let n = step.node as usize;
             if checked[n] == *clock {
                 continue;
@@ -51,17 +97,20 @@ impl<T: Real> Tape<T> {
             }
             if newest > versions[n] {
                 ops[step.op as usize].forward(&step.at, values);
+                versions[n] = newest;
+                recomputed = true;
             }
-            versions[n] = newest;
             checked[n] = *clock;
         }
+        recomputed
     }
 
     /// [`Tape::run_forward`] checking each recomputed value; stops at the first anomaly
-    /// (that node stays out of date, so the next read computes and reports it again).
-    fn run_forward_checked(&mut self, range: Range<usize>) {
-        for k in range {
-            let step = self.plans.forward(k..k + 1)[0];
+    /// (that node stays out of date, so the next read computes and reports it again) and
+    /// returns `false` then.
+    fn run_forward_checked(&mut self, plan: usize) -> bool {
+        for k in 0..self.plans.forward_steps(plan).len() {
+            let step = self.plans.forward_steps(plan)[k];
             let n = step.node as usize;
             if self.checked[n] == self.clock {
                 continue;
@@ -73,12 +122,13 @@ impl<T: Real> Tape<T> {
                 self.ops[step.op as usize].forward(&step.at, &mut self.values);
                 if let Some(anomaly) = self.check_forward(n) {
                     self.anomaly = Some(anomaly);
-                    return;
+                    return false;
                 }
+                self.versions[n] = newest;
             }
-            self.versions[n] = newest;
             self.checked[n] = self.clock;
         }
+        true
     }
 
     /// Brings every node up to date, in id order (inputs first).
@@ -90,6 +140,7 @@ impl<T: Real> Tape<T> {
             versions,
             checked,
             clock,
+            walks,
             ..
         } = self;
         for (n, node) in nodes.iter().enumerate() {
@@ -101,10 +152,11 @@ impl<T: Real> Tape<T> {
             let newest = newest.unwrap_or(0);
             if newest > versions[n] {
                 ops[op as usize].forward(&node.at, values);
+                versions[n] = newest;
             }
-            versions[n] = newest;
             checked[n] = *clock;
         }
+        *walks += 1;
         // Drawings show whatever the values are; anomalies are reported by reads and passes.
     }
 }

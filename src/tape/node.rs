@@ -1,6 +1,7 @@
-//! One node of the tape: what it is, where its value lives, what it reads and what reads it;
-//! and the op behind it with its types erased.
+//! One node of the tape: what it is, where its value lives and what it reads; the steps the
+//! plans are made of; and the op behind a node with its types erased.
 
+use std::any::Any;
 use std::marker::PhantomData;
 
 use crate::contract::inputs::NO_GRAD;
@@ -9,7 +10,7 @@ use crate::contract::value::flat::Flat;
 use crate::contract::{Op, RustExpr};
 use crate::kernels::Real;
 
-/// "No node": the end of a list of uses, a node without a cached plan.
+/// "No node": a node without a cached plan, an unused input.
 pub(crate) const NONE: u32 = u32::MAX;
 
 /// What a node is.
@@ -27,9 +28,9 @@ pub(crate) enum Kind {
 #[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct At {
     /// The offsets of the inputs' values (the first `arity`).
-    pub(crate) inputs: [usize; 3],
+    pub(crate) inputs: [u32; 3],
     /// The offset of the output's value.
-    pub(crate) output: usize,
+    pub(crate) output: u32,
 }
 
 /// A node's record. Its value is `values[at.output..at.output + rows·cols]` of the tape,
@@ -48,11 +49,9 @@ pub(crate) struct Node {
     pub(crate) repeats_input: bool,
     /// A var, or an op with an input that needs a gradient.
     pub(crate) needs_grad: bool,
-    /// This node's cached forward and backward lists (see `src/tape/plan.rs`), or [`NONE`].
+    /// This node's cached forward and backward plans (see `src/tape/plan.rs`), or [`NONE`].
     pub(crate) forward_plan: u32,
     pub(crate) backward_plan: u32,
-    /// Whether a backward pass has started from this node (its plan is made on the second).
-    pub(crate) was_root: bool,
     /// The last plan search that reached this node (so a search need not clear marks).
     pub(crate) mark: u32,
     /// For an op: the line of the user's code that recorded it, for anomaly reports and the
@@ -85,7 +84,7 @@ impl Node {
     }
 }
 
-/// One node of a forward list: what the walk needs without reading the node's record.
+/// One op node of a forward list: what the walk needs without reading the node's record.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct ForwardStep {
     pub(crate) node: u32,
@@ -94,54 +93,53 @@ pub(crate) struct ForwardStep {
     pub(crate) arity: u8,
     pub(crate) inputs: [u32; 3],
     pub(crate) at: At,
+    /// The leaves of the plan's root this node depends on, one bit each (bit k: the plan's
+    /// k-th leaf); all bits when the root has more than 64 leaves.
+    pub(crate) leaves: u64,
 }
 
-/// One node of a backward list, with every offset its backward needs.
+/// What a backward step does with one input's gradient, decided once when the plan is made.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Mode {
+    /// The input needs no gradient: no slot.
+    Skip,
+    /// The first contribution to the input's gradient in the pass (in backward order): it
+    /// overwrites the buffer, which holds a previous pass's gradient or zeros.
+    Overwrite,
+    /// A later contribution: it adds to the buffer.
+    Accumulate,
+}
+
+/// One op node of a backward list, with every offset its backward needs and the mode of each
+/// input's slot.
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct BackStep {
+pub(crate) struct Step {
     pub(crate) node: u32,
-    /// The node's op, an index of the tape's list of ops, or [`NONE`] for a leaf (leaves
-    /// have no backward).
+    /// The node's op, an index of the tape's list of ops.
     pub(crate) op: u32,
-    /// Whether one node feeds two of its inputs.
-    pub(crate) repeats_input: bool,
-    /// The input node ids (their gradients' stamps).
-    pub(crate) inputs: [u32; 3],
     /// Where the inputs' and the node's values live.
     pub(crate) at: At,
     /// The offset of the node's own gradient.
-    pub(crate) grad: usize,
-    /// The offsets of its inputs' gradients ([`NO_GRAD`](crate::inputs::NO_GRAD): none).
-    pub(crate) input_grads: [usize; 3],
+    pub(crate) grad: u32,
+    /// The offsets of its inputs' gradients ([`NO_GRAD`] where the mode is [`Mode::Skip`]).
+    pub(crate) input_grads: [u32; 3],
+    /// Each slot's flag before the call: `false` for [`Mode::Overwrite`], `true` otherwise
+    /// (see [`GradSlot::new`](crate::GradSlot::new)).
+    pub(crate) written: [bool; 3],
+    /// Whether one node feeds two of the inputs: the later uses then write into scratch space
+    /// and are added afterwards (their slots would alias).
+    pub(crate) repeats: bool,
 }
 
-impl BackStep {
-    /// The step of node `id`, `node`, with its own and its inputs' gradient offsets from
-    /// `grads` (one per node, [`NO_GRAD`](crate::inputs::NO_GRAD) for none).
-    #[inline]
-    pub(crate) fn of(id: usize, node: &Node, grads: &[usize]) -> Self {
-        let mut input_grads = [crate::contract::inputs::NO_GRAD; 3];
-        for (at, &input) in input_grads.iter_mut().zip(node.inputs()) {
-            *at = grads[input as usize];
-        }
-        BackStep {
-            node: id as u32,
-            op: node.op().unwrap_or(NONE),
-            repeats_input: node.repeats_input,
-            inputs: node.inputs,
-            at: node.at,
-            grad: grads[id],
-            input_grads,
+impl Step {
+    /// The mode of input `k`'s slot.
+    pub(crate) fn mode(&self, k: usize) -> Mode {
+        match (self.input_grads[k] == NO_GRAD, self.written[k]) {
+            (true, _) => Mode::Skip,
+            (false, false) => Mode::Overwrite,
+            (false, true) => Mode::Accumulate,
         }
     }
-}
-
-/// Where a backward pass keeps the gradients: one flat buffer, and per node the number of the
-/// pass its gradient belongs to.
-pub(crate) struct GradBuffers<'a, T> {
-    pub(crate) data: &'a mut [T],
-    pub(crate) stamps: &'a mut [u32],
-    pub(crate) pass: u32,
 }
 
 /// An op with its types erased, so the tape can hold ops of any inputs and output. Each call
@@ -152,15 +150,20 @@ pub(crate) trait ErasedOp<T: Real>: Send {
     fn to_rust(&self) -> Option<RustExpr>;
     /// Recomputes the output at `at` from the inputs at `at`.
     fn forward(&self, at: &At, values: &mut [T]);
-    /// Adds the node's contributions to its inputs' gradients, given its own gradient, at the
-    /// offsets `step` gives.
-    fn backward(&self, step: &BackStep, values: &[T], grads: GradBuffers<'_, T>);
+    /// Writes the node's contributions to its inputs' gradients, given its own gradient, at
+    /// the offsets and in the modes `step` gives. `grads` holds every gradient; `scratch` has
+    /// room for the inputs of a step whose inputs repeat.
+    fn backward(&self, step: &Step, values: &[T], grads: &mut [T], scratch: &mut [T]);
+    /// The op as `Any`: a spare box is reused for an op of the same type.
+    fn as_any_mut(&mut self) -> &mut dyn Any;
+    /// Whether dropping the op runs code (it owns memory, a counter, a handle…).
+    fn needs_drop(&self) -> bool;
 }
 
 /// The typed op behind [`ErasedOp`]: just the op (a unit struct for most ops, so boxing it
 /// allocates nothing).
 pub(crate) struct TypedOp<I, O> {
-    op: O,
+    pub(crate) op: O,
     _inputs: PhantomData<fn() -> I>,
 }
 
@@ -173,13 +176,84 @@ impl<I, O> TypedOp<I, O> {
     }
 }
 
-/// The first entries of `all` as the typed array of the op's arity.
+/// What a spare box holds once the op it held, which had to be dropped, is gone.
+pub(crate) struct Released;
+
+impl<T: Real> ErasedOp<T> for Released {
+    fn name(&self) -> &'static str {
+        "released"
+    }
+    fn to_rust(&self) -> Option<RustExpr> {
+        None
+    }
+    fn forward(&self, _: &At, _: &mut [T]) {
+        unreachable!("shapegrad internal error: a released op was run")
+    }
+    fn backward(&self, _: &Step, _: &[T], _: &mut [T], _: &mut [T]) {
+        unreachable!("shapegrad internal error: a released op was run")
+    }
+    fn as_any_mut(&mut self) -> &mut dyn Any {
+        self
+    }
+    fn needs_drop(&self) -> bool {
+        false
+    }
+}
+
+/// The pieces of `grads` at `offsets`, `lens[k]` entries each ([`NO_GRAD`]: none), for the
+/// first `arity` inputs. The plan proved them disjoint; the slicing is checked all the same
+/// (a wrong plan panics, it cannot alias).
 #[inline(always)]
-fn first<T: Real, I: Layout<T>>(all: [usize; 3]) -> I::Ids {
-    let mut some = I::Ids::default();
-    let n = some.as_ref().len();
-    some.as_mut().copy_from_slice(&all[..n]);
-    some
+fn cut<T>(
+    grads: &mut [T],
+    offsets: [u32; 3],
+    lens: [usize; 3],
+    arity: usize,
+) -> [Option<&mut [T]>; 3] {
+    let mut pieces = [None, None, None];
+    if arity == 1 {
+        if offsets[0] != NO_GRAD {
+            let at = offsets[0] as usize;
+            pieces[0] = Some(&mut grads[at..at + lens[0]]);
+        }
+        return pieces;
+    }
+    // Ascending offsets (NO_GRAD sorts last), then one split per piece.
+    let mut order = [0, 1, 2];
+    if offsets[1] < offsets[0] {
+        order.swap(0, 1);
+    }
+    if arity == 3 {
+        if offsets[order[2]] < offsets[order[1]] {
+            order.swap(1, 2);
+        }
+        if offsets[order[1]] < offsets[order[0]] {
+            order.swap(0, 1);
+        }
+    }
+    let (mut rest, mut base) = (grads, 0);
+    for &k in &order[..arity] {
+        if offsets[k] == NO_GRAD {
+            break;
+        }
+        let at = offsets[k] as usize;
+        let (_, tail) = std::mem::take(&mut rest).split_at_mut(at.wrapping_sub(base));
+        let (piece, tail) = tail.split_at_mut(lens[k]);
+        pieces[k] = Some(piece);
+        (rest, base) = (tail, at + lens[k]);
+    }
+    pieces
+}
+
+/// Zeroes the slots of first uses that the op left untouched (a zero contribution).
+#[inline(always)]
+fn zero_untouched<T: Real>(grads: &mut [T], step: &Step, lens: [usize; 3], written: [bool; 3]) {
+    for k in 0..3 {
+        if !written[k] {
+            let at = step.input_grads[k] as usize;
+            grads[at..at + lens[k]].fill(T::zero());
+        }
+    }
 }
 
 impl<T: Real, I: Layout<T>, O: Op<T, I>> ErasedOp<T> for TypedOp<I, O> {
@@ -194,88 +268,104 @@ impl<T: Real, I: Layout<T>, O: Op<T, I>> ErasedOp<T> for TypedOp<I, O> {
     #[inline]
     fn forward(&self, at: &At, values: &mut [T]) {
         // Inputs were created earlier, so their values lie before the output's.
-        let (before, own) = values.split_at_mut(at.output);
-        let inputs = I::refs(&first::<T, I>(at.inputs), before);
+        let (before, own) = values.split_at_mut(at.output as usize);
+        let inputs = I::refs(&at.inputs, before);
         self.op.forward_into(inputs, O::Output::from_flat_mut(own));
     }
 
     #[inline]
-    fn backward(&self, step: &BackStep, values: &[T], grads: GradBuffers<'_, T>) {
-        let inputs = I::refs(&first::<T, I>(step.at.inputs), values);
-        let output = O::Output::from_flat(&values[step.at.output..]);
-        // Gradients are laid out in node order too: the inputs' lie before the node's.
-        let (before, own) = grads.data.split_at_mut(step.grad);
-        let d_out = O::Output::from_flat(own);
-        let ids = first::<T, I>(step.inputs.map(|i| i as usize));
-        let at = first::<T, I>(step.input_grads);
-        if step.repeats_input {
-            let stamps = (grads.stamps, grads.pass);
-            repeated_input_backward::<T, I, O>(
-                &self.op, inputs, output, d_out, &ids, &at, before, stamps,
-            );
-        } else {
-            let slots = I::slots(&ids, &at, before, grads.stamps, grads.pass)
-                .expect("shapegrad internal error: distinct inputs have disjoint gradients");
-            self.op.backward_into(inputs, output, d_out, slots);
+    fn backward(&self, step: &Step, values: &[T], grads: &mut [T], scratch: &mut [T]) {
+        if step.repeats {
+            return self.backward_repeated(step, values, grads, scratch);
         }
+        let inputs = I::refs(&step.at.inputs, values);
+        let output = O::Output::from_flat(&values[step.at.output as usize..]);
+        // Gradients are laid out in node order too: the inputs' lie before the node's.
+        let (before, own) = grads.split_at_mut(step.grad as usize);
+        let d_out = O::Output::from_flat(own);
+        let mut written = step.written;
+        let pieces = cut(before, step.input_grads, I::LENS, I::ARITY);
+        self.op
+            .backward_into(inputs, output, d_out, I::slots(pieces, &mut written));
+        if written != [true; 3] {
+            zero_untouched(before, step, I::LENS, written);
+        }
+    }
+
+    fn as_any_mut(&mut self) -> &mut dyn Any {
+        self
+    }
+
+    fn needs_drop(&self) -> bool {
+        std::mem::needs_drop::<O>()
     }
 }
 
-/// The backward of an op one node feeds twice (as in `x ∘ x`): its two slots would alias, so
-/// the op writes each input's gradient into its own part of a scratch buffer (on the stack up
-/// to 64 entries in all, else a per-thread buffer on the heap, so large gradients never pass
-/// through the stack), and each part is then added to its input's gradient in turn.
-#[allow(clippy::too_many_arguments)]
-fn repeated_input_backward<T: Real, I: Layout<T>, O: Op<T, I>>(
-    op: &O,
-    inputs: I::Refs<'_>,
-    output: &O::Output,
-    d_out: &O::Output,
-    ids: &I::Ids,
-    at: &I::Ids,
-    grads: &mut [T],
-    (stamps, pass): (&mut [u32], u32),
-) {
-    let lens = I::LENS;
-    let total: usize = lens.as_ref().iter().sum();
-    let mut run = |scratch: &mut [T]| {
-        // Input k's part starts at the sum of the earlier inputs' lengths.
-        let (mut parts, mut own, mut start) = (I::Ids::default(), I::Ids::default(), 0);
-        for k in 0..lens.as_ref().len() {
-            own.as_mut()[k] = k;
-            parts.as_mut()[k] = if at.as_ref()[k] == NO_GRAD {
-                NO_GRAD
-            } else {
-                start
-            };
-            start += lens.as_ref()[k];
-        }
-        // Stamps of an earlier pass: the op's first contribution to a part overwrites it.
-        let mut written = [0_u32; 3];
-        let slots = I::slots(&own, &parts, scratch, &mut written, 1)
-            .expect("shapegrad internal error: scratch parts are disjoint");
-        op.backward_into(inputs, output, d_out, slots);
-        for k in 0..lens.as_ref().len() {
-            if written[k] != 1 {
-                continue; // no contribution (or no gradient wanted)
-            }
-            let (part, len) = (parts.as_ref()[k], lens.as_ref()[k]);
-            let into = &mut grads[at.as_ref()[k]..][..len];
-            let from = &scratch[part..part + len];
-            let stamp = &mut stamps[ids.as_ref()[k]];
-            if *stamp == pass {
-                into.iter_mut().zip(from).for_each(|(g, &d)| *g += d);
-            } else {
-                into.copy_from_slice(from);
-                *stamp = pass;
+impl<I, O> TypedOp<I, O> {
+    /// [`ErasedOp::backward`] for a node fed twice (or thrice) by one node: the first use
+    /// writes into the node's gradient, each later use into its own piece of `scratch`, which
+    /// is then added to it.
+    #[cold]
+    #[inline(never)]
+    fn backward_repeated<T: Real>(
+        &self,
+        step: &Step,
+        values: &[T],
+        grads: &mut [T],
+        scratch: &mut [T],
+    ) where
+        I: Layout<T>,
+        O: Op<T, I>,
+    {
+        let inputs = I::refs(&step.at.inputs, values);
+        let output = O::Output::from_flat(&values[step.at.output as usize..]);
+        let (before, own) = grads.split_at_mut(step.grad as usize);
+        let d_out = O::Output::from_flat(own);
+        let lens = I::LENS;
+        // Slot k repeats slot `first[k]` (itself if it is a first use).
+        let first: [usize; 3] = std::array::from_fn(|k| {
+            let at = step.input_grads[k];
+            (0..k)
+                .find(|&j| at != NO_GRAD && step.input_grads[j] == at)
+                .unwrap_or(k)
+        });
+        let mut direct = step.input_grads;
+        let mut written = step.written;
+        for k in 0..3 {
+            if first[k] != k {
+                direct[k] = NO_GRAD;
+                written[k] = false;
             }
         }
-    };
-    // Small gradients (`x ∘ x` of scalars and small vectors) stay on the stack.
-    const SMALL: usize = 64;
-    if total <= SMALL {
-        run(&mut [T::zero(); SMALL][..total]);
-    } else {
-        crate::kernels::scratch::with_buffer::<T, ()>(total, run);
+        let mut pieces = cut(before, direct, lens, I::ARITY);
+        let mut rest = &mut scratch[..];
+        for k in 0..I::ARITY {
+            if first[k] != k {
+                let (piece, tail) = std::mem::take(&mut rest).split_at_mut(lens[k]);
+                pieces[k] = Some(piece);
+                rest = tail;
+            }
+        }
+        self.op
+            .backward_into(inputs, output, d_out, I::slots(pieces, &mut written));
+        let mut from = 0;
+        let mut first_uses = written;
+        for k in 0..3 {
+            if first[k] != k {
+                first_uses[k] = true;
+            }
+        }
+        zero_untouched(before, step, lens, first_uses);
+        for k in 0..I::ARITY {
+            if first[k] != k {
+                if written[k] {
+                    let at = step.input_grads[k] as usize;
+                    let sum = before[at..at + lens[k]].iter_mut();
+                    sum.zip(&scratch[from..from + lens[k]])
+                        .for_each(|(g, &s)| *g += s);
+                }
+                from += lens[k];
+            }
+        }
     }
 }

@@ -9,7 +9,8 @@
 //! 123 µs. So a dropped graph's parts go back to a per-thread list, as long as the thread's
 //! one byte budget for caches allows (see [`set_thread_cache_budget`]), and
 //! [`Graph::new`](crate::Graph::new) takes them: a fresh graph of the same size as the last
-//! one allocates nothing but the boxes of its ops that carry data.
+//! one allocates nothing (the boxes of its ops that carry data are reused too, see
+//! `Tape::keep_op`).
 
 use std::any::{Any, TypeId};
 use std::cell::RefCell;
