@@ -387,12 +387,14 @@ impl<T: Real, U: UpdateRule<T>> Optimizer<T, U> {
     }
 
     /// How many steps the most-stepped parameter has taken (by [`Optimizer::step`], or as
-    /// loaded by [`Optimizer::load_state`]): for one model, the number of steps.
+    /// loaded by [`Optimizer::load_state`][load_state]): for one model, the number of steps.
     ///
     /// ```
     /// let optimizer = shapegrad::optim::Optimizer::<f32, _>::new(shapegrad::optim::Adam::default());
     /// assert_eq!(optimizer.steps(), 0);
     /// ```
+    #[cfg_attr(feature = "io", doc = "", doc = "[load_state]: Optimizer::load_state")]
+    #[cfg_attr(not(feature = "io"), doc = "", doc = "[load_state]: crate#features")]
     pub fn steps(&self) -> u64 {
         self.steps
     }
