@@ -27,7 +27,7 @@
 //! # The layers
 //!
 //! The crate reads top-down as eight layers, one folder each; a folder uses only the folders
-//! above it in this list (`tests/layering.rs` checks every `use crate::` path):
+//! above it in this list (`tests/integration/layering.rs` checks every `use crate::` path):
 //!
 //! ```text
 //! kernels/   numerics that know nothing of graphs: the scalar trait Real, GEMM, vectorised
@@ -173,7 +173,7 @@
 // Doc examples may not drop what is pointless to drop (a `Var`, `Gradients`, a report, options).
 #![doc(test(attr(deny(unused_must_use))))]
 
-// The layers, in order: each uses only those above it (`tests/layering.rs`).
+// The layers, in order: each uses only those above it (`tests/integration/layering.rs`).
 // 1. Numerics that know nothing of graphs.
 mod kernels;
 // 2. The typed op contract.
