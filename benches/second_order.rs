@@ -1,4 +1,4 @@
-//! `cargo bench --bench second_order`: Jacobians and second derivatives, each contender
+//! `cargo bench -p shapegrad-benches --bench second_order`: Jacobians and second derivatives, each contender
 //! against a baseline in the same run, ending with lines such as
 //! `ratio W5 forward/analytic 1.23 f64` (the contender's median over the baseline's).
 //! Before timing, every contender's result is checked against the baseline's.

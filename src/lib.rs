@@ -167,7 +167,7 @@
 )]
 // `unsafe` is denied everywhere but `src/contract/layout.rs`, which reads matrices in place in
 // a graph's flat buffers (its module docs give the invariants and the benchmark that needs it:
-// `cargo bench --bench storage`).
+// `cargo bench -p shapegrad-benches --bench storage`).
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 // Doc examples may not drop what is pointless to drop (a `Var`, `Gradients`, a report, options).

@@ -28,7 +28,7 @@ use crate::kernels::gemm_kernel::Strided;
 /// blocked kernel beats nalgebra's static kernels, for scalars of `scalar_bytes` bytes, with
 /// the left factor transposed (`aᵀ·b`) or not.
 ///
-/// Measured with `cargo bench --bench gemm` (n×n·n×n, static time ÷ kernel time, above 1 the
+/// Measured with `cargo bench -p shapegrad-benches --bench gemm` (n×n·n×n, static time ÷ kernel time, above 1 the
 /// kernel is faster; two runs on a noisy machine): f64 `a·b` 0.9–1.2 at n = 16, 1.0–1.4 at
 /// 24, 1.6–2.1 at 32, 2.4–4 at 64, `a·bᵀ` alike; `aᵀ·b` 1.3–1.7 at 16. f32 `a·b` 0.7 at 16,
 /// 0.6–0.9 at 24 and 32, 1.3 at 48, 1.2–1.6 at 64 (`a·bᵀ` 0.9 at 48, 1.6 at 64), but `aᵀ·b`
