@@ -219,7 +219,7 @@ fn weights(trainer: &Trainer<'_>) -> Vec<f64> {
 }
 
 /// The steps in all and the step the run resumes at. In a release build (CI's
-/// `cargo test --release --test integration … checkpoint::`) 100 steps (3 epochs and 13
+/// `cargo test --release --test integration -- … checkpoint::`) 100 steps (3 epochs and 13
 /// batches of the 4th: the resume falls inside an epoch), then 100 more. A debug build, where
 /// the three runs of 200 steps took over 20 s, resumes after 45 steps (1 epoch and 16 batches:
 /// inside an epoch and inside the 58 steps of warmup) and runs to 80 (past an epoch's end and

@@ -19,7 +19,7 @@ fn big_stack<R: Send>(f: impl FnOnce() -> R + Send) -> R {
 }
 
 // 40 epochs over 898 images: ~27 s in a debug build, so `cargo test` leaves it to CI's
-// release run (`.ci/run`: `cargo test --release --test integration … digits::`), as
+// release run (`.ci/run`: `cargo test --release --test integration -- … digits::`), as
 // it does the spiral's 10 000 steps; a debug build still trains on digits briefly, saves and
 // reloads bit-identically (checkpoint::, 200 steps of the same trainer).
 #[cfg_attr(
