@@ -1,4 +1,4 @@
-//! `cargo bench --bench gemm`: nalgebra's static kernels (`static`), matrixmultiply reached
+//! `cargo bench -p shapegrad-benches --bench gemm`: nalgebra's static kernels (`static`), matrixmultiply reached
 //! through nalgebra's `Dyn` views (`blocked`, which allocates a packing buffer per call) and
 //! shapegrad's own kernel (`kernel`, src/kernels/gemm_kernel.rs, compiled into this benchmark
 //! with the files it uses, as `f64::gemm` and `f32::gemm` of src/kernels/float.rs call it) for

@@ -1,4 +1,4 @@
-//! `cargo bench --bench kernels`: the element-wise ops' forward (`Op::forward_into`, the
+//! `cargo bench -p shapegrad-benches --bench kernels`: the element-wise ops' forward (`Op::forward_into`, the
 //! vectorised kernels for f32/f64) against `std`'s scalar function mapped over the same
 //! 4096 entries (a 64×64 matrix, W3's layer), in the same run. It ends with one line per
 //! function and type, `kernel tanh f64 4096 std/ours 9.8` (above 1: the kernel is faster).

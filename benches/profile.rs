@@ -1,8 +1,8 @@
-//! `cargo bench --bench profile -- <workload> <contender> <steps>`: runs one small workload's
+//! `cargo bench -p shapegrad-benches --bench profile -- <workload> <contender> <steps>`: runs one small workload's
 //! step `steps` times, without a timer, for an instruction profile:
 //!
 //! ```text
-//! cargo bench --bench profile --no-run
+//! cargo bench -p shapegrad-benches --bench profile --no-run
 //! valgrind --tool=callgrind target/release/deps/profile-<hash> W4 replay 100000
 //! valgrind --tool=callgrind target/release/deps/profile-<hash> W4 hand 100000
 //! ```

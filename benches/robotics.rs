@@ -1,4 +1,4 @@
-//! `cargo bench --bench robotics`: the 6-DOF arm of `examples/ur5_ik` (UR5 DH parameters),
+//! `cargo bench -p shapegrad-benches --bench robotics`: the 6-DOF arm of `examples/ur5_ik` (UR5 DH parameters),
 //! its IK residual (position error and `so3_log` attitude error) and 6×6 Jacobian, each
 //! contender against a hand-written baseline in the same run, ending with lines such as
 //! `ratio ARM6 reverse/by_hand 12.3 f64`. Before timing, every contender's result is checked

@@ -1,4 +1,4 @@
-//! `cargo bench --bench second_order`: Jacobians and second derivatives, each contender
+//! `cargo bench -p shapegrad-benches --bench second_order`: Jacobians and second derivatives, each contender
 //! against a baseline in the same run, ending with lines such as
 //! `ratio W5 forward/analytic 1.23 f64` (the contender's median over the baseline's).
 //! Before timing, every contender's result is checked against the baseline's.
@@ -154,7 +154,7 @@ fn w5_f32(c: &mut Criterion) {
     let q0 = Vector3::new(0.3f32, 0.6, -0.4);
     let analytic = arm::analytic_jacobian(&q0).cast::<f64>();
     let forward = ForwardJacobian::new(arm::tip, q0);
-    let tol = 1e-6; // f32 roundings (tests/second_order_f32.rs states the bound)
+    let tol = 1e-6; // f32 roundings (tests/integration/second_order_f32.rs states the bound)
     assert_close("forward", &forward.at(q0).1.cast(), &analytic, tol);
     let plain = jacobian_of_fn(arm::tip_by_hand, q0).1;
     assert_close("fn", &plain.cast(), &analytic, tol);

@@ -1,4 +1,4 @@
-//! `cargo bench --bench storage`: why the graph reads its flat buffers as `&SMatrix` (through
+//! `cargo bench -p shapegrad-benches --bench storage`: why the graph reads its flat buffers as `&SMatrix` (through
 //! the one `unsafe` module, `src/contract/layout.rs`) instead of nalgebra's safe views.
 //!
 //! The same small kernels the ops run, on the same entries of one flat buffer, two ways:

@@ -2,7 +2,7 @@
 """Writes tests/rotations_reference.txt: values and Jacobians of shapegrad's rotation ops at the
 points where other libraries' gradients fail (the identity quaternion, SO(3) exp and log at the
 identity and at tiny angles, the log a micro-radian from pi and at pi, the quaternion of a half
-turn), computed in 50-digit arithmetic with mpmath, which tests/rotations_regression.rs compares
+turn), computed in 50-digit arithmetic with mpmath, which tests/integration/rotations_regression.rs compares
 the f64 and f32 ops with. Run from the repository root: python3 scripts/rotations_reference.py
 (needs `pip install mpmath`).
 

@@ -27,7 +27,7 @@
 //! # The layers
 //!
 //! The crate reads top-down as eight layers, one folder each; a folder uses only the folders
-//! above it in this list (`tests/layering.rs` checks every `use crate::` path):
+//! above it in this list (`tests/integration/layering.rs` checks every `use crate::` path):
 //!
 //! ```text
 //! kernels/   numerics that know nothing of graphs: the scalar trait Real, GEMM, vectorised
@@ -169,13 +169,13 @@
 )]
 // `unsafe` is denied everywhere but `src/contract/layout.rs`, which reads matrices in place in
 // a graph's flat buffers (its module docs give the invariants and the benchmark that needs it:
-// `cargo bench --bench storage`).
+// `cargo bench -p shapegrad-benches --bench storage`).
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 // Doc examples may not drop what is pointless to drop (a `Var`, `Gradients`, a report, options).
 #![doc(test(attr(deny(unused_must_use))))]
 
-// The layers, in order: each uses only those above it (`tests/layering.rs`).
+// The layers, in order: each uses only those above it (`tests/integration/layering.rs`).
 // 1. Numerics that know nothing of graphs.
 mod kernels;
 // 2. The typed op contract.

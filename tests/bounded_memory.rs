@@ -1,3 +1,6 @@
+//! (A test binary of its own, outside `tests/integration/`: its `#[global_allocator]` counts
+//! every byte of the process.)
+//!
 //! Memory held between steps is bounded and can be given back: a global allocator counts the
 //! bytes live in the process, a thread works with large graphs (spare tapes of dropped graphs,
 //! scratch matrices, the product's packing buffers, for two scalar types), and

@@ -1,3 +1,6 @@
+//! (A test binary of its own, outside `tests/integration/`: it re-executes itself under a
+//! file-size limit.)
+//!
 //! Checkpoints are written atomically and checked when read back.
 //!
 //! `io::save` and `Optimizer::save_state` write a temporary file in the target's directory,

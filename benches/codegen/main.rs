@@ -1,4 +1,4 @@
-//! `cargo bench --bench codegen`: the code `shapegrad::codegen` generates from the workloads'
+//! `cargo bench -p shapegrad-benches --bench codegen`: the code `shapegrad::codegen` generates from the workloads'
 //! graphs (`benches/codegen/generated/`, checked in), timed in the same run as the workloads'
 //! own hand-written baselines (`benches/workloads/`, included here, not rewritten) and the
 //! replayed graph, in f64 and f32. Before timing, each contender's results are checked against
@@ -9,7 +9,7 @@
 //! reverse mode `generated` and forward mode on dual numbers over the generated `value`,
 //! `generated-fwd`), and W2, W3 (also against `replay`).
 //!
-//! `cargo bench --bench codegen -- W5` runs one workload (criterion's filter).
+//! `cargo bench -p shapegrad-benches --bench codegen -- W5` runs one workload (criterion's filter).
 
 #[path = "../../examples/robot_arm/arm.rs"]
 mod arm;

@@ -1,6 +1,6 @@
-//! The modules `cargo bench --bench codegen` runs, generated from the workloads' own graphs
+//! The modules `cargo bench -p shapegrad-benches --bench codegen` runs, generated from the workloads' own graphs
 //! (`benches/workloads/`) and checked in under `benches/codegen/generated/`: written by
-//! `cargo run --example codegen_generate`, and `tests/codegen_checked_in.rs` fails when one of
+//! `cargo run -p shapegrad-benches --example codegen_generate`, and `benches/codegen/checked_in.rs` fails when one of
 //! them is no longer what its graph generates. Included by path in those three crates, after
 //! the workloads' modules.
 

@@ -1,4 +1,4 @@
-//! `cargo bench --bench training`: mini-batch training throughput of the digits example's MLP
+//! `cargo bench -p shapegrad-benches --bench training`: mini-batch training throughput of the digits example's MLP
 //! (64 → 128 ReLU → 10, batches of 32, weighted softmax cross-entropy, clipping, AdamW with a
 //! cosine schedule), shapegrad against the same step written by hand with nalgebra, in the
 //! same run; and saving and loading the spiral net's parameters (time and file size).

@@ -1,4 +1,4 @@
-//! `cargo bench --bench workloads`: four workloads, each timed three ways in the same run —
+//! `cargo bench -p shapegrad-benches --bench workloads`: four workloads, each timed three ways in the same run —
 //! hand-written nalgebra (`hand`), a graph built afresh every step (`fresh`) and one graph
 //! built once and replayed (`replay`) — in f64 and f32. Before timing, each contender's
 //! gradients are checked against the hand-written ones (1e-10 relative in f64, 1e-4 in f32),
@@ -18,7 +18,7 @@
 //! W7: W2 with three evaluation heads (1, 16, 300 rows) on its layers: a replayed training step
 //!     vs the same step on the graph without the heads (`ratio W7 three_heads/one_head`).
 //!
-//! `cargo bench --bench workloads -- W5` runs one workload (criterion's filter).
+//! `cargo bench -p shapegrad-benches --bench workloads -- W5` runs one workload (criterion's filter).
 
 #[path = "../../examples/robot_arm/arm.rs"]
 mod arm;

@@ -5,7 +5,7 @@
 //! without the heads. Heads that are not read must cost nothing. On this machine the second
 //! contender of a group tends to run a few percent slower whichever it is (three runs with
 //! the heads second: 1.05–1.06 in f64; with them first: 0.90), so read the ratio together
-//! with `tests/tape.rs`, which counts the work: the unread heads' ops never run.
+//! with `tests/integration/tape.rs`, which counts the work: the unread heads' ops never run.
 
 use std::hint::black_box;
 

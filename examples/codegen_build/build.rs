@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use shapegrad::Graph;
 
-#[path = "../../tests/compositions/builder.rs"]
+#[path = "../../tests/integration/compositions/builder.rs"]
 mod builder;
 #[path = "../../tests/common/mod.rs"]
 mod common;
@@ -18,7 +18,7 @@ mod compositions;
 mod graphs;
 #[path = "src/op_cases.rs"]
 mod op_cases;
-#[path = "../../tests/compositions/steps.rs"]
+#[path = "../../tests/integration/compositions/steps.rs"]
 mod steps;
 #[path = "src/support.rs"]
 mod support;
@@ -31,8 +31,8 @@ fn main() {
         "src/op_cases.rs",
         "src/support.rs",
         "../robot_arm/arm.rs",
-        "../../tests/compositions/builder.rs",
-        "../../tests/compositions/steps.rs",
+        "../../tests/integration/compositions/builder.rs",
+        "../../tests/integration/compositions/steps.rs",
         "../../tests/common/mod.rs",
     ] {
         println!("cargo::rerun-if-changed={file}");

@@ -1,5 +1,5 @@
 //! A planar 3-link arm, written once for every scalar: the example, the tests
-//! (`tests/second_order.rs`) and the benchmarks (`benches/second_order.rs`) include this file.
+//! (`tests/integration/second_order.rs`) and the benchmarks (`benches/second_order.rs`) include this file.
 #![allow(dead_code)] // each includer uses its own subset
 
 use nalgebra::{Matrix2x3, Matrix3, RowVector3, Vector2, Vector3};

@@ -8,7 +8,7 @@
 //!
 //! Why not nalgebra's views (`SMatrixView::from_slice`), which are safe? A view is a raw
 //! pointer, so the compiler loses the fact that an op's output does not alias its inputs, and
-//! small kernels stop vectorising. `cargo bench --bench storage` runs the ops' kernels on the
+//! small kernels stop vectorising. `cargo bench -p shapegrad-benches --bench storage` runs the ops' kernels on the
 //! same entries of one buffer both ways; views over references, one run on this project's
 //! 2-core machine: 4×4·4×4 product 1.39, 4×4 Aᵀ·B 2.33, 4×4 element-wise select 2.50;
 //! 5×10·10×3 product 1.09, Aᵀ·B 1.51, select 1.78; 16×16 product 1.07, Aᵀ·B 0.90, select 1.82.

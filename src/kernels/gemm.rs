@@ -28,7 +28,7 @@ use crate::kernels::gemm_kernel::Strided;
 /// blocked kernel beats nalgebra's static kernels, for scalars of `scalar_bytes` bytes, with
 /// the left factor transposed (`aᵀ·b`) or not.
 ///
-/// Measured with `cargo bench --bench gemm` (n×n·n×n, static time ÷ kernel time, above 1 the
+/// Measured with `cargo bench -p shapegrad-benches --bench gemm` (n×n·n×n, static time ÷ kernel time, above 1 the
 /// kernel is faster; two runs on a noisy machine): f64 `a·b` 0.9–1.2 at n = 16, 1.0–1.4 at
 /// 24, 1.6–2.1 at 32, 2.4–4 at 64, `a·bᵀ` alike; `aᵀ·b` 1.3–1.7 at 16. f32 `a·b` 0.7 at 16,
 /// 0.6–0.9 at 24 and 32, 1.3 at 48, 1.2–1.6 at 64 (`a·bᵀ` 0.9 at 48, 1.6 at 64), but `aᵀ·b`
@@ -54,7 +54,7 @@ pub(crate) const fn uses_gemm<T>(r: usize, k: usize, c: usize, transposed_a: boo
 /// dimension when `b` is transposed (nalgebra's static kernel reads bᵀ by strides, e.g.
 /// 300×3·3×100).
 ///
-/// Measured on the spiral net's (W2's) products with `cargo bench --bench gemm` (static time ÷
+/// Measured on the spiral net's (W2's) products with `cargo bench -p shapegrad-benches --bench gemm` (static time ÷
 /// kernel time, two runs on a loaded 2-core machine): f64 300×100·100×3 1.36 / 1.19 and
 /// 300×3·(100×3)ᵀ 1.42 / 1.15; f32 0.84 / 1.78 and 0.95 / 1.29. The static kernels stay for
 /// 300×2·2×100 (f64 0.70 / 0.93, f32 0.99 / 0.63) and every thin `aᵀ·b` (0.17–0.48: nalgebra's

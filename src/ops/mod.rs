@@ -319,6 +319,6 @@ pub use vstack::Vstack;
 pub use with_block::WithBlock;
 
 // Not ops: what some ops take (the activation fused into `AddRowThen`, the labels of the
-// cross-entropies). tests/readme.rs reads the ops above this line.
+// cross-entropies). tests/integration/readme.rs reads the ops above this line.
 pub use activation::Activation;
 pub use labels::{LabelError, Labels};

@@ -15,7 +15,7 @@ cd "$(dirname "$0")"
 root=$(cd ../../.. && pwd)
 runs=${1:-3}
 target="$root/target/codegen_compile_time"
-(cd "$root" && cargo build --quiet --example codegen_generate)
+(cd "$root" && cargo build --quiet -p shapegrad-benches --example codegen_generate)
 generate="$root/target/debug/examples/codegen_generate"
 
 # Writes src/module.rs for a case: empty, mpc-STEPS or w6.

@@ -1,6 +1,7 @@
-//! Random compositions of the ops (the generator of shapegrad's `tests/compositions/`), drawn
-//! with a fixed seed so that `build.rs` and `tests/compositions.rs` draw the same ones: the
-//! build script generates a module from each, the test compares it with the graph.
+//! Random compositions of the ops (the generator of shapegrad's
+//! `tests/integration/compositions/`), drawn with a fixed seed so that `build.rs` and
+//! `tests/compositions.rs` draw the same ones: the build script generates a module from each,
+//! the test compares it with the graph.
 #![allow(dead_code)] // each includer uses its own subset
 
 use proptest::prelude::*;
@@ -19,7 +20,7 @@ pub struct Composition {
     pub case: (u64, Vec<Step>, Reduction),
 }
 
-/// The working shapes (R×C through K), as in `tests/compositions/main.rs`.
+/// The working shapes (R×C through K), as in `tests/integration/compositions/mod.rs`.
 pub const SHAPES: [&str; 4] = [
     "3×4 through 2",
     "1×5 through 3",
@@ -87,7 +88,7 @@ fn conditioned(composition: &Composition) -> bool {
 }
 
 /// The compositions, the same on every call: [`PER_SHAPE`] per shape, drawn as
-/// `tests/compositions/main.rs` draws them (up to 8 steps and a reduction), keeping those
+/// `tests/integration/compositions/mod.rs` draws them (up to 8 steps and a reduction), keeping those
 /// that its own inputs keep away from kinks.
 pub fn all() -> Vec<Composition> {
     let strategy = (

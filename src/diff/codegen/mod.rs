@@ -71,8 +71,8 @@
 //! * **A generator program** writes the file into the source tree, where it is checked in and
 //!   reviewed like other code; a test rebuilds the graph and calls [`Module::check_file`],
 //!   which fails when the file is stale (the graph, or the generator, changed). shapegrad's
-//!   own benchmarks are generated this way (`cargo run --example codegen_generate`, checked by
-//!   `tests/codegen_checked_in.rs`).
+//!   own benchmarks are generated this way (`cargo run -p shapegrad-benches --example codegen_generate`, checked by
+//!   `benches/codegen/checked_in.rs`).
 //!
 //! # Ops
 //!

@@ -201,7 +201,7 @@
 //!   forward Jacobian of a gradient function when there is one.
 //! * `f32` results carry `f32` rounding: about 1e-7 relative per operation, so a Jacobian or
 //!   Hessian agrees with the `f64` one to some 1e-6 relative on well-conditioned functions
-//!   (`tests/second_order_f32.rs` states the bounds it checks, and why).
+//!   (`tests/integration/second_order_f32.rs` states the bounds it checks, and why).
 //! * `f64` and `f32` only: a dual number of dual numbers (third derivatives) is not a
 //!   [`Precision`]; build such a graph by hand, as above.
 //! * The piecewise ops (`relu`, `abs`, `maximum`, `minimum`, `clamp`) pass on the second

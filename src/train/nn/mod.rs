@@ -91,7 +91,7 @@
 //! # }
 //! ```
 //!
-//! `tests/batch_sizes.rs` checks that training does not compute the other heads, and
+//! `tests/integration/batch_sizes.rs` checks that training does not compute the other heads, and
 //! `examples/digits.rs` uses the pattern on a real data set.
 
 mod dense;

@@ -1,7 +1,7 @@
 //! Optimizers: one step of each against values computed by hand from the documented formulas
 //! (literal numbers, not the code under test), and the `Optimizer` that applies them to models.
 
-mod common;
+use crate::common;
 use common::assert_close;
 
 use nalgebra::{Matrix1, Matrix2, Matrix2x3, Vector2};

@@ -1,36 +1,41 @@
 //! The generated modules checked into `benches/codegen/generated/` are what their graphs
 //! generate now: a file goes stale when a workload's graph, an op's constructor or the
 //! generator changes, and this test then fails with the file and the reason. Regenerate with
-//! `cargo run --example codegen_generate`.
+//! `cargo run -p shapegrad-benches --example codegen_generate`.
+//!
+//! A test of the benchmarks' package (it compiles the workloads' files, which use criterion):
+//! `cargo test -p shapegrad-benches --test codegen_checked_in`, run by CI.
 
-#[path = "../examples/robot_arm/arm.rs"]
+#[path = "../../examples/robot_arm/arm.rs"]
 mod arm;
 #[allow(dead_code)]
-#[path = "../benches/workloads/common.rs"]
+#[path = "../workloads/common.rs"]
 mod common;
 #[allow(dead_code)]
-#[path = "../benches/support/medians.rs"]
+#[path = "../support/medians.rs"]
 mod medians;
-#[path = "../benches/codegen/modules.rs"]
+#[path = "modules.rs"]
 mod modules;
 #[allow(dead_code)]
-#[path = "../benches/workloads/w2.rs"]
+#[path = "../workloads/w2.rs"]
 mod w2;
 #[allow(dead_code)]
-#[path = "../benches/workloads/w3.rs"]
+#[path = "../workloads/w3.rs"]
 mod w3;
 #[allow(dead_code)]
-#[path = "../benches/workloads/w5.rs"]
+#[path = "../workloads/w5.rs"]
 mod w5;
 #[allow(dead_code)]
-#[path = "../benches/workloads/w6.rs"]
+#[path = "../workloads/w6.rs"]
 mod w6;
 
 use std::path::Path;
 
 #[test]
 fn the_checked_in_modules_are_not_stale() {
-    let directory = Path::new(env!("CARGO_MANIFEST_DIR")).join(modules::DIRECTORY);
+    let directory = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join(modules::DIRECTORY);
     let mut checked = 0;
     let mut stale = Vec::new();
     modules::each(|file, module| {
@@ -44,14 +49,16 @@ fn the_checked_in_modules_are_not_stale() {
     assert_eq!(checked, 6);
     assert!(
         stale.is_empty(),
-        "{}\nregenerate with `cargo run --example codegen_generate`",
+        "{}\nregenerate with `cargo run -p shapegrad-benches --example codegen_generate`",
         stale.join("\n")
     );
 }
 
 #[test]
 fn a_changed_graph_makes_its_file_stale() {
-    let directory = Path::new(env!("CARGO_MANIFEST_DIR")).join(modules::DIRECTORY);
+    let directory = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join(modules::DIRECTORY);
     let g = shapegrad::Graph::<f64>::new();
     let (q, tip) = w5::arm(&g);
     let changed = shapegrad::codegen::Module::new("w5_generated")

@@ -1,7 +1,7 @@
 //! Jacobians of vector functions, Jacobian products and Hessians, each against closed forms and
-//! against central differences. Matrix → matrix Jacobians are in tests/matrix_jacobian.rs.
+//! against central differences. Matrix → matrix Jacobians are in tests/integration/matrix_jacobian.rs.
 
-mod common;
+use crate::common;
 use common::{assert_close, random, rng};
 
 use nalgebra::{Matrix1, Matrix3, RowVector4, SMatrix, Vector3, Vector4};

@@ -2,8 +2,8 @@
 
 #[test]
 fn every_exported_op_has_a_row_in_the_readme_table() {
-    let readme = include_str!("../README.md");
-    let ops = include_str!("../src/ops/mod.rs");
+    let readme = include_str!("../../README.md");
+    let ops = include_str!("../../src/ops/mod.rs");
     let exported: Vec<&str> = ops
         .lines()
         .take_while(|line| !line.starts_with("// Not ops:"))

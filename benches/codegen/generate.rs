@@ -1,34 +1,34 @@
-//! `cargo run --example codegen_generate`: writes the modules the codegen benchmark runs
+//! `cargo run -p shapegrad-benches --example codegen_generate`: writes the modules the codegen benchmark runs
 //! (`benches/codegen/generated/`), generated from the workloads' graphs — shapegrad's second
 //! code-generation workflow: a generator program whose output is checked into the repository,
-//! with a test (`tests/codegen_checked_in.rs`) that fails when a file is stale.
+//! with a test (`benches/codegen/checked_in.rs`) that fails when a file is stale.
 //!
-//! `cargo run --example codegen_generate -- --mpc STEPS PATH` writes instead W6's MPC cost
+//! `cargo run -p shapegrad-benches --example codegen_generate -- --mpc STEPS PATH` writes instead W6's MPC cost
 //! with `STEPS` (at most 100) of its steps, about 11 nodes each, as the module `mpc` with one
 //! input `u` (2×100, the columns after `STEPS` unused): the modules whose compile time
 //! `benches/codegen/compile_time/measure.sh` measures.
 
-#[path = "robot_arm/arm.rs"]
+#[path = "../../examples/robot_arm/arm.rs"]
 mod arm;
 #[allow(dead_code)] // the benchmarks' helpers: this program uses the graphs only
-#[path = "../benches/workloads/common.rs"]
+#[path = "../workloads/common.rs"]
 mod common;
-#[path = "../benches/support/medians.rs"]
+#[path = "../support/medians.rs"]
 #[allow(dead_code)]
 mod medians;
-#[path = "../benches/codegen/modules.rs"]
+#[path = "modules.rs"]
 mod modules;
 #[allow(dead_code)]
-#[path = "../benches/workloads/w2.rs"]
+#[path = "../workloads/w2.rs"]
 mod w2;
 #[allow(dead_code)]
-#[path = "../benches/workloads/w3.rs"]
+#[path = "../workloads/w3.rs"]
 mod w3;
 #[allow(dead_code)]
-#[path = "../benches/workloads/w5.rs"]
+#[path = "../workloads/w5.rs"]
 mod w5;
 #[allow(dead_code)]
-#[path = "../benches/workloads/w6.rs"]
+#[path = "../workloads/w6.rs"]
 mod w6;
 
 use std::path::Path;
@@ -56,7 +56,9 @@ fn main() -> Result<(), Error> {
         args.is_empty(),
         "usage: codegen_generate [--mpc STEPS PATH]"
     );
-    let directory = Path::new(env!("CARGO_MANIFEST_DIR")).join(modules::DIRECTORY);
+    let directory = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join(modules::DIRECTORY);
     modules::each(|file, module| {
         let path = directory.join(file);
         let wrote = module.write_if_changed(&path)?;

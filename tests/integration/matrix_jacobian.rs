@@ -1,7 +1,7 @@
 //! Jacobians of matrix → matrix functions: the four-index object, its column-major flattening,
 //! closed forms (Kronecker products, the commutation matrix) and central differences.
 
-mod common;
+use crate::common;
 use common::{assert_close, random, rng};
 
 use nalgebra::{Matrix2, Matrix2x3, Matrix3x2, SMatrix};

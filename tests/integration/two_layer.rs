@@ -5,7 +5,7 @@
 //! X (N×2, constant) · W1 (2×H) + b1 (1×H) → relu → · W2 (H×K) + b2 (1×K) → softmax
 //! cross-entropy with labels, + ½λ‖W1‖² + ½λ‖W2‖².
 
-mod common;
+use crate::common;
 use common::{assert_close, random};
 
 use nalgebra::SMatrix;

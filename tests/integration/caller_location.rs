@@ -58,7 +58,7 @@ fn assert_panics_here(needle: &str, f: impl FnOnce()) {
         "message {message:?} lacks {needle:?}"
     );
     assert!(
-        file.ends_with("tests/caller_location.rs") && at == line,
+        file.ends_with("tests/integration/caller_location.rs") && at == line,
         "the panic points at {file}:{at}, not at the caller's line {line}: {message}"
     );
 }

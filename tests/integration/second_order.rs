@@ -3,9 +3,9 @@
 //! error): xᵀAx, Rosenbrock, Σ tanh(W·x)² (with respect to x, and to W flattened
 //! column-major), the 3-link arm's Jacobian, and the geometry ops cross and norm.
 
-#[path = "../examples/robot_arm/arm.rs"]
+#[path = "../../examples/robot_arm/arm.rs"]
 mod arm;
-mod common;
+use crate::common;
 
 use common::{random, rng};
 use nalgebra::{SMatrix, SVector, Vector3};

@@ -1,4 +1,4 @@
-//! Compile-fail tests: each file in `ui-tests/` breaks one shape rule, and its `.stderr`
+//! Compile-fail tests: each `*.rs` file in `ui-tests/` breaks one shape rule, and its `.stderr`
 //! snapshot shows the error the compiler gives. The snapshots are recorded with rustc 1.95,
 //! and error wording changes between releases, so on another compiler the suite cannot be
 //! compared: it is skipped with a message on stderr (shown by a plain `cargo test`), unless `SHAPEGRAD_REQUIRE_UI` is set (CI
@@ -31,6 +31,6 @@ fn ui() {
     let t = trybuild::TestCases::new();
     // A passing case makes trybuild build (not only check) the cases, so errors that appear
     // at monomorphization (const assertions) are reported too: dtolnay/trybuild#258.
-    t.pass("ui-tests/pass/*.rs");
-    t.compile_fail("ui-tests/*.rs");
+    t.pass("pass/*.rs");
+    t.compile_fail("*.rs");
 }

@@ -1,11 +1,11 @@
 //! Training end to end, through the examples' own code: the spiral classifier learns the
 //! arms and draws a valid SVG of its decision regions; linear regression recovers w and b.
 
-#[path = "../examples/spiral.rs"]
+#[path = "../../examples/spiral.rs"]
 #[allow(dead_code)]
 mod spiral;
 
-#[path = "../examples/linear_regression.rs"]
+#[path = "../../examples/linear_regression.rs"]
 #[allow(dead_code)]
 mod linear_regression;
 

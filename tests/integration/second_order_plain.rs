@@ -7,11 +7,11 @@
 //!
 //! The matrix-shaped inputs of the graph entry points (`forward_jacobian_flat`,
 //! `ForwardJacobian::new_flat`, `hessian_flat`, `hvp`) and their closed forms are in
-//! `tests/second_order_matrix.rs`.
+//! `tests/integration/second_order_matrix.rs`.
 
-#[path = "../examples/robot_arm/arm.rs"]
+#[path = "../../examples/robot_arm/arm.rs"]
 mod arm;
-mod common;
+use crate::common;
 
 use common::{random, rng};
 use nalgebra::{Matrix1, SMatrix, SVector, Vector2, Vector3};

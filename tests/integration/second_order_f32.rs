@@ -20,9 +20,9 @@
 //!   rounding error of two f32 evaluations divided by 2h (about 4·ε·|f|/2h) are each near
 //!   5e-5 for these functions (|f|, |f'''| ≤ 3): the check allows 5e-4·max(1, |entry|).
 
-#[path = "../examples/robot_arm/arm.rs"]
+#[path = "../../examples/robot_arm/arm.rs"]
 mod arm;
-mod common;
+use crate::common;
 
 use common::rng;
 use nalgebra::{Matrix1, SMatrix, SVector, Vector3};

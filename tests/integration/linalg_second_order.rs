@@ -5,7 +5,7 @@
 //! built from the input vector inside the function (`reshape`), so every entry of A is a
 //! direction of the Hessian.
 
-mod common;
+use crate::common;
 
 use common::{random, rng};
 use nalgebra::{Matrix3, SMatrix, SVector, Vector3};

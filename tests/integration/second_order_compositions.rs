@@ -8,9 +8,9 @@
 //! here while its gradient still passes gradcheck. A composition is up to 6 steps on a 2×3
 //! working value, then a reduction; its constants are drawn from a seed, so the dual and the
 //! f64 builds are the same function. Kinks and restricted domains are handled as in
-//! `tests/compositions.rs`.
+//! `tests/integration/compositions/`.
 
-mod common;
+use crate::common;
 use common::{proptest_cases, random, rows_have_a_clear_max};
 
 use nalgebra::{SMatrix, SVector};

@@ -5,8 +5,8 @@ use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use shapegrad::{Gradients, Graph, Labels, Real, Var};
 
+use super::steps::{Other, Reduction, Step};
 use crate::common::{random, rows_have_a_clear_max};
-use crate::steps::{Other, Reduction, Step};
 
 /// How close to a kink (|x|, |a − b|, a row's max gap) a composition may come.
 const KINK_MARGIN: f64 = 1e-3;

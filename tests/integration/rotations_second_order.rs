@@ -6,7 +6,7 @@
 //! θ = √θ², whose derivative is infinite at 0), so the dual parts stay finite and exact at the
 //! identity.
 
-mod common;
+use crate::common;
 
 use std::f64::consts::PI;
 

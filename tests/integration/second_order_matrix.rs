@@ -10,7 +10,7 @@
 //! graph's `forward_jacobian_flat`, `ForwardJacobian::new_flat`, `hessian_flat` and `hvp`, and
 //! the plain functions' `jacobian_of_fn_flat`, `jvp_of_fn` and `hessian_of_fn_flat`.
 
-mod common;
+use crate::common;
 
 use common::{random, rng};
 use nalgebra::{Matrix1, Matrix2, Matrix4, Matrix4x2, SMatrix, SVector, Vector4};
@@ -212,7 +212,7 @@ fn plain_entry_points_take_the_20x2_control_sequence_as_it_is() {
 fn the_20x2_control_sequence_in_f32() {
     // The chain of roundings grows with the horizon: each step adds a 4×4 and a 4×2 product
     // (some 8 roundings, each within ε/2), 160 over 20 steps; 256·ε relative to the largest
-    // entry leaves a margin (tests/second_order_f32.rs states the other f32 bounds).
+    // entry leaves a margin (tests/integration/second_order_f32.rs states the other f32 bounds).
     let tol = |want: f64| 256.0 * f64::from(f32::EPSILON) * want;
     for seed in 40..42 {
         let u = random::<STEPS, 2>(&mut rng(seed)).cast::<f32>();

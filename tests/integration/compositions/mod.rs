@@ -15,13 +15,12 @@
 //! The f64 build passes gradcheck (see [`GRADCHECK`] for its tolerance); the same composition
 //! built over f32 (same inputs, rounded) gives the loss and every gradient within
 //! [`F32_TOLERANCE`]·max(1, |f64 value|). Each shape prints its worst f64 relative error and
-//! f32 discrepancy with its rejection rate (`cargo test --test compositions -- --nocapture`).
+//! f32 discrepancy with its rejection rate (`cargo test --test integration compositions:: -- --nocapture`).
 //!
 //! `cargo test` runs 300 compositions per shape; set `SHAPEGRAD_PROPTEST_CASES` to run more.
 
 mod builder;
-#[path = "../common/mod.rs"]
-mod common;
+use crate::common;
 mod steps;
 
 use builder::Builder;

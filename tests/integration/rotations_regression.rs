@@ -10,7 +10,7 @@
 //! Each case checks the value and the full Jacobian d vec(out)/d vec(in) by reverse mode, in
 //! f64 and in f32 (no NaN, and agreement to f32 precision), and for the log also the derivative
 //! along rotations, d log(R·exp([δ]ₓ))/dδ = J_r⁻¹. It prints the worst error of each case
-//! (`cargo test --test rotations_regression -- --nocapture`).
+//! (`cargo test --test integration rotations_regression:: -- --nocapture`).
 
 use std::collections::HashMap;
 
@@ -18,7 +18,7 @@ use nalgebra::{SMatrix, Vector3};
 use shapegrad::jacobian::{jacobian, matrix_jacobian};
 use shapegrad::{Graph, Var};
 
-const REFERENCE: &str = include_str!("rotations_reference.txt");
+const REFERENCE: &str = include_str!("../rotations_reference.txt");
 
 /// One case of the reference file: its name, the op, and its matrices by kind.
 struct Case {

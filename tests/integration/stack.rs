@@ -3,7 +3,7 @@
 //! thread stack in a debug build: its 300×100 matrices (240 KB each in f64) live on the heap,
 //! and no op copies one through the stack more than the thread can hold.
 
-mod common;
+use crate::common;
 
 use common::{SpiralNet, spiral_net};
 use shapegrad::Graph;
