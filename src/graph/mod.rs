@@ -59,7 +59,7 @@ use crate::tape::pool::Parts;
 /// build the graph once; then each step gives the leaves new values — the next batch with
 /// [`Var::set_value`], parameters stepped in place with [`Var::update_value`] — calls
 /// [`Var::backward`] and reads the gradients. From the third step on (the first lays out the
-/// gradients, the second caches the plan), a step makes no heap allocation (`tests/alloc.rs`
+/// gradients, the second caches the plan), a step makes no heap allocation (`tests/alloc/`
 /// counts them with a counting allocator).
 ///
 /// ```

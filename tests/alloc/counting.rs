@@ -1,4 +1,4 @@
-//! A counting global allocator for a test binary of its own: `allocations(f)` is the number
+//! A counting global allocator: `allocations(f)` is the number
 //! of allocations `f` makes on this thread (so the test harness's threads do not disturb it).
 
 use std::alloc::{GlobalAlloc, Layout, System};

@@ -1,21 +1,16 @@
 //! The GEMM path allocates nothing per replayed step: its packing buffers belong to the
 //! thread (replayed W3, and the spiral net with a 100×100 layer, whose products are above the
-//! blocked kernel's threshold). Counted by a counting global allocator in this test binary.
+//! blocked kernel's threshold).
 
 use std::hint::black_box;
 
-mod counting;
-
-use counting::{Counting, allocations};
+use crate::counting::allocations;
 use nalgebra::SMatrix;
 use shapegrad::{Graph, Labels};
 
-#[global_allocator]
-static GLOBAL: Counting = Counting;
-
 /// Replayed steps counted (after the two that allocate). Unoptimised, W3's 23 blocked products
 /// a step made this binary take over a minute on a loaded 2-core machine, so a debug build
-/// counts 3 replays; CI's release run (`cargo test --release --test alloc_gemm`) counts 10.
+/// counts 3 replays; CI's release run (`cargo test --release --test alloc -- gemm::`) counts 10.
 const STEPS: usize = if cfg!(debug_assertions) { 3 } else { 10 };
 
 /// W3: eight dense 64×64 tanh layers, batch 64, loss ‖h₈‖²: every product (8 forward, 15
