@@ -16,7 +16,8 @@ repo=$(cd "$(dirname "$0")/.." && pwd)
 runs=${1:-3}
 rev=${2:-HEAD}
 work=$(mktemp -d "${TMPDIR:-/tmp}/shapegrad-first-minutes.XXXXXX")
-trap 'rm -rf "$work"' EXIT
+# The clone and its target/ go when the script ends; the commands' logs stay, for the breakdown.
+trap 'rm -rf "$work/clone"; echo "logs: $work"' EXIT
 # Whatever the caller's shell set for cargo would not be there for a newcomer.
 unset CARGO_TARGET_DIR CARGO_BUILD_JOBS RUSTFLAGS CARGO_INCREMENTAL SHAPEGRAD_REQUIRE_UI TRYBUILD
 
@@ -24,7 +25,7 @@ git clone --quiet "$repo" "$work/clone"
 git -C "$work/clone" checkout --quiet --detach "$rev"
 (cd "$work/clone" && cargo fetch --quiet)
 echo "$(git -C "$work/clone" log -1 --format='%h %s' | cut -c1-100)"
-echo "$(nproc) cores, $(rustc --version)"
+echo "$(nproc) cores ($(lscpu 2>/dev/null | sed -n 's/^Model name: *//p')), $(rustc --version)"
 
 median() {
   tr ' ' '\n' | sed '/^$/d' | sort -n \
@@ -54,7 +55,8 @@ for run in $(seq "$runs"); do
   t=$(time_one "$work/test-$run.log" cargo test)
   test_times="$test_times $t"
   tests=$(grep -o '^test result: ok. [0-9]*' "$work/test-$run.log" | awk '{n += $4} END {print n}')
-  printf 'run %d  %-40s %6.1f s  (%s tests passed)\n' "$run" "cargo test" "$t" "$tests"
+  build=$(grep -o 'Finished `test` profile.* in .*' "$work/test-$run.log" | sed 's/.* in //')
+  printf 'run %d  %-40s %6.1f s  (%s tests passed; build %s)\n' "$run" "cargo test" "$t" "$tests" "$build"
 done
 echo
 printf 'median  %-38s %6.1f s  (%d runs)\n' "cargo run --release --example spiral" \
