@@ -1,6 +1,6 @@
 use nalgebra::SMatrix;
 
-use crate::contract::{Op, RustExpr};
+use crate::contract::{GradSlot, Op, RustExpr};
 use crate::graph::Var;
 use crate::kernels::Real;
 
@@ -55,6 +55,42 @@ impl<T: Real, const R: usize, const C: usize> Op<T, (SMatrix<T, R, C>, SMatrix<T
         d_out: &SMatrix<T, R, C>,
     ) -> (SMatrix<T, R, C>, SMatrix<T, R, 1>) {
         (*d_out, d_out.column_sum())
+    }
+
+    /// Writes `a`'s column plus `b` into each column of `out`: no temporary.
+    #[inline]
+    fn forward_into(
+        &self,
+        (a, b): (&SMatrix<T, R, C>, &SMatrix<T, R, 1>),
+        out: &mut SMatrix<T, R, C>,
+    ) {
+        for (mut o, a) in out.column_iter_mut().zip(a.column_iter()) {
+            o.zip_zip_apply(&a, b, |o, a, b| *o = a + b);
+        }
+    }
+
+    /// dA: `dOut` written (or added) in place. dB: the columns of `dOut` added into it one by
+    /// one (onto zeros on the pass's first contribution), as `column_sum` adds them.
+    #[inline]
+    fn backward_into(
+        &self,
+        _inputs: (&SMatrix<T, R, C>, &SMatrix<T, R, 1>),
+        _out: &SMatrix<T, R, C>,
+        d_out: &SMatrix<T, R, C>,
+        (d_a, d_b): (Option<GradSlot<'_, T, R, C>>, Option<GradSlot<'_, T, R, 1>>),
+    ) {
+        if let Some(d_a) = d_a {
+            d_a.add(d_out);
+        }
+        if let Some(d_b) = d_b {
+            let (d_b, add) = d_b.into_parts();
+            if !add {
+                d_b.fill(T::zero());
+            }
+            for column in d_out.column_iter() {
+                *d_b += column;
+            }
+        }
     }
 }
 

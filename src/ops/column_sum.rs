@@ -1,6 +1,6 @@
 use nalgebra::SMatrix;
 
-use crate::contract::{Op, RustExpr};
+use crate::contract::{GradSlot, Op, RustExpr};
 use crate::graph::Var;
 use crate::kernels::Real;
 
@@ -52,6 +52,36 @@ impl<T: Real, const R: usize, const C: usize> Op<T, (SMatrix<T, R, C>,)> for Col
         d_out: &SMatrix<T, R, 1>,
     ) -> (SMatrix<T, R, C>,) {
         (SMatrix::from_fn(|r, _| d_out[r]),)
+    }
+
+    /// Adds the columns into `out` one by one (nalgebra's `column_sum`, in the same order).
+    #[inline]
+    fn forward_into(&self, (a,): (&SMatrix<T, R, C>,), out: &mut SMatrix<T, R, 1>) {
+        out.fill(T::zero());
+        for column in a.column_iter() {
+            *out += column;
+        }
+    }
+
+    /// Writes (or adds) `dOut` into every column of dA in place: no R×C temporary.
+    #[inline]
+    fn backward_into(
+        &self,
+        _inputs: (&SMatrix<T, R, C>,),
+        _out: &SMatrix<T, R, 1>,
+        d_out: &SMatrix<T, R, 1>,
+        (d_a,): (Option<GradSlot<'_, T, R, C>>,),
+    ) {
+        if let Some(d_a) = d_a {
+            let (d_a, add) = d_a.into_parts();
+            for mut column in d_a.column_iter_mut() {
+                if add {
+                    column += d_out;
+                } else {
+                    column.copy_from(d_out);
+                }
+            }
+        }
     }
 }
 

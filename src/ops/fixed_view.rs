@@ -72,6 +72,13 @@ impl<
         (d_a,)
     }
 
+    /// Copies the block into `out` in place: no temporary.
+    #[inline]
+    fn forward_into(&self, (a,): (&SMatrix<T, R, C>,), out: &mut SMatrix<T, R2, C2>) {
+        let () = BlockInside::<R, C, R2, C2, I, J>::ASSERT;
+        out.copy_from(&a.fixed_view::<R2, C2>(I, J));
+    }
+
     /// Adds `d_out` into the block of the input's gradient, without an R×C temporary
     /// (on the pass's first contribution, the rest of dA is zeroed in place).
     #[inline]

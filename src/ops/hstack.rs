@@ -1,7 +1,7 @@
 use nalgebra::{Const, SMatrix};
 
 use crate::contract::shape::{Plus, SumIs};
-use crate::contract::{Op, RustExpr};
+use crate::contract::{GradSlot, Op, RustExpr, layout};
 use crate::graph::Var;
 use crate::kernels::Real;
 
@@ -69,6 +69,40 @@ impl<T: Real, const R: usize, const A: usize, const B: usize, const S: usize>
         let d_a = d_out.fixed_view::<R, A>(0, 0).into_owned();
         let d_b = d_out.fixed_view::<R, B>(0, A).into_owned();
         (d_a, d_b)
+    }
+
+    /// Copies `a` and `b` into `out` in place: column-major, they are its first R·A and its
+    /// last R·B entries.
+    #[inline]
+    fn forward_into(
+        &self,
+        (a, b): (&SMatrix<T, R, A>, &SMatrix<T, R, B>),
+        out: &mut SMatrix<T, R, S>,
+    ) {
+        let () = SumIs::<A, B, S>::ASSERT;
+        let (left, right) = out.as_mut_slice().split_at_mut(R * A);
+        left.copy_from_slice(a.as_slice());
+        right.copy_from_slice(b.as_slice());
+    }
+
+    /// Writes (or adds) `dOut`'s first R·A entries into dA and its last R·B into dB, each read
+    /// in place as a matrix of its input's shape (each covers its whole gradient).
+    #[inline]
+    fn backward_into(
+        &self,
+        _inputs: (&SMatrix<T, R, A>, &SMatrix<T, R, B>),
+        _out: &SMatrix<T, R, S>,
+        d_out: &SMatrix<T, R, S>,
+        (d_a, d_b): (Option<GradSlot<'_, T, R, A>>, Option<GradSlot<'_, T, R, B>>),
+    ) {
+        let () = SumIs::<A, B, S>::ASSERT;
+        let (left, right) = d_out.as_slice().split_at(R * A);
+        if let Some(d_a) = d_a {
+            d_a.add(layout::matrix::<T, R, A>(left));
+        }
+        if let Some(d_b) = d_b {
+            d_b.add(layout::matrix::<T, R, B>(right));
+        }
     }
 }
 

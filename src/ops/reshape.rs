@@ -1,7 +1,7 @@
 use nalgebra::SMatrix;
 
 use crate::contract::shape::{Message, fail};
-use crate::contract::{Op, RustExpr};
+use crate::contract::{GradSlot, Op, RustExpr, layout};
 use crate::graph::Var;
 use crate::kernels::Real;
 
@@ -67,6 +67,28 @@ impl<T: Real, const R: usize, const C: usize, const R2: usize, const C2: usize>
         d_out: &SMatrix<T, R2, C2>,
     ) -> (SMatrix<T, R, C>,) {
         (SMatrix::from_column_slice(d_out.as_slice()),)
+    }
+
+    /// Copies the entries into `out` in place: no temporary.
+    #[inline]
+    fn forward_into(&self, (a,): (&SMatrix<T, R, C>,), out: &mut SMatrix<T, R2, C2>) {
+        let () = SameElementCount::<R, C, R2, C2>::ASSERT;
+        out.as_mut_slice().copy_from_slice(a.as_slice());
+    }
+
+    /// Writes (or adds) `dOut`'s entries, read in place as an R×C matrix, into dA.
+    #[inline]
+    fn backward_into(
+        &self,
+        _inputs: (&SMatrix<T, R, C>,),
+        _out: &SMatrix<T, R2, C2>,
+        d_out: &SMatrix<T, R2, C2>,
+        (d_a,): (Option<GradSlot<'_, T, R, C>>,),
+    ) {
+        let () = SameElementCount::<R, C, R2, C2>::ASSERT;
+        if let Some(d_a) = d_a {
+            d_a.add(layout::matrix::<T, R, C>(d_out.as_slice()));
+        }
     }
 }
 

@@ -1,6 +1,6 @@
 use nalgebra::SMatrix;
 
-use crate::contract::{Op, RustExpr};
+use crate::contract::{GradSlot, Op, RustExpr};
 use crate::graph::Var;
 use crate::kernels::Real;
 
@@ -52,6 +52,35 @@ impl<T: Real, const R: usize, const C: usize> Op<T, (SMatrix<T, R, C>,)> for Row
         d_out: &SMatrix<T, 1, C>,
     ) -> (SMatrix<T, R, C>,) {
         (SMatrix::from_fn(|_, c| d_out[c]),)
+    }
+
+    /// Each column's sum straight into `out` (nalgebra's `row_sum`, summed in the same order).
+    #[inline]
+    fn forward_into(&self, (a,): (&SMatrix<T, R, C>,), out: &mut SMatrix<T, 1, C>) {
+        for (o, column) in out.iter_mut().zip(a.column_iter()) {
+            *o = column.sum();
+        }
+    }
+
+    /// Writes (or adds) `dOut[c]` down column `c` of dA in place: no R×C temporary.
+    #[inline]
+    fn backward_into(
+        &self,
+        _inputs: (&SMatrix<T, R, C>,),
+        _out: &SMatrix<T, 1, C>,
+        d_out: &SMatrix<T, 1, C>,
+        (d_a,): (Option<GradSlot<'_, T, R, C>>,),
+    ) {
+        if let Some(d_a) = d_a {
+            let (d_a, add) = d_a.into_parts();
+            for (mut column, &d) in d_a.column_iter_mut().zip(d_out.iter()) {
+                if add {
+                    column.add_scalar_mut(d);
+                } else {
+                    column.fill(d);
+                }
+            }
+        }
     }
 }
 

@@ -2,10 +2,9 @@
 //! loop, as one (N·R)×C (or R×(N·C)) var. Sugar over [`WithBlock`](crate::ops::WithBlock); not
 //! an op of its own.
 
-use nalgebra::SMatrix;
-
+use crate::contract::scratch::with_scratch;
 use crate::contract::shape::{Message, fail};
-use crate::graph::Var;
+use crate::graph::{Graph, Var};
 use crate::kernels::Real;
 
 impl<'g, T: Real, const S: usize, const C: usize> Var<'g, T, S, C> {
@@ -55,8 +54,7 @@ impl<'g, T: Real, const S: usize, const C: usize> Var<'g, T, S, C> {
     #[track_caller]
     pub fn vstack_array<const R: usize, const N: usize>(parts: [Var<'g, T, R, C>; N]) -> Self {
         let () = Stacked::<N, R, S, true>::ASSERT;
-        let graph = parts[0].graph();
-        let mut out = graph.constant(SMatrix::<T, S, C>::zeros());
+        let mut out = zero_constant(parts[0].graph());
         for (k, part) in parts.into_iter().enumerate() {
             out = out.with_block(k * R, 0, part);
         }
@@ -86,13 +84,21 @@ impl<'g, T: Real, const S: usize, const C: usize> Var<'g, T, S, C> {
     #[track_caller]
     pub fn hstack_array<const B: usize, const N: usize>(parts: [Var<'g, T, S, B>; N]) -> Self {
         let () = Stacked::<N, B, C, false>::ASSERT;
-        let graph = parts[0].graph();
-        let mut out = graph.constant(SMatrix::<T, S, C>::zeros());
+        let mut out = zero_constant(parts[0].graph());
         for (k, part) in parts.into_iter().enumerate() {
             out = out.with_block(0, k * B, part);
         }
         out
     }
+}
+
+/// A constant S×C matrix of zeros in `graph`, copied in from a scratch matrix (a per-thread
+/// heap buffer when large): a large one never passes through the stack.
+fn zero_constant<T: Real, const S: usize, const C: usize>(graph: &Graph<T>) -> Var<'_, T, S, C> {
+    with_scratch::<T, S, C, _>(|zeros| {
+        zeros.fill(T::zero());
+        graph.constant_from(zeros)
+    })
 }
 
 /// The rule of `vstack_array` (`ROWS = true`) and `hstack_array`: N ≥ 1 parts of `EACH` rows

@@ -1,7 +1,7 @@
 use nalgebra::{Const, SMatrix};
 
 use crate::contract::shape::{Plus, SumIs};
-use crate::contract::{Op, RustExpr};
+use crate::contract::{GradSlot, Op, RustExpr};
 use crate::graph::Var;
 use crate::kernels::Real;
 
@@ -69,6 +69,49 @@ impl<T: Real, const A: usize, const B: usize, const C: usize, const S: usize>
         let d_a = d_out.fixed_view::<A, C>(0, 0).into_owned();
         let d_b = d_out.fixed_view::<B, C>(A, 0).into_owned();
         (d_a, d_b)
+    }
+
+    /// Copies `a` and `b` into the top and bottom rows of `out` in place: no temporary.
+    #[inline]
+    fn forward_into(
+        &self,
+        (a, b): (&SMatrix<T, A, C>, &SMatrix<T, B, C>),
+        out: &mut SMatrix<T, S, C>,
+    ) {
+        let () = SumIs::<A, B, S>::ASSERT;
+        out.fixed_view_mut::<A, C>(0, 0).copy_from(a);
+        out.fixed_view_mut::<B, C>(A, 0).copy_from(b);
+    }
+
+    /// Writes (or adds) the top and bottom rows of `dOut`, read in place, into dA and dB
+    /// (each slice covers its whole gradient, so nothing is left stale).
+    #[inline]
+    fn backward_into(
+        &self,
+        _inputs: (&SMatrix<T, A, C>, &SMatrix<T, B, C>),
+        _out: &SMatrix<T, S, C>,
+        d_out: &SMatrix<T, S, C>,
+        (d_a, d_b): (Option<GradSlot<'_, T, A, C>>, Option<GradSlot<'_, T, B, C>>),
+    ) {
+        let () = SumIs::<A, B, S>::ASSERT;
+        if let Some(d_a) = d_a {
+            let (d_a, add) = d_a.into_parts();
+            let top = d_out.fixed_view::<A, C>(0, 0);
+            if add {
+                *d_a += &top;
+            } else {
+                d_a.copy_from(&top);
+            }
+        }
+        if let Some(d_b) = d_b {
+            let (d_b, add) = d_b.into_parts();
+            let bottom = d_out.fixed_view::<B, C>(A, 0);
+            if add {
+                *d_b += &bottom;
+            } else {
+                d_b.copy_from(&bottom);
+            }
+        }
     }
 }
 

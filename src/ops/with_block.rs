@@ -1,6 +1,6 @@
 use nalgebra::SMatrix;
 
-use crate::contract::{Op, RustExpr};
+use crate::contract::{GradSlot, Op, RustExpr};
 use crate::graph::Var;
 use crate::kernels::Real;
 
@@ -118,6 +118,57 @@ impl<T: Real, const R: usize, const C: usize, const R2: usize, const C2: usize>
         out.copy_from(a);
         out.fixed_view_mut::<R2, C2>(self.row, self.column)
             .copy_from(b);
+    }
+
+    /// dA: `dOut` outside the block, written (the block then zeroed) or added around the
+    /// block, column by column. dB: `dOut`'s block, read in place. No temporary.
+    fn backward_into(
+        &self,
+        _inputs: (&SMatrix<T, R, C>, &SMatrix<T, R2, C2>),
+        _out: &SMatrix<T, R, C>,
+        d_out: &SMatrix<T, R, C>,
+        (d_a, d_b): (
+            Option<GradSlot<'_, T, R, C>>,
+            Option<GradSlot<'_, T, R2, C2>>,
+        ),
+    ) {
+        self.check::<R, C, R2, C2>();
+        if let Some(d_a) = d_a {
+            let (d_a, add) = d_a.into_parts();
+            if add {
+                let block_columns = self.column..self.column + C2;
+                let d_a = d_a.as_mut_slice();
+                let d_out = d_out.as_slice();
+                for c in 0..C {
+                    let (d, g) = (&mut d_a[c * R..(c + 1) * R], &d_out[c * R..(c + 1) * R]);
+                    // In the block's columns, skip its rows.
+                    let (skip_from, skip_to) = if block_columns.contains(&c) {
+                        (self.row, self.row + R2)
+                    } else {
+                        (R, R)
+                    };
+                    for (d, &g) in d[..skip_from].iter_mut().zip(&g[..skip_from]) {
+                        *d += g;
+                    }
+                    for (d, &g) in d[skip_to..].iter_mut().zip(&g[skip_to..]) {
+                        *d += g;
+                    }
+                }
+            } else {
+                d_a.copy_from(d_out);
+                d_a.fixed_view_mut::<R2, C2>(self.row, self.column)
+                    .fill(T::zero());
+            }
+        }
+        if let Some(d_b) = d_b {
+            let (d_b, add) = d_b.into_parts();
+            let block = d_out.fixed_view::<R2, C2>(self.row, self.column);
+            if add {
+                *d_b += &block;
+            } else {
+                d_b.copy_from(&block);
+            }
+        }
     }
 }
 
