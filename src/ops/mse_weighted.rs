@@ -1,6 +1,7 @@
 use nalgebra::{Matrix1, SMatrix, SVector};
 
 use super::softmax_cross_entropy_weighted::{Inputs3, Refs3, inverse_total, weighted_mean};
+use crate::contract::scratch::with_scratch;
 use crate::contract::shape::{Message, fail};
 use crate::contract::{GradSlot, Op, RustExpr};
 use crate::graph::Var;
@@ -64,22 +65,13 @@ impl<T: Real, const R: usize, const C: usize> Op<T, Inputs3<T, R, C>> for MseWei
         (d_a, d_b, d_w)
     }
 
-    /// The same weighted mean, one row at a time ([`row_error`], only for the rows of nonzero
-    /// weight, which are all `weighted_mean` adds): no row difference or R×C temporary, so a
-    /// large matrix never goes through the stack.
+    /// The same weighted mean, from the row errors summed column by column (in the order of
+    /// [`row_errors`], without its row differences) in a scratch column: no R×C or R×1
+    /// temporary on the stack when large, so a large matrix never goes through the stack.
     fn forward_into(&self, (a, b, w): Refs3<'_, T, R, C>, out: &mut Matrix1<T>) {
-        let () = RowsToAverage::<R, C>::ASSERT;
-        let mut total = T::zero();
-        for (r, &w_r) in w.iter().enumerate() {
-            if w_r != T::zero() {
-                total += w_r * row_error(a, b, r);
-            }
-        }
-        out[0] = total * inverse_total(w);
+        out[0] = with_row_errors(a, b, |errors| weighted_mean(errors, w));
     }
 
-    /// The same, written into the slots in place: `dA` and `dB` entry by entry, column by
-    /// column, and `dw` one row error at a time.
     fn backward_into(
         &self,
         (a, b, w): Refs3<'_, T, R, C>,
@@ -113,10 +105,12 @@ impl<T: Real, const R: usize, const C: usize> Op<T, Inputs3<T, R, C>> for MseWei
         }
         if let Some(d_w) = d_w {
             let (d, add) = d_w.into_parts();
-            for (r, d) in d.iter_mut().enumerate() {
-                let g = (row_error(a, b, r) - out[0]) * scale;
-                *d = if add { *d + g } else { g };
-            }
+            with_row_errors(a, b, |errors| {
+                for (d, &l) in d.iter_mut().zip(errors) {
+                    let g = (l - out[0]) * scale;
+                    *d = if add { *d + g } else { g };
+                }
+            });
         }
     }
 }
@@ -131,19 +125,27 @@ fn row_errors<T: Real, const R: usize, const C: usize>(
     SVector::from_fn(|r, _| (a.row(r) - b.row(r)).norm_squared() / c)
 }
 
-/// Row `r`'s `ℓ_r = Σ_c (a[r, c] − b[r, c])² / C`, summed in the order of [`row_errors`]
-/// without its row of differences.
-fn row_error<T: Real, const R: usize, const C: usize>(
+/// Calls `f` with [`row_errors`], the same values summed in the same order, but column by
+/// column into a scratch column (on the stack when small, in a per-thread heap buffer when
+/// large) instead of a 1×C row difference per row.
+fn with_row_errors<T: Real, const R: usize, const C: usize, Out>(
     a: &SMatrix<T, R, C>,
     b: &SMatrix<T, R, C>,
-    r: usize,
-) -> T {
-    let mut total = T::zero();
-    for c in 0..C {
-        let d = a[(r, c)] - b[(r, c)];
-        total += d * d;
-    }
-    total / nalgebra::convert(C as f64)
+    f: impl FnOnce(&SVector<T, R>) -> Out,
+) -> Out {
+    let () = RowsToAverage::<R, C>::ASSERT;
+    let c: T = nalgebra::convert(C as f64);
+    with_scratch::<T, R, 1, _>(|errors| {
+        errors.as_mut_slice().fill(T::zero());
+        for (a_col, b_col) in columns(a).zip(columns(b)) {
+            for ((e, &a), &b) in errors.iter_mut().zip(a_col).zip(b_col) {
+                let d = a - b;
+                *e += d * d;
+            }
+        }
+        errors.apply(|e| *e /= c);
+        f(errors)
+    })
 }
 
 /// The rules of `mse_weighted`, a weighted mean over the rows of row losses that are means
@@ -303,5 +305,7 @@ mod tests {
         check_graph_against_backward::<1, 1>(454);
         check_graph_against_backward::<4, 1>(455);
         check_graph_against_backward::<2, 7>(456);
+        // Row errors of 2100 rows (16.8 KB) go to the heap scratch buffer, stale between uses.
+        check_graph_against_backward::<2100, 2>(457);
     }
 }

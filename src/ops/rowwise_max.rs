@@ -94,7 +94,7 @@ impl<T: Real, const R: usize, const C: usize> Op<T, (SMatrix<T, R, C>,)> for Row
         let Some(d_a) = d_a else { return };
         let (buf, add) = d_a.into_parts();
         if !add {
-            buf.fill(T::zero());
+            buf.as_mut_slice().fill(T::zero());
         }
         for r in 0..R {
             buf[(r, row_argmax(a, r))] += d_out[r];

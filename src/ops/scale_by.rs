@@ -60,7 +60,10 @@ impl<T: Real, const R: usize, const C: usize> Op<T, (SMatrix<T, R, C>, Matrix1<T
     /// The same, written into `out` in place (no R×C temporary: a large matrix never goes
     /// through the stack).
     fn forward_into(&self, (a, s): (&SMatrix<T, R, C>, &Matrix1<T>), out: &mut SMatrix<T, R, C>) {
-        out.zip_apply(a, |y, x| *y = x * s[0]);
+        let s = s[0];
+        for (y, &x) in out.as_mut_slice().iter_mut().zip(a.as_slice()) {
+            *y = x * s;
+        }
     }
 
     /// The same, `dA` written into its slot entry by entry.
