@@ -72,6 +72,8 @@ impl<T: Real, const R: usize, const C: usize> Op<T, Inputs3<T, R, C>> for MseWei
         out[0] = with_row_errors(a, b, |errors| weighted_mean(errors, w));
     }
 
+    /// The same, written into the slots in place: `dA` and `dB` entry by entry, column by
+    /// column, and `dw` from the row errors as in `forward_into`.
     fn backward_into(
         &self,
         (a, b, w): Refs3<'_, T, R, C>,
