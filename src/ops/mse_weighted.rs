@@ -66,7 +66,7 @@ impl<T: Real, const R: usize, const C: usize> Op<T, Inputs3<T, R, C>> for MseWei
     }
 
     /// The same weighted mean, from the row errors summed column by column (in the order of
-    /// [`row_errors`], without its row differences) in a scratch column: no R×C or R×1
+    /// `row_errors`, without its row differences) in a scratch column: no R×C or R×1
     /// temporary on the stack when large, so a large matrix never goes through the stack.
     fn forward_into(&self, (a, b, w): Refs3<'_, T, R, C>, out: &mut Matrix1<T>) {
         out[0] = with_row_errors(a, b, |errors| weighted_mean(errors, w));

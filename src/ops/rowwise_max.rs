@@ -64,7 +64,7 @@ impl<T: Real, const R: usize, const C: usize> Op<T, (SMatrix<T, R, C>,)> for Row
     }
 
     /// The same values, written into `out`: the first column, then each later one compared
-    /// with the running maxima by [`row_argmax`]'s rule (a later entry wins only if it is
+    /// with the running maxima by `row_argmax`'s rule (a later entry wins only if it is
     /// greater, or a NaN over a number), walking the storage column by column.
     fn forward_into(&self, (a,): (&SMatrix<T, R, C>,), out: &mut SMatrix<T, R, 1>) {
         let () = RowsHaveEntries::<R, C>::ASSERT;
@@ -82,7 +82,7 @@ impl<T: Real, const R: usize, const C: usize> Op<T, (SMatrix<T, R, C>,)> for Row
         }
     }
 
-    /// The same, written into the slot in place: `dOut[r]` at row `r`'s [`row_argmax`] (the
+    /// The same, written into the slot in place: `dOut[r]` at row `r`'s `row_argmax` (the
     /// first maximum on ties), added there, or written there over a zeroed buffer.
     fn backward_into(
         &self,
