@@ -1,10 +1,10 @@
-use nalgebra::SMatrix;
+use nalgebra::{SMatrix, SVector};
 
 use super::softmax::shift_rows;
 use crate::contract::shape::RowsHaveEntries;
-use crate::contract::{Op, RustExpr};
+use crate::contract::{GradSlot, Op, RustExpr};
 use crate::graph::Var;
-use crate::kernels::Real;
+use crate::kernels::{Real, columns, row_max, shifted};
 
 /// Row-wise log-softmax: `Y[r, c] = x[r, c] − log Σₖ exp(x[r, k])`, the log-probabilities of
 /// each row's classes.
@@ -63,6 +63,55 @@ impl<T: Real, const R: usize, const C: usize> Op<T, (SMatrix<T, R, C>,)> for Log
         (SMatrix::from_fn(|r, c| {
             d_out[(r, c)] - y[(r, c)].exp() * row_totals[r]
         }),)
+    }
+
+    /// The same, written into `out` one column of the storage at a time: the shifted logits
+    /// and the rows' sums of their exponentials in one sweep, then the rows' logarithms
+    /// subtracted in a second (no R×C temporary: a large matrix never goes through the stack).
+    fn forward_into(&self, (a,): (&SMatrix<T, R, C>,), out: &mut SMatrix<T, R, C>) {
+        let () = RowsHaveEntries::<R, C>::ASSERT;
+        let max = row_max(a);
+        let mut log_totals = SVector::<T, R>::zeros();
+        let out_columns = out.as_mut_slice().chunks_exact_mut(R.max(1));
+        for (y_col, a_col) in out_columns.zip(columns(a)) {
+            for (((y, &x), &m), total) in y_col.iter_mut().zip(a_col).zip(&max).zip(&mut log_totals)
+            {
+                *y = shifted(x, m);
+                *total += y.exp();
+            }
+        }
+        log_totals.apply(|total| *total = total.ln());
+        for y_col in out.as_mut_slice().chunks_exact_mut(R.max(1)) {
+            for (y, &log_total) in y_col.iter_mut().zip(&log_totals) {
+                *y += -log_total;
+            }
+        }
+    }
+
+    /// The same, written into the slot in place: the rows' sums of `dOut` (an R-vector)
+    /// column by column, then the gradient column by column.
+    fn backward_into(
+        &self,
+        _inputs: (&SMatrix<T, R, C>,),
+        y: &SMatrix<T, R, C>,
+        d_out: &SMatrix<T, R, C>,
+        (d_a,): (Option<GradSlot<'_, T, R, C>>,),
+    ) {
+        let Some(d_a) = d_a else { return };
+        let mut row_totals = SVector::<T, R>::zeros();
+        for d_col in columns(d_out) {
+            for (total, &d) in row_totals.iter_mut().zip(d_col) {
+                *total += d;
+            }
+        }
+        let (buf, add) = d_a.into_parts();
+        let buf_columns = buf.as_mut_slice().chunks_exact_mut(R.max(1));
+        for ((g_col, d_col), y_col) in buf_columns.zip(columns(d_out)).zip(columns(y)) {
+            for (((g, &d), &y), &total) in g_col.iter_mut().zip(d_col).zip(y_col).zip(&row_totals) {
+                let v = d - y.exp() * total;
+                *g = if add { *g + v } else { v };
+            }
+        }
     }
 }
 

@@ -1,10 +1,11 @@
 use nalgebra::{Matrix1, SMatrix, SVector};
 
 use super::softmax_cross_entropy_weighted::{Inputs3, Refs3, inverse_total, weighted_mean};
+use crate::contract::scratch::with_scratch;
 use crate::contract::shape::{Message, fail};
-use crate::contract::{Op, RustExpr};
+use crate::contract::{GradSlot, Op, RustExpr};
 use crate::graph::Var;
-use crate::kernels::Real;
+use crate::kernels::{Real, columns};
 
 /// Mean squared error with each row weighted, averaged over the weights:
 /// `Σ_r w_r·ℓ_r / Σ_r w_r` with `ℓ_r = Σ_c (a[r, c] − b[r, c])² / C`.
@@ -63,6 +64,57 @@ impl<T: Real, const R: usize, const C: usize> Op<T, Inputs3<T, R, C>> for MseWei
         let d_w = row_errors(a, b).map(|l| (l - out[0]) * scale);
         (d_a, d_b, d_w)
     }
+
+    /// The same weighted mean, from the row errors summed column by column (in the order of
+    /// `row_errors`, without its row differences) in a scratch column: no R×C or R×1
+    /// temporary on the stack when large, so a large matrix never goes through the stack.
+    fn forward_into(&self, (a, b, w): Refs3<'_, T, R, C>, out: &mut Matrix1<T>) {
+        out[0] = with_row_errors(a, b, |errors| weighted_mean(errors, w));
+    }
+
+    /// The same, written into the slots in place: `dA` and `dB` entry by entry, column by
+    /// column, and `dw` from the row errors as in `forward_into`.
+    fn backward_into(
+        &self,
+        (a, b, w): Refs3<'_, T, R, C>,
+        out: &Matrix1<T>,
+        d_out: &Matrix1<T>,
+        (d_a, d_b, d_w): (
+            Option<GradSlot<'_, T, R, C>>,
+            Option<GradSlot<'_, T, R, C>>,
+            Option<GradSlot<'_, T, R, 1>>,
+        ),
+    ) {
+        let scale = d_out[0] * inverse_total(w);
+        let two_over_c: T = nalgebra::convert(2.0 / C as f64);
+        // `negate` for dB = −dA, negated after the product as in `backward`.
+        let write = |slot: GradSlot<'_, T, R, C>, negate: bool| {
+            let (d, add) = slot.into_parts();
+            let d_columns = d.as_mut_slice().chunks_exact_mut(R.max(1));
+            for ((d_col, a_col), b_col) in d_columns.zip(columns(a)).zip(columns(b)) {
+                for (((d, &a), &b), &w) in d_col.iter_mut().zip(a_col).zip(b_col).zip(w.iter()) {
+                    let g = (a - b) * two_over_c * w * scale;
+                    let g = if negate { -g } else { g };
+                    *d = if add { *d + g } else { g };
+                }
+            }
+        };
+        if let Some(d_a) = d_a {
+            write(d_a, false);
+        }
+        if let Some(d_b) = d_b {
+            write(d_b, true);
+        }
+        if let Some(d_w) = d_w {
+            let (d, add) = d_w.into_parts();
+            with_row_errors(a, b, |errors| {
+                for (d, &l) in d.iter_mut().zip(errors) {
+                    let g = (l - out[0]) * scale;
+                    *d = if add { *d + g } else { g };
+                }
+            });
+        }
+    }
 }
 
 /// Each row's `ℓ_r = Σ_c (a[r, c] − b[r, c])² / C`.
@@ -73,6 +125,29 @@ fn row_errors<T: Real, const R: usize, const C: usize>(
     let () = RowsToAverage::<R, C>::ASSERT;
     let c: T = nalgebra::convert(C as f64);
     SVector::from_fn(|r, _| (a.row(r) - b.row(r)).norm_squared() / c)
+}
+
+/// Calls `f` with [`row_errors`], the same values summed in the same order, but column by
+/// column into a scratch column (on the stack when small, in a per-thread heap buffer when
+/// large) instead of a 1×C row difference per row.
+fn with_row_errors<T: Real, const R: usize, const C: usize, Out>(
+    a: &SMatrix<T, R, C>,
+    b: &SMatrix<T, R, C>,
+    f: impl FnOnce(&SVector<T, R>) -> Out,
+) -> Out {
+    let () = RowsToAverage::<R, C>::ASSERT;
+    let c: T = nalgebra::convert(C as f64);
+    with_scratch::<T, R, 1, _>(|errors| {
+        errors.as_mut_slice().fill(T::zero());
+        for (a_col, b_col) in columns(a).zip(columns(b)) {
+            for ((e, &a), &b) in errors.iter_mut().zip(a_col).zip(b_col) {
+                let d = a - b;
+                *e += d * d;
+            }
+        }
+        errors.apply(|e| *e /= c);
+        f(errors)
+    })
 }
 
 /// The rules of `mse_weighted`, a weighted mean over the rows of row losses that are means
@@ -125,7 +200,7 @@ mod tests {
     use super::MseWeighted;
     use crate::contract::Op;
     use crate::diff::check::gradcheck;
-    use crate::diff::testing::{random, rng};
+    use crate::diff::testing::{assert_close, random, rng};
     use crate::graph::Graph;
 
     #[test]
@@ -174,5 +249,65 @@ mod tests {
         assert!((grads.wrt(av) - want.0).amax() < 1e-15);
         assert!((grads.wrt(bv) - want.1).amax() < 1e-15);
         assert!((grads.wrt(wv) - want.2).amax() < 1e-15);
+    }
+
+    /// What `check_binary` checks, for three inputs: through the graph (`forward_into`,
+    /// `backward_into`) against `Op::forward` and `Op::backward` called directly, in a second
+    /// pass (the buffers are overwritten, not added to), where every input feeds the op twice
+    /// (the first-created use adds to the other's gradient), with constants (no slot), and in
+    /// f32. Row 0's weight is 0 (a padding row) when there are other rows.
+    fn check_graph_against_backward<const R: usize, const C: usize>(seed: u64) {
+        let mut rng = rng(seed);
+        let (a, b) = (random::<R, C>(&mut rng), random::<R, C>(&mut rng));
+        let mut w: SMatrix<f64, R, 1> = random::<R, 1>(&mut rng).map(|v| v.abs() + 0.1);
+        if R > 1 {
+            w[0] = 0.0;
+        }
+        let upstream = Matrix1::new(-0.7);
+        let forward = MseWeighted.forward((&a, &b, &w));
+        let (d_a, d_b, d_w) = MseWeighted.backward((&a, &b, &w), &forward, &upstream);
+
+        let g = Graph::<f64>::new();
+        let (av, bv, wv) = (g.var(a), g.var(b), g.var(w));
+        let loss = av.mse_weighted(bv, wv);
+        assert_close("graph vs Op::forward", &loss.value(), &forward, 1e-12);
+        for pass in ["first pass", "second pass"] {
+            let grads = loss.backward_with(upstream);
+            assert_close(pass, grads.wrt(av), &d_a, 1e-12);
+            assert_close(pass, grads.wrt(bv), &d_b, 1e-12);
+            assert_close(pass, grads.wrt(wv), &d_w, 1e-12);
+        }
+        let twice = av.mse_weighted(bv, wv) + av.mse_weighted(bv, wv);
+        let grads = twice.backward_with(upstream);
+        assert_close("fork (a)", grads.wrt(av), &(d_a * 2.0), 1e-12);
+        assert_close("fork (b)", grads.wrt(bv), &(d_b * 2.0), 1e-12);
+        assert_close("fork (w)", grads.wrt(wv), &(d_w * 2.0), 1e-12);
+        drop(grads);
+        let (b_const, w_const) = (g.constant(b), g.constant(w));
+        let grads = av.mse_weighted(b_const, w_const).backward_with(upstream);
+        assert_close("constants (a)", grads.wrt(av), &d_a, 1e-12);
+        assert!(grads.get(b_const).is_none() && grads.get(w_const).is_none());
+        drop(grads);
+
+        let g32 = Graph::<f32>::new();
+        let (a32, b32) = (g32.var(a.cast::<f32>()), g32.var(b.cast::<f32>()));
+        let w32 = g32.var(w.cast::<f32>());
+        let loss32 = a32.mse_weighted(b32, w32);
+        let value32 = loss32.value().cast::<f64>();
+        assert_close("f32 forward", &value32, &forward, 1e-5);
+        let grads32 = loss32.backward_with(upstream.cast::<f32>());
+        assert_close("f32 (a)", &grads32.wrt(a32).cast::<f64>(), &d_a, 1e-5);
+        assert_close("f32 (b)", &grads32.wrt(b32).cast::<f64>(), &d_b, 1e-5);
+        assert_close("f32 (w)", &grads32.wrt(w32).cast::<f64>(), &d_w, 1e-5);
+    }
+
+    #[test]
+    fn the_graph_matches_forward_and_backward_in_passes_forks_and_f32() {
+        check_graph_against_backward::<5, 3>(453);
+        check_graph_against_backward::<1, 1>(454);
+        check_graph_against_backward::<4, 1>(455);
+        check_graph_against_backward::<2, 7>(456);
+        // Row errors of 2100 rows (16.8 KB) go to the heap scratch buffer, stale between uses.
+        check_graph_against_backward::<2100, 2>(457);
     }
 }

@@ -1,9 +1,9 @@
 use nalgebra::SMatrix;
 
 use crate::contract::shape::RowsHaveEntries;
-use crate::contract::{Op, RustExpr};
+use crate::contract::{GradSlot, Op, RustExpr};
 use crate::graph::Var;
-use crate::kernels::Real;
+use crate::kernels::{Real, columns};
 
 /// The maximum of each row — the max gate, once per row.
 ///
@@ -62,6 +62,44 @@ impl<T: Real, const R: usize, const C: usize> Op<T, (SMatrix<T, R, C>,)> for Row
         }
         (d_a,)
     }
+
+    /// The same values, written into `out`: the first column, then each later one compared
+    /// with the running maxima by `row_argmax`'s rule (a later entry wins only if it is
+    /// greater, or a NaN over a number), walking the storage column by column.
+    fn forward_into(&self, (a,): (&SMatrix<T, R, C>,), out: &mut SMatrix<T, R, 1>) {
+        let () = RowsHaveEntries::<R, C>::ASSERT;
+        let is_nan = |x: T| x.partial_cmp(&x).is_none();
+        let mut a_columns = columns(a);
+        if let Some(first) = a_columns.next() {
+            out.as_mut_slice().copy_from_slice(first);
+        }
+        for a_col in a_columns {
+            for (m, &x) in out.iter_mut().zip(a_col) {
+                if x > *m || (is_nan(x) && !is_nan(*m)) {
+                    *m = x;
+                }
+            }
+        }
+    }
+
+    /// The same, written into the slot in place: `dOut[r]` at row `r`'s `row_argmax` (the
+    /// first maximum on ties), added there, or written there over a zeroed buffer.
+    fn backward_into(
+        &self,
+        (a,): (&SMatrix<T, R, C>,),
+        _out: &SMatrix<T, R, 1>,
+        d_out: &SMatrix<T, R, 1>,
+        (d_a,): (Option<GradSlot<'_, T, R, C>>,),
+    ) {
+        let Some(d_a) = d_a else { return };
+        let (buf, add) = d_a.into_parts();
+        if !add {
+            buf.as_mut_slice().fill(T::zero());
+        }
+        for r in 0..R {
+            buf[(r, row_argmax(a, r))] += d_out[r];
+        }
+    }
 }
 
 /// The column of row `r`'s maximum: the first one on ties, the first NaN if there is one.
@@ -101,7 +139,7 @@ mod tests {
     use nalgebra::{Matrix1, Matrix1x4, Matrix3x4, Vector3};
 
     use super::RowwiseMax;
-    use crate::diff::testing::{check_unary, random, rng};
+    use crate::diff::testing::{check_unary, check_unary_with, random, rng};
     use crate::graph::Graph;
 
     #[test]
@@ -145,6 +183,20 @@ mod tests {
             3.0, 0.0, 0.0, 0.0,
         );
         assert_eq!(*grads.wrt(a), expected);
+    }
+
+    #[test]
+    fn ties_through_the_graph_match_backward_in_passes_and_forks() {
+        // No finite differences at ties (the max has a kink there): the graph's
+        // `forward_into`/`backward_into` against `forward`/`backward`, forks and f32 included.
+        let tied = Matrix3x4::new(
+            3.0, 1.0, 3.0, 3.0, //
+            0.0, 2.0, -5.0, 2.0, //
+            7.0, 7.0, 7.0, 7.0,
+        );
+        check_unary_with(RowwiseMax, RowwiseMax, tied, None, 1e-5);
+        let tied_late = Matrix1x4::new(-1.0, 4.0, 0.5, 4.0);
+        check_unary_with(RowwiseMax, RowwiseMax, tied_late, None, 1e-5);
     }
 
     #[test]

@@ -1,6 +1,6 @@
 use nalgebra::{Matrix1, SMatrix};
 
-use crate::contract::{Op, RustExpr};
+use crate::contract::{GradSlot, Op, RustExpr};
 use crate::graph::Var;
 use crate::kernels::Real;
 
@@ -55,6 +55,31 @@ impl<T: Real, const R: usize, const C: usize> Op<T, (SMatrix<T, R, C>, Matrix1<T
         d_out: &SMatrix<T, R, C>,
     ) -> (SMatrix<T, R, C>, Matrix1<T>) {
         (d_out * s[0], Matrix1::new(a.dot(d_out)))
+    }
+
+    /// The same, written into `out` in place (no R×C temporary: a large matrix never goes
+    /// through the stack).
+    fn forward_into(&self, (a, s): (&SMatrix<T, R, C>, &Matrix1<T>), out: &mut SMatrix<T, R, C>) {
+        let s = s[0];
+        for (y, &x) in out.as_mut_slice().iter_mut().zip(a.as_slice()) {
+            *y = x * s;
+        }
+    }
+
+    /// The same, `dA` written into its slot entry by entry.
+    fn backward_into(
+        &self,
+        (a, s): (&SMatrix<T, R, C>, &Matrix1<T>),
+        _out: &SMatrix<T, R, C>,
+        d_out: &SMatrix<T, R, C>,
+        (d_a, d_s): (Option<GradSlot<'_, T, R, C>>, Option<GradSlot<'_, T, 1, 1>>),
+    ) {
+        if let Some(d_a) = d_a {
+            d_a.add_map(d_out, |d| d * s[0]);
+        }
+        if let Some(d_s) = d_s {
+            d_s.add(&Matrix1::new(a.dot(d_out)));
+        }
     }
 }
 

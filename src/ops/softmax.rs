@@ -1,9 +1,9 @@
-use nalgebra::SMatrix;
+use nalgebra::{SMatrix, SVector};
 
 use crate::contract::shape::RowsHaveEntries;
-use crate::contract::{Op, RustExpr};
+use crate::contract::{GradSlot, Op, RustExpr};
 use crate::graph::Var;
-use crate::kernels::Real;
+use crate::kernels::{Real, columns, exp_shifted_into, row_max};
 
 /// Row-wise softmax: each row (one sample's logits over C classes) becomes probabilities,
 /// `P[r, c] = exp(x[r, c]) / Σₖ exp(x[r, k])`.
@@ -61,6 +61,38 @@ impl<T: Real, const R: usize, const C: usize> Op<T, (SMatrix<T, R, C>,)> for Sof
             p[(r, c)] * (d_out[(r, c)] - row_dots[r])
         }),)
     }
+
+    /// The same, written into `out` one column of the storage at a time (no R×C temporary:
+    /// a large matrix never goes through the stack).
+    fn forward_into(&self, (a,): (&SMatrix<T, R, C>,), out: &mut SMatrix<T, R, C>) {
+        softmax_rows_into(a, out);
+    }
+
+    /// The same, written into the slot in place: the row dots `Σ_c dOut∘P` (an R-vector)
+    /// column by column, then the gradient column by column.
+    fn backward_into(
+        &self,
+        _inputs: (&SMatrix<T, R, C>,),
+        p: &SMatrix<T, R, C>,
+        d_out: &SMatrix<T, R, C>,
+        (d_a,): (Option<GradSlot<'_, T, R, C>>,),
+    ) {
+        let Some(d_a) = d_a else { return };
+        let mut row_dots = SVector::<T, R>::zeros();
+        for (d_col, p_col) in columns(d_out).zip(columns(p)) {
+            for ((dot, &d), &p) in row_dots.iter_mut().zip(d_col).zip(p_col) {
+                *dot += d * p;
+            }
+        }
+        let (buf, add) = d_a.into_parts();
+        let buf_columns = buf.as_mut_slice().chunks_exact_mut(R.max(1));
+        for ((g_col, d_col), p_col) in buf_columns.zip(columns(d_out)).zip(columns(p)) {
+            for (((g, &d), &p), &dot) in g_col.iter_mut().zip(d_col).zip(p_col).zip(&row_dots) {
+                let v = p * (d - dot);
+                *g = if add { *g + v } else { v };
+            }
+        }
+    }
 }
 
 /// `x` with each row's maximum subtracted: every row's largest entry becomes 0, the rest ≤ 0.
@@ -82,6 +114,23 @@ pub(crate) fn softmax_rows<T: Real, const R: usize, const C: usize>(
         row /= total;
     }
     p
+}
+
+/// [`softmax_rows`] written into `p` (whose contents are overwritten), one column of the
+/// storage at a time, with the same values: no R×C temporary, so a large matrix never goes
+/// through the stack (only the rows' maxima and sums, two R-vectors).
+pub(crate) fn softmax_rows_into<T: Real, const R: usize, const C: usize>(
+    x: &SMatrix<T, R, C>,
+    p: &mut SMatrix<T, R, C>,
+) {
+    let () = RowsHaveEntries::<R, C>::ASSERT;
+    let max = row_max(x);
+    let totals = exp_shifted_into(x, &max, p);
+    for p_col in p.as_mut_slice().chunks_exact_mut(R.max(1)) {
+        for (p, &total) in p_col.iter_mut().zip(&totals) {
+            *p /= total;
+        }
+    }
 }
 
 impl<'g, T: Real, const R: usize, const C: usize> Var<'g, T, R, C> {

@@ -3,10 +3,10 @@ use nalgebra::{Matrix1, SMatrix};
 use super::softmax_cross_entropy::MeanOverRows;
 use super::softmax_cross_entropy_weighted::weighted_sum;
 use crate::contract::shape::RowsHaveEntries;
-use crate::contract::{Op, RustExpr};
+use crate::contract::{GradSlot, Op, RustExpr};
 use crate::graph::Var;
 use crate::kernels::Real;
-use crate::kernels::{exp_shifted_into, exp_shifted_sums, row_max, shifted};
+use crate::kernels::{columns, exp_shifted_into, exp_shifted_sums, row_max, shifted};
 
 /// Softmax cross-entropy against target distributions given as a matrix, averaged over the
 /// rows: the mean over `r` of `−Σ_c T[r, c]·log softmax(x)[r, c]`.
@@ -90,6 +90,75 @@ impl<T: Real, const R: usize, const C: usize> Op<T, (SMatrix<T, R, C>, SMatrix<T
         let d_t = SMatrix::from_fn(|r, c| (totals[r].ln() - shifted(x[(r, c)], max[r])) * scale);
         (d_x, d_t)
     }
+
+    /// The same sum as `forward` (in the same order, skipping targets of 0), walking the
+    /// storage column by column without the R×C matrix of `−log softmax(x)`: a large matrix
+    /// never goes through the stack.
+    fn forward_into(&self, (x, t): (&SMatrix<T, R, C>, &SMatrix<T, R, C>), out: &mut Matrix1<T>) {
+        let () = MeanOverRows::<R, C>::ASSERT;
+        let () = RowsHaveEntries::<R, C>::ASSERT;
+        let max = row_max(x);
+        let log_totals = exp_shifted_sums(x, &max).map(T::ln);
+        let mut total = T::zero();
+        for (x_col, t_col) in columns(x).zip(columns(t)) {
+            for (((&x, &t), &m), &log_total) in x_col.iter().zip(t_col).zip(&max).zip(&log_totals) {
+                if t != T::zero() {
+                    total += t * (log_total - shifted(x, m)); // 0·log 0 = 0
+                }
+            }
+        }
+        out[0] = total / nalgebra::convert(R as f64);
+    }
+
+    /// The same, written into the slots in place, column by column: when the logits' slot is
+    /// overwritten, the exponentials go into it first and become the gradient there (one
+    /// exponential per entry); when it is added to, they are computed again per entry.
+    fn backward_into(
+        &self,
+        (x, t): (&SMatrix<T, R, C>, &SMatrix<T, R, C>),
+        _out: &Matrix1<T>,
+        d_out: &Matrix1<T>,
+        (d_x, d_t): (Option<GradSlot<'_, T, R, C>>, Option<GradSlot<'_, T, R, C>>),
+    ) {
+        let scale = d_out[0] / nalgebra::convert(R as f64);
+        let () = RowsHaveEntries::<R, C>::ASSERT;
+        let max = row_max(x);
+        let (d_x, totals) = match d_x {
+            Some(d_x) => {
+                let (d, add) = d_x.into_parts();
+                let totals = if add {
+                    exp_shifted_sums(x, &max)
+                } else {
+                    exp_shifted_into(x, &max, d)
+                };
+                (Some((d, add)), totals)
+            }
+            None => (None, exp_shifted_sums(x, &max)),
+        };
+        if let Some((d, add)) = d_x {
+            let target_mass = t.column_sum();
+            let d_columns = d.as_mut_slice().chunks_exact_mut(R.max(1));
+            for ((d_col, x_col), t_col) in d_columns.zip(columns(x)).zip(columns(t)) {
+                for (r, (d, (&x, &t))) in d_col.iter_mut().zip(x_col.iter().zip(t_col)).enumerate()
+                {
+                    let e = if add { shifted(x, max[r]).exp() } else { *d };
+                    let g = (e / totals[r] * target_mass[r] - t) * scale;
+                    *d = if add { *d + g } else { g };
+                }
+            }
+        }
+        if let Some(d_t) = d_t {
+            let log_totals = totals.map(T::ln);
+            let (d, add) = d_t.into_parts();
+            let d_columns = d.as_mut_slice().chunks_exact_mut(R.max(1));
+            for (d_col, x_col) in d_columns.zip(columns(x)) {
+                for (r, (d, &x)) in d_col.iter_mut().zip(x_col).enumerate() {
+                    let g = (log_totals[r] - shifted(x, max[r])) * scale;
+                    *d = if add { *d + g } else { g };
+                }
+            }
+        }
+    }
 }
 
 /// `−log softmax(x)` row-wise, as `log Σ exp(x − m) − (x − m)`: finite for finite logits.
@@ -160,6 +229,23 @@ mod tests {
             SoftmaxCrossEntropyTargets,
             x1,
             t1,
+        );
+        // One-hot and zero rows (targets of 0 are skipped in the loss), and one column.
+        let x2 = random::<3, 5>(&mut rng) * 2.0;
+        let t2 = SMatrix::<f64, 3, 5>::from_fn(|r, c| if r < 2 && c == 2 * r { 1.0 } else { 0.0 });
+        check_binary(
+            SoftmaxCrossEntropyTargets,
+            SoftmaxCrossEntropyTargets,
+            x2,
+            t2,
+        );
+        let x3 = random::<4, 1>(&mut rng);
+        let t3 = random::<4, 1>(&mut rng).map(|v| v.abs() + 0.5);
+        check_binary(
+            SoftmaxCrossEntropyTargets,
+            SoftmaxCrossEntropyTargets,
+            x3,
+            t3,
         );
     }
 
