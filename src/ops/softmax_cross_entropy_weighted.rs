@@ -115,9 +115,8 @@ impl<T: Real, const R: usize, const C: usize> Op<T, Inputs3<T, R, C>>
         *out = self.forward(inputs);
     }
 
-    /// The logits' gradient with one exponential per entry, written in place; the targets'
-    /// and weights' gradients (usually not needed: they are constants) from
-    /// [`Op::backward`].
+    /// The logits' gradient with one exponential per entry, and the targets' and weights'
+    /// gradients (usually not needed: they are constants), all written in place.
     fn backward_into(
         &self,
         (x, t, w): Refs3<'_, T, R, C>,
@@ -153,14 +152,23 @@ impl<T: Real, const R: usize, const C: usize> Op<T, Inputs3<T, R, C>>
                 }
             }
         }
-        if d_t.is_some() || d_w.is_some() {
-            let (_, g_t, g_w) = self.backward((x, t, w), out, d_out);
-            if let Some(d_t) = d_t {
-                d_t.add(&g_t);
+        // The targets' and weights' gradients in place too (not through `backward`, whose R×C
+        // temporaries would pass a large matrix through the stack).
+        let scale = d_out[0] * inverse_total(w);
+        if let Some(d_t) = d_t {
+            let max = row_max(x);
+            let log_totals = exp_shifted_sums(x, &max).map(T::ln);
+            let (d, add) = d_t.into_parts();
+            let d_columns = d.as_mut_slice().chunks_exact_mut(R.max(1));
+            for (d_col, x_col) in d_columns.zip(columns(x)) {
+                for (r, (d, &x)) in d_col.iter_mut().zip(x_col).enumerate() {
+                    let g = (log_totals[r] - shifted(x, max[r])) * w[r] * scale;
+                    *d = if add { *d + g } else { g };
+                }
             }
-            if let Some(d_w) = d_w {
-                d_w.add(&g_w);
-            }
+        }
+        if let Some(d_w) = d_w {
+            d_w.add_map(&row_losses(x, t), |l| (l - out[0]) * scale);
         }
     }
 }

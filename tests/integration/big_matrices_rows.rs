@@ -257,3 +257,35 @@ fn scale_by() {
 fn scale_by_of_a_500_by_500_matrix_runs_on_a_two_mebibyte_stack() {
     on_a_small_stack(scale_by);
 }
+
+fn softmax_cross_entropy_weighted_with_var_targets_and_weights() {
+    // The logits with their rows at ±700, but finite: an infinite logit makes dT NaN.
+    let mut x0 = logits();
+    x0[(7, 21)] = 1.0;
+    let t0: Box<Big> = boxed::from_fn(|r, c| if (r + c) % 7 == 0 { 0.5 } else { 0.0 });
+    let w0: Box<Column> = boxed::from_fn(|r, _| (r % 4) as f64 * 0.5);
+    let g = Graph::<f64>::new();
+    let (x, t, w) = (g.var_from(&x0), g.var_from(&t0), g.var_from(&w0));
+    let loss = x.softmax_cross_entropy_weighted(t, w);
+    let grads = loss.backward();
+    let (d_t, d_w): (&Big, &Column) = (grads.wrt(t), grads.wrt(w));
+    // ℓ_r = Σ_c T[r, c]·(lse_r − x[r, c]), W = Σ w, L = Σ w_r·ℓ_r / W;
+    // dT[r, c] = w_r·(lse_r − x[r, c]) / W, dw_r = (ℓ_r − L) / W.
+    let total: f64 = w0.iter().sum();
+    let row_loss = |r: usize| -> f64 {
+        let lse = log_sum_exp_row(&x0, r);
+        (0..N).map(|c| t0[(r, c)] * (lse - x0[(r, c)])).sum()
+    };
+    let mean = (0..N).map(|r| w0[r] * row_loss(r)).sum::<f64>() / total;
+    assert_close("loss", (0, 0), loss.value()[0], mean);
+    for (r, c) in ENTRIES {
+        let want = w0[r] * (log_sum_exp_row(&x0, r) - x0[(r, c)]) / total;
+        assert_close("dT", (r, c), d_t[(r, c)], want);
+        assert_close("dw", (r, 0), d_w[r], (row_loss(r) - mean) / total);
+    }
+}
+
+#[test]
+fn softmax_cross_entropy_weighted_with_var_targets_of_500_by_500_runs_on_a_two_mebibyte_stack() {
+    on_a_small_stack(softmax_cross_entropy_weighted_with_var_targets_and_weights);
+}
