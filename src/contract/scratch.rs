@@ -15,9 +15,18 @@ pub(crate) fn with_scratch<T: Real, const R: usize, const C: usize, Out>(
     f: impl FnOnce(&mut SMatrix<T, R, C>) -> Out,
 ) -> Out {
     if size_of::<SMatrix<T, R, C>>() < MIN_BYTES {
-        return f(&mut SMatrix::zeros());
+        return on_the_stack(f);
     }
     crate::kernels::scratch::with_buffer::<T, Out>(R * C, |entries| f(layout::matrix_mut(entries)))
+}
+
+/// `f` on a zeroed matrix on the stack. A function of its own: inside `with_scratch`'s frame,
+/// a debug build would reserve the matrix's stack for large shapes too, on the path that never
+/// makes one (320 KB for a 200×200 `f64`, enough to overflow a 256 KiB stack).
+fn on_the_stack<T: Real, const R: usize, const C: usize, Out>(
+    f: impl FnOnce(&mut SMatrix<T, R, C>) -> Out,
+) -> Out {
+    f(&mut SMatrix::zeros())
 }
 
 #[cfg(test)]

@@ -207,6 +207,203 @@ pub(crate) fn solve_lower_transpose_in_place<T: Real, const N: usize, const K: u
     }
 }
 
+/// The factors of [`Lu`] computed in place of a matrix the caller owns (a scratch buffer on
+/// the heap for large `N`), for matrices too large for the stack: the same elimination, the
+/// same pivots and the same arithmetic, with the row exchanges kept as a sequence of swaps so
+/// that the solves permute their right-hand sides in place, without a copy.
+pub(crate) struct LuInPlace<'a, T: Real, const N: usize> {
+    lu: &'a SMatrix<T, N, N>,
+    /// Step `k` exchanged rows `k` and `swaps[k]` (`k` itself when none).
+    swaps: [usize; N],
+    odd: bool,
+    singular: bool,
+}
+
+impl<'a, T: Real, const N: usize> LuInPlace<'a, T, N> {
+    /// Factorises the matrix in `lu`, overwriting it with its factors (as [`Lu::new`]).
+    pub(crate) fn new(lu: &'a mut SMatrix<T, N, N>) -> Self {
+        let mut swaps = [0; N];
+        let (mut odd, mut singular) = (false, false);
+        for k in 0..N {
+            swaps[k] = k;
+            let m = lu.as_mut_slice();
+            let column = &m[k * N..(k + 1) * N];
+            let mut pivot_row = k;
+            let mut largest = column[k].abs();
+            for (r, &x) in column.iter().enumerate().skip(k + 1) {
+                let candidate = x.abs();
+                if candidate > largest {
+                    (pivot_row, largest) = (r, candidate);
+                }
+            }
+            if largest == T::zero() {
+                singular = true;
+                continue;
+            }
+            if pivot_row != k {
+                for c in 0..N {
+                    m.swap(c * N + k, c * N + pivot_row);
+                }
+                swaps[k] = pivot_row;
+                odd = !odd;
+            }
+            let pivot = m[k * N + k];
+            for r in k + 1..N {
+                m[k * N + r] /= pivot;
+            }
+            let (left, right) = m.split_at_mut((k + 1) * N);
+            let factors = &left[k * N + k + 1..];
+            for column in right.chunks_exact_mut(N) {
+                let u = column[k];
+                for (x, &factor) in column[k + 1..].iter_mut().zip(factors) {
+                    *x -= factor * u;
+                }
+            }
+        }
+        LuInPlace {
+            lu,
+            swaps,
+            odd,
+            singular,
+        }
+    }
+
+    /// As [`Lu::is_singular`].
+    pub(crate) fn is_singular(&self) -> bool {
+        self.singular
+    }
+
+    /// As [`Lu::determinant`].
+    pub(crate) fn determinant(&self) -> T {
+        let product = (0..N).fold(T::one(), |p, i| p * self.lu[(i, i)]);
+        if self.odd { -product } else { product }
+    }
+
+    /// `A⁻¹·B`, in place of `b` (as [`Lu::solve_in_place`]).
+    pub(crate) fn solve_in_place<const K: usize>(&self, b: &mut SMatrix<T, N, K>) {
+        for (k, &s) in self.swaps.iter().enumerate() {
+            if s != k {
+                b.swap_rows(k, s);
+            }
+        }
+        let lu = self.lu.as_slice();
+        for x in b.as_mut_slice().chunks_exact_mut(N) {
+            for i in 0..N {
+                let mut s = x[i];
+                for j in 0..i {
+                    s -= lu[j * N + i] * x[j];
+                }
+                x[i] = s;
+            }
+            for i in (0..N).rev() {
+                let mut s = x[i];
+                for j in i + 1..N {
+                    s -= lu[j * N + i] * x[j];
+                }
+                x[i] = s / lu[i * N + i];
+            }
+        }
+    }
+
+    /// `A⁻ᵀ·B`, in place of `b` (as [`Lu::solve_transpose_in_place`]).
+    pub(crate) fn solve_transpose_in_place<const K: usize>(&self, b: &mut SMatrix<T, N, K>) {
+        let lu = self.lu.as_slice();
+        for x in b.as_mut_slice().chunks_exact_mut(N) {
+            for i in 0..N {
+                let u = &lu[i * N..i * N + i];
+                let mut s = x[i];
+                for (&u, &x) in u.iter().zip(&x[..i]) {
+                    s -= u * x;
+                }
+                x[i] = s / lu[i * N + i];
+            }
+            for i in (0..N).rev() {
+                let l = &lu[i * N + i + 1..(i + 1) * N];
+                let mut s = x[i];
+                for (&l, &x) in l.iter().zip(&x[i + 1..]) {
+                    s -= l * x;
+                }
+                x[i] = s;
+            }
+        }
+        for (k, &s) in self.swaps.iter().enumerate().rev() {
+            if s != k {
+                b.swap_rows(k, s);
+            }
+        }
+    }
+}
+
+/// [`cholesky`] of the symmetric part `(A + Aᵀ)/2` of `a`, written into `l` (zeros above the
+/// diagonal) without a temporary matrix: the same arithmetic as `cholesky(&((a + aᵀ)·½))`.
+/// On `Err(j)` the contents of `l` are unspecified.
+pub(crate) fn cholesky_into<T: Real, const N: usize>(
+    a: &SMatrix<T, N, N>,
+    l: &mut SMatrix<T, N, N>,
+) -> Result<(), usize> {
+    let half: T = nalgebra::convert(0.5);
+    let symmetric = |i: usize, j: usize| (a[(i, j)] + a[(j, i)]) * half;
+    l.fill(T::zero());
+    let l = l.as_mut_slice();
+    for j in 0..N {
+        let mut d = symmetric(j, j);
+        for k in 0..j {
+            d -= l[k * N + j] * l[k * N + j];
+        }
+        let positive = d > T::zero();
+        if !positive {
+            return Err(j);
+        }
+        let d = d.sqrt();
+        l[j * N + j] = d;
+        for i in j + 1..N {
+            let mut s = symmetric(i, j);
+            for k in 0..j {
+                s -= l[k * N + i] * l[k * N + j];
+            }
+            l[j * N + i] = s / d;
+        }
+    }
+    Ok(())
+}
+
+/// [`solve_lower_in_place`] on the entries as slices: the same arithmetic, for the ops' path
+/// for large matrices (nalgebra's indexing costs much more in a debug build).
+pub(crate) fn solve_lower_in_place_flat<T: Real, const N: usize, const K: usize>(
+    l: &SMatrix<T, N, N>,
+    b: &mut SMatrix<T, N, K>,
+) {
+    let l = l.as_slice();
+    for x in b.as_mut_slice().chunks_exact_mut(N) {
+        for i in 0..N {
+            let mut s = x[i];
+            for j in 0..i {
+                s -= l[j * N + i] * x[j];
+            }
+            x[i] = s / l[i * N + i];
+        }
+    }
+}
+
+/// [`solve_lower_transpose_in_place`] on the entries as slices (as
+/// [`solve_lower_in_place_flat`]).
+pub(crate) fn solve_lower_transpose_in_place_flat<T: Real, const N: usize, const K: usize>(
+    l: &SMatrix<T, N, N>,
+    b: &mut SMatrix<T, N, K>,
+) {
+    let l = l.as_slice();
+    for x in b.as_mut_slice().chunks_exact_mut(N) {
+        for i in (0..N).rev() {
+            let column = &l[i * N + i + 1..(i + 1) * N];
+            let mut s = x[i];
+            for (&l, &x) in column.iter().zip(&x[i + 1..]) {
+                s -= l * x;
+            }
+            x[i] = s / l[i * N + i];
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use nalgebra::{Matrix3, Matrix4, SMatrix, Vector3};

@@ -1,9 +1,14 @@
 use nalgebra::SMatrix;
 
-use crate::contract::{Op, RustExpr};
+use crate::contract::scratch::with_scratch;
+use crate::contract::{GradSlot, Op, RustExpr};
 use crate::graph::Var;
 use crate::kernels::Real;
-use crate::kernels::linalg::{cholesky, nan, solve_lower_transpose_in_place};
+use crate::kernels::linalg::{
+    cholesky, cholesky_into, nan, solve_lower_transpose_in_place,
+    solve_lower_transpose_in_place_flat,
+};
+use crate::ops::linalg_paths::{backward_by_value, fits_on_stack, forward_by_value};
 
 /// The Cholesky factor `L` of a symmetric positive definite matrix: `A = L·Lᵀ`, `L` lower
 /// triangular with a positive diagonal (zeros above it).
@@ -26,6 +31,10 @@ use crate::kernels::linalg::{cholesky, nan, solve_lower_transpose_in_place};
 /// "Differentiation of the Cholesky decomposition", 2016: from `dL = L·Φ(L⁻¹·dA·L⁻ᵀ)`, the
 /// adjoint is `L⁻ᵀ·Φ(Lᵀ·L̄)·L⁻¹` on symmetric perturbations, symmetrised as above): two
 /// triangular solves with `Lᵀ`, O(N³).
+///
+/// **Large matrices.** At 16 KiB and more, `L` is computed in place of the output and the
+/// backward pass works in one per-thread scratch buffer on the heap (allocated once per
+/// thread, reused by later passes): no whole matrix goes through the stack.
 ///
 /// **Not positive definite** (to working precision: a pivot `aⱼⱼ − Σ lⱼₖ²` that is ≤ 0 or
 /// NaN, which includes a matrix that is positive semi-definite only): every entry of `L` is
@@ -91,6 +100,61 @@ impl<T: Real, const N: usize> Op<T, (SMatrix<T, N, N>,)> for Cholesky {
         solve_lower_transpose_in_place(l, &mut s_t);
         ((s_t + s_t.transpose()) * half,)
     }
+
+    fn forward_into(&self, (a,): (&SMatrix<T, N, N>,), out: &mut SMatrix<T, N, N>) {
+        if fits_on_stack::<T, N, N>() {
+            return forward_by_value(self, (a,), out);
+        }
+        if cholesky_into(a, out).is_err() {
+            out.fill(nan());
+        }
+    }
+
+    fn backward_into(
+        &self,
+        (a,): (&SMatrix<T, N, N>,),
+        l: &SMatrix<T, N, N>,
+        d_out: &SMatrix<T, N, N>,
+        (d_a,): (Option<GradSlot<'_, T, N, N>>,),
+    ) {
+        let Some(d_a) = d_a else { return };
+        if fits_on_stack::<T, N, N>() {
+            return backward_by_value(self, (a,), l, d_out, (Some(d_a),));
+        }
+        let half: T = nalgebra::convert(0.5);
+        with_scratch::<T, N, N, _>(|p| {
+            // P = Φ(Lᵀ·L̄): the lower triangle of Lᵀ·dOut, its diagonal halved, 0 above.
+            let (ls, ds) = (l.as_slice(), d_out.as_slice());
+            for (j, column) in p.as_mut_slice().chunks_exact_mut(N).enumerate() {
+                let d = &ds[j * N..(j + 1) * N];
+                for (i, entry) in column.iter_mut().enumerate() {
+                    *entry = if i < j {
+                        T::zero()
+                    } else {
+                        let li = &ls[i * N..(i + 1) * N];
+                        li.iter().zip(d).fold(T::zero(), |s, (&a, &b)| s + a * b)
+                    };
+                }
+                column[j] *= half;
+            }
+            // S = L⁻ᵀ·P·L⁻¹: X = L⁻ᵀ·P, then Sᵀ = L⁻ᵀ·Xᵀ.
+            solve_lower_transpose_in_place_flat(l, p);
+            p.transpose_mut();
+            solve_lower_transpose_in_place_flat(l, p);
+            // dA = ½(Sᵀ + S), with p = Sᵀ.
+            let (d_a, add) = d_a.into_parts();
+            for j in 0..N {
+                for i in 0..N {
+                    let g = (p[(i, j)] + p[(j, i)]) * half;
+                    if add {
+                        d_a[(i, j)] += g;
+                    } else {
+                        d_a[(i, j)] = g;
+                    }
+                }
+            }
+        });
+    }
 }
 
 impl<'g, T: Real, const N: usize> Var<'g, T, N, N> {
@@ -122,6 +186,7 @@ mod tests {
         check_unary, check_unary_with, random, random_orthogonal, rng, tight,
     };
     use crate::graph::Graph;
+    use crate::ops::linalg_paths::testing::check_unary_large;
 
     /// Q·diag(λ)·Qᵀ with a random orthogonal Q: symmetric, eigenvalues λ.
     fn with_eigenvalues<const N: usize>(seed: u64, lambda: [f64; N]) -> SMatrix<f64, N, N> {
@@ -248,5 +313,35 @@ mod tests {
         let (d_a_lower,) =
             Op::<f64, _>::backward(&Cholesky, (&a,), &Cholesky.forward((&a,)), &lower_only);
         assert!((d_a - d_a_lower).amax() < 1e-15);
+    }
+
+    #[test]
+    fn large_matrices_are_factored_in_place_and_agree() {
+        // B·Bᵀ + N·I, plus a small asymmetric part (the op factorises the symmetric part).
+        // 48×48 f64 takes the heap path and f32 the static one; at 64×64 both do.
+        let mut rng = rng(947);
+        let m = random::<48, 48>(&mut rng);
+        let a = m * m.transpose()
+            + SMatrix::<f64, 48, 48>::identity() * 48.0
+            + random::<48, 48>(&mut rng) * 0.1;
+        check_unary_large(Cholesky, a, 1e-4);
+        let m = random::<64, 64>(&mut rng);
+        let a = m * m.transpose() + SMatrix::<f64, 64, 64>::identity() * 64.0;
+        check_unary_large(Cholesky, a, 1e-4);
+    }
+
+    #[test]
+    fn large_not_positive_definite_gives_nan_everywhere() {
+        let mut a = SMatrix::<f64, 48, 48>::identity();
+        a[(40, 40)] = -1.0;
+        let g = Graph::<f64>::new();
+        let av = g.var(a);
+        let l = av.cholesky();
+        assert!(l.value().iter().all(|x| x.is_nan()));
+        assert!(l.sum().backward().wrt(av).iter().all(|x| x.is_nan()));
+        let g32 = Graph::<f32>::new();
+        let mut b = SMatrix::<f32, 64, 64>::identity();
+        b[(63, 63)] = f32::NAN;
+        assert!(g32.var(b).cholesky().value().iter().all(|x| x.is_nan()));
     }
 }

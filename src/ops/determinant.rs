@@ -1,9 +1,11 @@
 use nalgebra::SMatrix;
 
-use crate::contract::{Op, RustExpr};
+use crate::contract::scratch::with_scratch;
+use crate::contract::{GradSlot, Op, RustExpr};
 use crate::graph::Var;
 use crate::kernels::Real;
-use crate::kernels::linalg::Lu;
+use crate::kernels::linalg::{Lu, LuInPlace};
+use crate::ops::linalg_paths::{backward_by_value, fits_on_stack, forward_by_value};
 
 /// The determinant of a square matrix, by LU factorisation with partial pivoting.
 ///
@@ -21,6 +23,10 @@ use crate::kernels::linalg::Lu;
 /// * `A` singular (a pivot exactly 0): each cofactor as a determinant, `cof(A)[i, j] = det(A
 ///   with column j replaced by eᵢ)`: N² factorisations, O(N⁵), only on this path. For rank
 ///   N − 1 the result is the rank-one adjugate (nonzero); for rank N − 2 or less, 0.
+///
+/// At 16 KiB and more, `A` (and, on the singular path, each matrix with a replaced column) is
+/// factored in a per-thread scratch buffer on the heap (allocated once per thread, reused by
+/// later passes) and the gradient is written in place: no whole matrix goes through the stack.
 ///
 /// The value at a singular `A` is exactly 0 (the zero pivot is a factor of the product).
 /// Sugar: `a.determinant()`; generic code over `N` needs no bound.
@@ -67,6 +73,67 @@ impl<T: Real, const N: usize> Op<T, (SMatrix<T, N, N>,)> for Determinant {
     ) -> (SMatrix<T, N, N>,) {
         (cofactors(a) * d_out[0],)
     }
+
+    fn forward_into(&self, (a,): (&SMatrix<T, N, N>,), out: &mut SMatrix<T, 1, 1>) {
+        if fits_on_stack::<T, N, N>() {
+            return forward_by_value(self, (a,), out);
+        }
+        out[0] = with_scratch::<T, N, N, _>(|lu| {
+            lu.copy_from(a);
+            LuInPlace::new(lu).determinant()
+        });
+    }
+
+    fn backward_into(
+        &self,
+        (a,): (&SMatrix<T, N, N>,),
+        det: &SMatrix<T, 1, 1>,
+        d_out: &SMatrix<T, 1, 1>,
+        (d_a,): (Option<GradSlot<'_, T, N, N>>,),
+    ) {
+        let Some(d_a) = d_a else { return };
+        if fits_on_stack::<T, N, N>() {
+            return backward_by_value(self, (a,), det, d_out, (Some(d_a),));
+        }
+        let d = d_out[0];
+        with_scratch::<T, N, N, _>(|cof| {
+            cofactors_into(a, cof);
+            d_a.add_map(cof, |c| c * d);
+        });
+    }
+}
+
+/// [`cofactors`] written into `cof`, with the factorisations in scratch buffers: the path for
+/// matrices too large for the stack.
+fn cofactors_into<T: Real, const N: usize>(a: &SMatrix<T, N, N>, cof: &mut SMatrix<T, N, N>) {
+    let regular = with_scratch::<T, N, N, _>(|lu| {
+        lu.copy_from(a);
+        let lu = LuInPlace::new(lu);
+        if lu.is_singular() {
+            return false;
+        }
+        cof.fill_with_identity();
+        *cof *= lu.determinant();
+        lu.solve_transpose_in_place(cof);
+        true
+    });
+    if regular {
+        return;
+    }
+    with_scratch::<T, N, N, _>(|replaced| {
+        replaced.copy_from(a);
+        for j in 0..N {
+            for i in 0..N {
+                replaced.column_mut(j).fill(T::zero());
+                replaced[(i, j)] = T::one();
+                cof[(i, j)] = with_scratch::<T, N, N, _>(|lu| {
+                    lu.copy_from(replaced);
+                    LuInPlace::new(lu).determinant()
+                });
+            }
+            replaced.set_column(j, &a.column(j));
+        }
+    });
 }
 
 /// cof(A) = adj(A)ᵀ: `det(A)·A⁻ᵀ` for a regular `A`, determinants of `A` with one column
@@ -118,6 +185,7 @@ mod tests {
         check_unary, check_unary_with, random, rng, tight, with_singular_values,
     };
     use crate::graph::Graph;
+    use crate::ops::linalg_paths::testing::check_unary_large;
 
     /// The cofactor matrix by its definition: signed minors.
     fn cofactors_by_minors<const N: usize>(a: &SMatrix<f64, N, N>) -> SMatrix<f64, N, N> {
@@ -213,5 +281,47 @@ mod tests {
             cofactors(&Matrix2::new(0.0, 0.0, 0.0, 0.0)),
             Matrix2::zeros()
         );
+    }
+
+    #[test]
+    fn large_matrices_are_factored_on_the_heap_and_agree() {
+        // Near the identity, so that the determinant stays moderate (in f32 too). 48×48 f64
+        // takes the heap path and f32 the static one; at 64×64 both do.
+        let mut rng = rng(936);
+        let a = random::<48, 48>(&mut rng) * 0.1 + SMatrix::<f64, 48, 48>::identity();
+        check_unary_large(Determinant, a, 1e-4);
+        let a = random::<64, 64>(&mut rng) * 0.1 + SMatrix::<f64, 64, 64>::identity();
+        check_unary_large(Determinant, a, 1e-4);
+        // Rows exchanged: a permutation of the rows of the first.
+        let permuted = SMatrix::<f64, 64, 64>::from_fn(|i, j| a[((i + 5) % 64, j)]);
+        check_unary_large(Determinant, permuted, 1e-4);
+    }
+
+    #[test]
+    fn large_singular_matrices_have_the_cofactors_as_gradient() {
+        // 46×46 (just above 16 KiB) with a zero column: exactly singular in floating point,
+        // rank N − 1. det = 0, and the gradient from the singular path is the adjugate's
+        // transpose: nonzero only in that column, where cof[z, z] is the minor without row and
+        // column z and Aᵀ·cof[:, z] = 0 (adj(A)·A = det(A)·I = 0).
+        let z = 5;
+        let mut a = random::<46, 46>(&mut rng(937)) * 0.5 + SMatrix::<f64, 46, 46>::identity();
+        a.column_mut(z).fill(0.0);
+        let g = Graph::<f64>::new();
+        let av = g.var(a);
+        let det = av.determinant();
+        assert_eq!(det.value()[0], 0.0);
+        let d_out = Matrix1::new(-1.5);
+        let grads = det.backward_with(d_out);
+        let cof = grads.wrt(av) / d_out[0];
+        for (i, j) in [(0, 0), (45, 45), (5, 4), (20, 30)] {
+            assert_eq!(cof[(i, j)], 0.0, "cof[{i}, {j}]");
+        }
+        let minor = nalgebra::DMatrix::from_fn(45, 45, |r, c| {
+            a[(r + usize::from(r >= z), c + usize::from(c >= z))]
+        });
+        assert!((cof[(z, z)] - minor.determinant()).abs() < 1e-12 * cof[(z, z)].abs());
+        assert!(cof[(z, z)].abs() > 1e-3);
+        let residual = a.transpose() * cof.column(z);
+        assert!(residual.amax() < 1e-12 * cof.amax(), "{}", residual.amax());
     }
 }

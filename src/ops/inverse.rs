@@ -1,9 +1,11 @@
 use nalgebra::SMatrix;
 
-use crate::contract::{Op, RustExpr};
+use crate::contract::scratch::with_scratch;
+use crate::contract::{GradSlot, Op, RustExpr};
 use crate::graph::Var;
 use crate::kernels::Real;
-use crate::kernels::linalg::{Lu, nan};
+use crate::kernels::linalg::{Lu, LuInPlace, nan};
+use crate::ops::linalg_paths::{backward_by_value, fits_on_stack, forward_by_value};
 
 /// The inverse of a square matrix, by LU factorisation with partial pivoting.
 ///
@@ -15,6 +17,10 @@ use crate::kernels::linalg::{Lu, nan};
 /// To solve `A·X = B`, prefer [`Solve`](crate::ops::Solve) (`a.solve(b)`): it is cheaper and
 /// more accurate than `a.inverse() * b`. Sugar: `a.inverse()`. Generic code over `N` needs no
 /// bound (see [`Solve`](crate::ops::Solve)).
+///
+/// **Large matrices.** At 16 KiB and more, `A` is factored in a per-thread scratch buffer on
+/// the heap (allocated once per thread, reused by later passes), and the output and the
+/// gradient are written in place: no whole matrix goes through the stack.
 ///
 /// **Singular `A`** (a pivot exactly 0): every entry of the output and of the gradient is NaN,
 /// never a finite wrong number; [`Graph::detect_anomalies`](crate::Graph::detect_anomalies)
@@ -66,6 +72,60 @@ impl<T: Real, const N: usize> Op<T, (SMatrix<T, N, N>,)> for Inverse {
     ) -> (SMatrix<T, N, N>,) {
         (-(y.tr_mul(d_out) * y.transpose()),)
     }
+
+    fn forward_into(&self, (a,): (&SMatrix<T, N, N>,), out: &mut SMatrix<T, N, N>) {
+        if fits_on_stack::<T, N, N>() {
+            return forward_by_value(self, (a,), out);
+        }
+        with_scratch::<T, N, N, _>(|lu| {
+            lu.copy_from(a);
+            let lu = LuInPlace::new(lu);
+            if lu.is_singular() {
+                out.fill(nan());
+            } else {
+                out.fill_with_identity();
+                lu.solve_in_place(out);
+            }
+        });
+    }
+
+    fn backward_into(
+        &self,
+        (a,): (&SMatrix<T, N, N>,),
+        y: &SMatrix<T, N, N>,
+        d_out: &SMatrix<T, N, N>,
+        (d_a,): (Option<GradSlot<'_, T, N, N>>,),
+    ) {
+        let Some(d_a) = d_a else { return };
+        if fits_on_stack::<T, N, N>() {
+            return backward_by_value(self, (a,), y, d_out, (Some(d_a),));
+        }
+        // M = Yᵀ·dOut in a scratch buffer, then dA = −M·Yᵀ column by column into the slot.
+        with_scratch::<T, N, N, _>(|m| {
+            let (y, d_out) = (y.as_slice(), d_out.as_slice());
+            for (j, column) in m.as_mut_slice().chunks_exact_mut(N).enumerate() {
+                let d = &d_out[j * N..(j + 1) * N];
+                for (i, entry) in column.iter_mut().enumerate() {
+                    let yi = &y[i * N..(i + 1) * N];
+                    *entry = yi.iter().zip(d).fold(T::zero(), |s, (&a, &b)| s + a * b);
+                }
+            }
+            let (d_a, add) = d_a.into_parts();
+            let m = m.as_slice();
+            for (j, column) in d_a.as_mut_slice().chunks_exact_mut(N).enumerate() {
+                if !add {
+                    column.fill(T::zero());
+                }
+                // Column j of −M·Yᵀ: −Σ_k Y[j, k]·(column k of M).
+                for k in 0..N {
+                    let y_jk = y[k * N + j];
+                    for (d, &m) in column.iter_mut().zip(&m[k * N..(k + 1) * N]) {
+                        *d -= m * y_jk;
+                    }
+                }
+            }
+        });
+    }
 }
 
 impl<'g, T: Real, const N: usize> Var<'g, T, N, N> {
@@ -95,6 +155,7 @@ mod tests {
         check_unary, check_unary_with, random, rng, tight, with_singular_values,
     };
     use crate::graph::Graph;
+    use crate::ops::linalg_paths::testing::check_unary_large;
 
     #[test]
     fn forward_values_agree_with_nalgebra() {
@@ -140,5 +201,32 @@ mod tests {
         let y = a.inverse();
         assert!(y.value().iter().all(|v| v.is_nan()));
         assert!(y.sum().backward().wrt(a).iter().all(|v| v.is_nan()));
+    }
+
+    #[test]
+    fn large_matrices_are_inverted_on_the_heap_and_agree() {
+        // 48×48 f64 (18 KiB) takes the heap path and f32 the static one; at 64×64 both do.
+        let mut rng = rng(923);
+        let a = random::<48, 48>(&mut rng) + SMatrix::<f64, 48, 48>::identity() * 48.0;
+        check_unary_large(Inverse, a, 1e-5);
+        let a = random::<64, 64>(&mut rng) + SMatrix::<f64, 64, 64>::identity() * 64.0;
+        check_unary_large(Inverse, a, 1e-5);
+        // Pivoting: rows exchanged (a dominant subdiagonal).
+        let b = random::<48, 48>(&mut rng)
+            + SMatrix::<f64, 48, 48>::from_fn(|i, j| if i == j + 1 { 48.0 } else { 0.0 })
+            + SMatrix::<f64, 48, 48>::from_fn(|i, j| if (i, j) == (0, 47) { 48.0 } else { 0.0 });
+        check_unary_large(Inverse, b, 1e-5);
+    }
+
+    #[test]
+    fn large_singular_gives_nan_everywhere() {
+        let mut a = random::<48, 48>(&mut rng(924));
+        a.set_column(5, &(a.column(3) + a.column(7)));
+        a.column_mut(9).fill(0.0);
+        let g = Graph::<f64>::new();
+        let av = g.var(a);
+        let y = av.inverse();
+        assert!(y.value().iter().all(|v| v.is_nan()));
+        assert!(y.sum().backward().wrt(av).iter().all(|v| v.is_nan()));
     }
 }

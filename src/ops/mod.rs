@@ -195,6 +195,7 @@ mod hstack;
 mod inverse;
 mod l2_penalty;
 mod labels;
+mod linalg_paths;
 mod ln;
 mod log_softmax;
 mod matmul;

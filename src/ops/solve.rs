@@ -1,9 +1,11 @@
 use nalgebra::SMatrix;
 
+use crate::contract::scratch::with_scratch;
 use crate::contract::{GradSlot, Op, RustExpr};
 use crate::graph::Var;
 use crate::kernels::Real;
-use crate::kernels::linalg::{Lu, nan};
+use crate::kernels::linalg::{Lu, LuInPlace, nan};
+use crate::ops::linalg_paths::{fits_on_stack, forward_by_value};
 
 /// The solution `X` of `A·X = B`, by LU factorisation with partial pivoting.
 ///
@@ -16,6 +18,10 @@ use crate::kernels::linalg::{Lu, nan};
 /// `N` rows). The backward pass factorises `A` again (the op keeps no state between passes)
 /// and solves with `Aᵀ` through the same factors; `X` is the cached output. Sugar:
 /// `a.solve(b)`.
+///
+/// **Large matrices.** When `A` or `B` is 16 KiB or more, `A` is factored in a per-thread
+/// scratch buffer on the heap (allocated once per thread, reused by later passes) and `X` and
+/// the gradients are written in place, so no whole matrix goes through the stack.
 ///
 /// **Singular `A`.** When a pivot is exactly 0 (a column of the eliminated matrix has no
 /// nonzero candidate: `A` is singular in floating point), every entry of `X` is NaN, and so
@@ -95,6 +101,26 @@ impl<T: Real, const N: usize, const C: usize> Op<T, (SMatrix<T, N, N>, SMatrix<T
         (-d_b * x.transpose(), d_b)
     }
 
+    fn forward_into(
+        &self,
+        (a, b): (&SMatrix<T, N, N>, &SMatrix<T, N, C>),
+        out: &mut SMatrix<T, N, C>,
+    ) {
+        if fits_on_stack::<T, N, N>() && fits_on_stack::<T, N, C>() {
+            return forward_by_value(self, (a, b), out);
+        }
+        with_scratch::<T, N, N, _>(|lu| {
+            lu.copy_from(a);
+            let lu = LuInPlace::new(lu);
+            if lu.is_singular() {
+                out.fill(nan());
+            } else {
+                out.copy_from(b);
+                lu.solve_in_place(out);
+            }
+        });
+    }
+
     /// As `backward`, without the product `dB·Xᵀ` when `A` needs no gradient (a constant
     /// matrix).
     fn backward_into(
@@ -107,14 +133,73 @@ impl<T: Real, const N: usize, const C: usize> Op<T, (SMatrix<T, N, N>, SMatrix<T
         if d_a.is_none() && d_b.is_none() {
             return;
         }
-        let grad_b = transposed_solve(a, d_out);
-        if let Some(d_a) = d_a {
-            d_a.add(&(-grad_b * x.transpose()));
-        }
-        if let Some(d_b) = d_b {
-            d_b.add(&grad_b);
+        if fits_on_stack::<T, N, N>() && fits_on_stack::<T, N, C>() {
+            backward_on_stack(a, x, d_out, d_a, d_b);
+        } else {
+            backward_in_place(a, x, d_out, d_a, d_b);
         }
     }
+}
+
+/// `backward_into` for small matrices, the static path: `dB` and `dA` by value. A function of
+/// its own so that a debug build reserves their stack only when it runs.
+fn backward_on_stack<T: Real, const N: usize, const C: usize>(
+    a: &SMatrix<T, N, N>,
+    x: &SMatrix<T, N, C>,
+    d_out: &SMatrix<T, N, C>,
+    d_a: Option<GradSlot<'_, T, N, N>>,
+    d_b: Option<GradSlot<'_, T, N, C>>,
+) {
+    let grad_b = transposed_solve(a, d_out);
+    if let Some(d_a) = d_a {
+        d_a.add(&(-grad_b * x.transpose()));
+    }
+    if let Some(d_b) = d_b {
+        d_b.add(&grad_b);
+    }
+}
+
+/// `backward_into` for large matrices: `A` factored and `dB = A⁻ᵀ·dOut` solved in scratch
+/// buffers, `dA = −dB·Xᵀ` accumulated entry by entry into its slot.
+fn backward_in_place<T: Real, const N: usize, const C: usize>(
+    a: &SMatrix<T, N, N>,
+    x: &SMatrix<T, N, C>,
+    d_out: &SMatrix<T, N, C>,
+    d_a: Option<GradSlot<'_, T, N, N>>,
+    d_b: Option<GradSlot<'_, T, N, C>>,
+) {
+    with_scratch::<T, N, C, _>(|grad_b| {
+        with_scratch::<T, N, N, _>(|lu| {
+            lu.copy_from(a);
+            let lu = LuInPlace::new(lu);
+            if lu.is_singular() {
+                grad_b.fill(nan());
+            } else {
+                grad_b.copy_from(d_out);
+                lu.solve_transpose_in_place(grad_b);
+            }
+        });
+        if let Some(d_a) = d_a {
+            let (d_a, add) = d_a.into_parts();
+            let (grad_b, x) = (grad_b.as_slice(), x.as_slice());
+            for (j, column) in d_a.as_mut_slice().chunks_exact_mut(N).enumerate() {
+                if !add {
+                    column.fill(T::zero());
+                }
+                // Column j of −dB·Xᵀ: −Σ_c X[j, c]·(column c of dB).
+                for c in 0..C {
+                    let x_jc = x[c * N + j];
+                    let grad_b = &grad_b[c * N..(c + 1) * N];
+                    for (d, &g) in column.iter_mut().zip(grad_b) {
+                        *d -= g * x_jc;
+                    }
+                }
+            }
+        }
+        if let Some(d_b) = d_b {
+            d_b.add(grad_b);
+        }
+    });
 }
 
 /// `A⁻ᵀ·M`, or NaN everywhere if `A` is singular.
@@ -159,6 +244,7 @@ mod tests {
         check_binary, check_binary_with, random, rng, tight, with_singular_values,
     };
     use crate::graph::Graph;
+    use crate::ops::linalg_paths::testing::check_binary_large;
 
     #[test]
     fn forward_values_agree_with_nalgebra() {
@@ -270,5 +356,35 @@ mod tests {
         let d_b = inverse.transpose() * d_out;
         assert!((grads.wrt(bv) - d_b).amax() < 1e-13);
         assert!((grads.wrt(av) + d_b * (inverse * b).transpose()).amax() < 1e-13);
+    }
+
+    #[test]
+    fn large_matrices_are_factored_on_the_heap_and_agree() {
+        // 48×48 f64 (18 KiB) takes the heap path and f32 the static one; at 64×64 both do.
+        let mut rng = rng(917);
+        let a = random::<48, 48>(&mut rng) + SMatrix::<f64, 48, 48>::identity() * 48.0;
+        check_binary_large(Solve, a, random::<48, 3>(&mut rng), 1e-5);
+        let a = random::<64, 64>(&mut rng) + SMatrix::<f64, 64, 64>::identity() * 64.0;
+        check_binary_large(Solve, a, random::<64, 2>(&mut rng), 1e-5);
+        // Rows exchanged: the rows of a diagonally dominant matrix rotated.
+        let b = SMatrix::<f64, 64, 64>::from_fn(|i, j| a[((i + 7) % 64, j)]);
+        check_binary_large(Solve, b, random::<64, 2>(&mut rng), 1e-5);
+        // A small A with a large B (3×700 f64, 16.4 KiB): X and the gradients in place too.
+        let a = random::<3, 3>(&mut rng) + Matrix3::identity() * 2.0;
+        check_binary_large(Solve, a, random::<3, 700>(&mut rng), 1e-5);
+    }
+
+    #[test]
+    fn large_singular_gives_nan_everywhere() {
+        let mut a = random::<48, 48>(&mut rng(918));
+        a.set_column(5, &(a.column(3) + a.column(7)));
+        a.column_mut(9).fill(0.0);
+        let g = Graph::<f64>::new();
+        let (av, bv) = (g.var(a), g.var(random::<48, 2>(&mut rng(919))));
+        let x = av.solve(bv);
+        assert!(x.value().iter().all(|v| v.is_nan()));
+        let grads = x.sum().backward();
+        assert!(grads.wrt(av).iter().all(|v| v.is_nan()));
+        assert!(grads.wrt(bv).iter().all(|v| v.is_nan()));
     }
 }

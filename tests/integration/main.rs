@@ -24,6 +24,7 @@ mod anomaly;
 #[cfg(all(feature = "data", feature = "io"))]
 mod batch_sizes;
 mod big_matrices;
+mod big_matrices_linalg;
 mod big_matrices_rows;
 mod big_matrices_shapes;
 mod caller_location;
