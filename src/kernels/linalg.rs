@@ -19,208 +19,25 @@ pub(crate) fn nan<T: Real>() -> T {
 
 /// `P·A = L·U`: `L` unit lower triangular (below the diagonal of `lu`), `U` upper triangular
 /// (on and above it), rows exchanged by partial pivoting (the largest |entry| of each column).
-#[derive(Clone, Debug)]
-pub(crate) struct Lu<T: Real, const N: usize> {
-    lu: SMatrix<T, N, N>,
-    /// Row `i` of `P·A` is row `perm[i]` of `A`.
-    perm: [usize; N],
+///
+/// The factors are computed in place of a matrix the caller owns: a copy of `A` on the stack
+/// for small `N`, a scratch buffer on the heap for large ones (`with_scratch`). The row
+/// exchanges are kept as a sequence of swaps, so the solves permute their right-hand sides in
+/// place, without a copy.
+pub(crate) struct Lu<'a, T: Real, const N: usize> {
+    lu: &'a SMatrix<T, N, N>,
+    /// Step `k` exchanged rows `k` and `swaps[k]` (`k` itself when none).
+    swaps: [usize; N],
     /// An odd number of row exchanges.
     odd: bool,
     /// A column had no nonzero pivot candidate: `A` is singular (exactly, in floating point).
     singular: bool,
 }
 
-impl<T: Real, const N: usize> Lu<T, N> {
-    /// Factorises `a`. Never fails: a column without a nonzero pivot is left as it is (its `U`
-    /// diagonal entry is 0) and the factorisation is marked [`singular`](Lu::is_singular).
-    pub(crate) fn new(a: &SMatrix<T, N, N>) -> Self {
-        let mut lu = *a;
-        let mut perm = [0; N];
-        for (i, p) in perm.iter_mut().enumerate() {
-            *p = i;
-        }
-        let (mut odd, mut singular) = (false, false);
-        for k in 0..N {
-            let mut pivot_row = k;
-            let mut largest = lu[(k, k)].abs();
-            for r in k + 1..N {
-                let candidate = lu[(r, k)].abs();
-                if candidate > largest {
-                    (pivot_row, largest) = (r, candidate);
-                }
-            }
-            if largest == T::zero() {
-                singular = true;
-                continue;
-            }
-            if pivot_row != k {
-                lu.swap_rows(k, pivot_row);
-                perm.swap(k, pivot_row);
-                odd = !odd;
-            }
-            let pivot = lu[(k, k)];
-            for r in k + 1..N {
-                let factor = lu[(r, k)] / pivot;
-                lu[(r, k)] = factor;
-                for c in k + 1..N {
-                    let u = lu[(k, c)];
-                    lu[(r, c)] -= factor * u;
-                }
-            }
-        }
-        Lu {
-            lu,
-            perm,
-            odd,
-            singular,
-        }
-    }
-
-    /// Whether a pivot was exactly 0 (then [`determinant`](Lu::determinant) is 0 and the
-    /// solves divide by 0).
-    pub(crate) fn is_singular(&self) -> bool {
-        self.singular
-    }
-
-    /// ±∏ Uᵢᵢ.
-    pub(crate) fn determinant(&self) -> T {
-        let product = (0..N).fold(T::one(), |p, i| p * self.lu[(i, i)]);
-        if self.odd { -product } else { product }
-    }
-
-    /// `A⁻¹·B`, in place of `b`.
-    pub(crate) fn solve_in_place<const K: usize>(&self, b: &mut SMatrix<T, N, K>) {
-        let copy = *b;
-        for (i, &p) in self.perm.iter().enumerate() {
-            b.set_row(i, &copy.row(p));
-        }
-        for k in 0..K {
-            let mut x = b.column_mut(k);
-            // L·y = P·b, forward substitution (L has a unit diagonal).
-            for i in 0..N {
-                let mut s = x[i];
-                for j in 0..i {
-                    s -= self.lu[(i, j)] * x[j];
-                }
-                x[i] = s;
-            }
-            // U·x = y, back substitution.
-            for i in (0..N).rev() {
-                let mut s = x[i];
-                for j in i + 1..N {
-                    s -= self.lu[(i, j)] * x[j];
-                }
-                x[i] = s / self.lu[(i, i)];
-            }
-        }
-    }
-
-    /// `A⁻ᵀ·B`, in place of `b`: `Aᵀ = Uᵀ·Lᵀ·P`, so `Uᵀ·z = b`, `Lᵀ·w = z`, `x = Pᵀ·w`.
-    pub(crate) fn solve_transpose_in_place<const K: usize>(&self, b: &mut SMatrix<T, N, K>) {
-        for k in 0..K {
-            let mut x = b.column_mut(k);
-            for i in 0..N {
-                let mut s = x[i];
-                for j in 0..i {
-                    s -= self.lu[(j, i)] * x[j];
-                }
-                x[i] = s / self.lu[(i, i)];
-            }
-            for i in (0..N).rev() {
-                let mut s = x[i];
-                for j in i + 1..N {
-                    s -= self.lu[(j, i)] * x[j];
-                }
-                x[i] = s;
-            }
-        }
-        let copy = *b;
-        for (i, &p) in self.perm.iter().enumerate() {
-            b.set_row(p, &copy.row(i));
-        }
-    }
-}
-
-/// The Cholesky factor `L` (lower triangular, positive diagonal, zeros above) of the
-/// symmetric matrix whose lower triangle is that of `a` (entries above the diagonal are not
-/// read), or `Err(j)` when the pivot of column `j` is not positive (or NaN): the matrix is not
-/// positive definite, to working precision.
-pub(crate) fn cholesky<T: Real, const N: usize>(
-    a: &SMatrix<T, N, N>,
-) -> Result<SMatrix<T, N, N>, usize> {
-    let mut l = SMatrix::<T, N, N>::zeros();
-    for j in 0..N {
-        let mut d = a[(j, j)];
-        for k in 0..j {
-            d -= l[(j, k)] * l[(j, k)];
-        }
-        // `d > 0` fails for a NaN pivot too, where `d <= 0` would pass it.
-        let positive = d > T::zero();
-        if !positive {
-            return Err(j);
-        }
-        let d = d.sqrt();
-        l[(j, j)] = d;
-        for i in j + 1..N {
-            let mut s = a[(i, j)];
-            for k in 0..j {
-                s -= l[(i, k)] * l[(j, k)];
-            }
-            l[(i, j)] = s / d;
-        }
-    }
-    Ok(l)
-}
-
-/// `L⁻¹·B` in place of `b`, reading only the lower triangle of `l` (forward substitution).
-pub(crate) fn solve_lower_in_place<T: Real, const N: usize, const K: usize>(
-    l: &SMatrix<T, N, N>,
-    b: &mut SMatrix<T, N, K>,
-) {
-    for k in 0..K {
-        let mut x = b.column_mut(k);
-        for i in 0..N {
-            let mut s = x[i];
-            for j in 0..i {
-                s -= l[(i, j)] * x[j];
-            }
-            x[i] = s / l[(i, i)];
-        }
-    }
-}
-
-/// `L⁻ᵀ·B` in place of `b`, reading only the lower triangle of `l` (back substitution with
-/// `Lᵀ`).
-pub(crate) fn solve_lower_transpose_in_place<T: Real, const N: usize, const K: usize>(
-    l: &SMatrix<T, N, N>,
-    b: &mut SMatrix<T, N, K>,
-) {
-    for k in 0..K {
-        let mut x = b.column_mut(k);
-        for i in (0..N).rev() {
-            let mut s = x[i];
-            for j in i + 1..N {
-                s -= l[(j, i)] * x[j];
-            }
-            x[i] = s / l[(i, i)];
-        }
-    }
-}
-
-/// The factors of [`Lu`] computed in place of a matrix the caller owns (a scratch buffer on
-/// the heap for large `N`), for matrices too large for the stack: the same elimination, the
-/// same pivots and the same arithmetic, with the row exchanges kept as a sequence of swaps so
-/// that the solves permute their right-hand sides in place, without a copy.
-pub(crate) struct LuInPlace<'a, T: Real, const N: usize> {
-    lu: &'a SMatrix<T, N, N>,
-    /// Step `k` exchanged rows `k` and `swaps[k]` (`k` itself when none).
-    swaps: [usize; N],
-    odd: bool,
-    singular: bool,
-}
-
-impl<'a, T: Real, const N: usize> LuInPlace<'a, T, N> {
-    /// Factorises the matrix in `lu`, overwriting it with its factors (as [`Lu::new`]).
+impl<'a, T: Real, const N: usize> Lu<'a, T, N> {
+    /// Factorises the matrix in `lu`, overwriting it with its factors. Never fails: a column
+    /// without a nonzero pivot is left as it is (its `U` diagonal entry is 0) and the
+    /// factorisation is marked [`singular`](Lu::is_singular).
     pub(crate) fn new(lu: &'a mut SMatrix<T, N, N>) -> Self {
         let mut swaps = [0; N];
         let (mut odd, mut singular) = (false, false);
@@ -260,7 +77,7 @@ impl<'a, T: Real, const N: usize> LuInPlace<'a, T, N> {
                 }
             }
         }
-        LuInPlace {
+        Lu {
             lu,
             swaps,
             odd,
@@ -268,18 +85,20 @@ impl<'a, T: Real, const N: usize> LuInPlace<'a, T, N> {
         }
     }
 
-    /// As [`Lu::is_singular`].
+    /// Whether a pivot was exactly 0 (then [`determinant`](Lu::determinant) is 0 and the
+    /// solves divide by 0).
     pub(crate) fn is_singular(&self) -> bool {
         self.singular
     }
 
-    /// As [`Lu::determinant`].
+    /// ±∏ Uᵢᵢ.
     pub(crate) fn determinant(&self) -> T {
         let product = (0..N).fold(T::one(), |p, i| p * self.lu[(i, i)]);
         if self.odd { -product } else { product }
     }
 
-    /// `A⁻¹·B`, in place of `b` (as [`Lu::solve_in_place`]).
+    /// `A⁻¹·B`, in place of `b`: `P·b`, then `L·y = P·b` (forward substitution, `L` has a unit
+    /// diagonal), then `U·x = y` (back substitution).
     pub(crate) fn solve_in_place<const K: usize>(&self, b: &mut SMatrix<T, N, K>) {
         for (k, &s) in self.swaps.iter().enumerate() {
             if s != k {
@@ -305,7 +124,7 @@ impl<'a, T: Real, const N: usize> LuInPlace<'a, T, N> {
         }
     }
 
-    /// `A⁻ᵀ·B`, in place of `b` (as [`Lu::solve_transpose_in_place`]).
+    /// `A⁻ᵀ·B`, in place of `b`: `Aᵀ = Uᵀ·Lᵀ·P`, so `Uᵀ·z = b`, `Lᵀ·w = z`, `x = Pᵀ·w`.
     pub(crate) fn solve_transpose_in_place<const K: usize>(&self, b: &mut SMatrix<T, N, K>) {
         let lu = self.lu.as_slice();
         for x in b.as_mut_slice().chunks_exact_mut(N) {
@@ -334,9 +153,11 @@ impl<'a, T: Real, const N: usize> LuInPlace<'a, T, N> {
     }
 }
 
-/// [`cholesky`] of the symmetric part `(A + Aᵀ)/2` of `a`, written into `l` (zeros above the
-/// diagonal) without a temporary matrix: the same arithmetic as `cholesky(&((a + aᵀ)·½))`.
-/// On `Err(j)` the contents of `l` are unspecified.
+/// The Cholesky factor `L` (lower triangular, positive diagonal, zeros above) of the symmetric
+/// part `(A + Aᵀ)/2` of `a`, written into `l` without a temporary matrix (only the lower
+/// triangle of the symmetric part is read), or `Err(j)` when the pivot of column `j` is not
+/// positive (or NaN): the matrix is not positive definite, to working precision. On `Err(j)`
+/// the contents of `l` are unspecified.
 pub(crate) fn cholesky_into<T: Real, const N: usize>(
     a: &SMatrix<T, N, N>,
     l: &mut SMatrix<T, N, N>,
@@ -367,9 +188,9 @@ pub(crate) fn cholesky_into<T: Real, const N: usize>(
     Ok(())
 }
 
-/// [`solve_lower_in_place`] on the entries as slices: the same arithmetic, for the ops' path
-/// for large matrices (nalgebra's indexing costs much more in a debug build).
-pub(crate) fn solve_lower_in_place_flat<T: Real, const N: usize, const K: usize>(
+/// `L⁻¹·B` in place of `b`, reading only the lower triangle of `l` (forward substitution), on
+/// the entries as slices (nalgebra's indexing costs much more in a debug build).
+pub(crate) fn solve_lower_in_place<T: Real, const N: usize, const K: usize>(
     l: &SMatrix<T, N, N>,
     b: &mut SMatrix<T, N, K>,
 ) {
@@ -385,9 +206,9 @@ pub(crate) fn solve_lower_in_place_flat<T: Real, const N: usize, const K: usize>
     }
 }
 
-/// [`solve_lower_transpose_in_place`] on the entries as slices (as
-/// [`solve_lower_in_place_flat`]).
-pub(crate) fn solve_lower_transpose_in_place_flat<T: Real, const N: usize, const K: usize>(
+/// `L⁻ᵀ·B` in place of `b`, reading only the lower triangle of `l` (back substitution with
+/// `Lᵀ`), on the entries as slices.
+pub(crate) fn solve_lower_transpose_in_place<T: Real, const N: usize, const K: usize>(
     l: &SMatrix<T, N, N>,
     b: &mut SMatrix<T, N, K>,
 ) {
@@ -408,8 +229,14 @@ pub(crate) fn solve_lower_transpose_in_place_flat<T: Real, const N: usize, const
 mod tests {
     use nalgebra::{Matrix3, Matrix4, SMatrix, Vector3};
 
-    use super::{Lu, cholesky, solve_lower_in_place, solve_lower_transpose_in_place};
+    use super::{Lu, cholesky_into, solve_lower_in_place, solve_lower_transpose_in_place};
     use crate::diff::testing::{random, rng};
+
+    /// The factor of a symmetric `a` (its symmetric part is itself), or the failing column.
+    fn cholesky<const N: usize>(a: &SMatrix<f64, N, N>) -> Result<SMatrix<f64, N, N>, usize> {
+        let mut l = SMatrix::zeros();
+        cholesky_into(a, &mut l).map(|()| l)
+    }
 
     #[test]
     fn lu_solves_and_agrees_with_nalgebra() {
@@ -417,7 +244,8 @@ mod tests {
         for _ in 0..20 {
             let a: SMatrix<f64, 5, 5> = random(&mut rng);
             let b: SMatrix<f64, 5, 3> = random(&mut rng);
-            let lu = Lu::new(&a);
+            let mut factors = a;
+            let lu = Lu::new(&mut factors);
             assert!(!lu.is_singular());
             let mut x = b;
             lu.solve_in_place(&mut x);
@@ -433,7 +261,8 @@ mod tests {
     #[test]
     fn pivoting_handles_a_zero_leading_entry() {
         let a = Matrix3::<f64>::new(0.0, 1.0, 2.0, 1.0, 0.0, 3.0, 4.0, -3.0, 8.0);
-        let lu = Lu::new(&a);
+        let mut factors = a;
+        let lu = Lu::new(&mut factors);
         let mut x = Vector3::new(1.0, 2.0, 3.0);
         lu.solve_in_place(&mut x);
         assert!((a * x - Vector3::new(1.0, 2.0, 3.0)).amax() < 1e-14);
@@ -443,13 +272,13 @@ mod tests {
     #[test]
     fn an_exactly_singular_matrix_is_flagged_with_determinant_zero() {
         // Rank 2: the third row is the sum of the first two; and a zero column.
-        let a = Matrix3::new(1.0, 2.0, 3.0, 3.0, -2.0, 1.0, 4.0, 0.0, 4.0);
-        let lu = Lu::new(&a);
+        let mut a = Matrix3::new(1.0, 2.0, 3.0, 3.0, -2.0, 1.0, 4.0, 0.0, 4.0);
+        let lu = Lu::new(&mut a);
         assert!(lu.is_singular());
         assert_eq!(lu.determinant(), 0.0);
-        let zero_column = Matrix3::new(1.0, 0.0, 3.0, 4.0, 0.0, 6.0, 5.0, 0.0, 9.0);
-        assert!(Lu::new(&zero_column).is_singular());
-        assert!(!Lu::new(&Matrix3::<f64>::identity()).is_singular());
+        let mut zero_column = Matrix3::new(1.0, 0.0, 3.0, 4.0, 0.0, 6.0, 5.0, 0.0, 9.0);
+        assert!(Lu::new(&mut zero_column).is_singular());
+        assert!(!Lu::new(&mut Matrix3::<f64>::identity()).is_singular());
     }
 
     #[test]

@@ -4,10 +4,7 @@ use crate::contract::scratch::with_scratch;
 use crate::contract::{GradSlot, Op, RustExpr};
 use crate::graph::Var;
 use crate::kernels::Real;
-use crate::kernels::linalg::{
-    cholesky, cholesky_into, nan, solve_lower_transpose_in_place,
-    solve_lower_transpose_in_place_flat,
-};
+use crate::kernels::linalg::{cholesky_into, nan, solve_lower_transpose_in_place};
 use crate::ops::linalg_paths::{backward_by_value, fits_on_stack, forward_by_value};
 
 /// The Cholesky factor `L` of a symmetric positive definite matrix: `A = L·Lᵀ`, `L` lower
@@ -77,9 +74,12 @@ impl<T: Real, const N: usize> Op<T, (SMatrix<T, N, N>,)> for Cholesky {
     }
 
     fn forward(&self, (a,): (&SMatrix<T, N, N>,)) -> SMatrix<T, N, N> {
-        let half: T = nalgebra::convert(0.5);
-        let symmetric = (a + a.transpose()) * half;
-        cholesky(&symmetric).unwrap_or_else(|_| SMatrix::repeat(nan()))
+        // The factor of the symmetric part (A + Aᵀ)/2.
+        let mut l = SMatrix::zeros();
+        match cholesky_into(a, &mut l) {
+            Ok(()) => l,
+            Err(_) => SMatrix::repeat(nan()),
+        }
     }
 
     fn backward(
@@ -138,9 +138,9 @@ impl<T: Real, const N: usize> Op<T, (SMatrix<T, N, N>,)> for Cholesky {
                 column[j] *= half;
             }
             // S = L⁻ᵀ·P·L⁻¹: X = L⁻ᵀ·P, then Sᵀ = L⁻ᵀ·Xᵀ.
-            solve_lower_transpose_in_place_flat(l, p);
+            solve_lower_transpose_in_place(l, p);
             p.transpose_mut();
-            solve_lower_transpose_in_place_flat(l, p);
+            solve_lower_transpose_in_place(l, p);
             // dA = ½(Sᵀ + S), with p = Sᵀ.
             let (d_a, add) = d_a.into_parts();
             for j in 0..N {

@@ -4,10 +4,7 @@ use crate::contract::scratch::with_scratch;
 use crate::contract::{GradSlot, Op, RustExpr};
 use crate::graph::Var;
 use crate::kernels::Real;
-use crate::kernels::linalg::{
-    nan, solve_lower_in_place, solve_lower_in_place_flat, solve_lower_transpose_in_place,
-    solve_lower_transpose_in_place_flat,
-};
+use crate::kernels::linalg::{nan, solve_lower_in_place, solve_lower_transpose_in_place};
 use crate::ops::linalg_paths::{backward_by_value, fits_on_stack, forward_by_value};
 
 /// The solution `X` of `L·Lᵀ·X = B`, given a Cholesky factor `L`: two triangular solves.
@@ -151,7 +148,8 @@ fn d_l_into<T: Real, const N: usize, const C: usize>(
     });
 }
 
-/// [`solve_with_factor`] in place of `x`, which holds `B`.
+/// `(L·Lᵀ)⁻¹·B` from the lower triangle of `l`, in place of `x`, which holds `B`; or NaN
+/// everywhere if `l`'s diagonal has a 0.
 fn solve_with_factor_in_place<T: Real, const N: usize, const C: usize>(
     l: &SMatrix<T, N, N>,
     x: &mut SMatrix<T, N, C>,
@@ -160,21 +158,17 @@ fn solve_with_factor_in_place<T: Real, const N: usize, const C: usize>(
         x.fill(nan());
         return;
     }
-    solve_lower_in_place_flat(l, x);
-    solve_lower_transpose_in_place_flat(l, x);
+    solve_lower_in_place(l, x);
+    solve_lower_transpose_in_place(l, x);
 }
 
-/// `(L·Lᵀ)⁻¹·B` from the lower triangle of `l`, or NaN everywhere if its diagonal has a 0.
+/// [`solve_with_factor_in_place`] on a copy of `b`.
 fn solve_with_factor<T: Real, const N: usize, const C: usize>(
     l: &SMatrix<T, N, N>,
     b: &SMatrix<T, N, C>,
 ) -> SMatrix<T, N, C> {
-    if (0..N).any(|i| l[(i, i)] == T::zero()) {
-        return SMatrix::repeat(nan());
-    }
     let mut x = *b;
-    solve_lower_in_place(l, &mut x);
-    solve_lower_transpose_in_place(l, &mut x);
+    solve_with_factor_in_place(l, &mut x);
     x
 }
 

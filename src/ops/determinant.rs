@@ -4,7 +4,7 @@ use crate::contract::scratch::with_scratch;
 use crate::contract::{GradSlot, Op, RustExpr};
 use crate::graph::Var;
 use crate::kernels::Real;
-use crate::kernels::linalg::{Lu, LuInPlace};
+use crate::kernels::linalg::Lu;
 use crate::ops::linalg_paths::{backward_by_value, fits_on_stack, forward_by_value};
 
 /// The determinant of a square matrix, by LU factorisation with partial pivoting.
@@ -62,7 +62,8 @@ impl<T: Real, const N: usize> Op<T, (SMatrix<T, N, N>,)> for Determinant {
     }
 
     fn forward(&self, (a,): (&SMatrix<T, N, N>,)) -> SMatrix<T, 1, 1> {
-        SMatrix::<T, 1, 1>::new(Lu::new(a).determinant())
+        let mut factors = *a;
+        SMatrix::<T, 1, 1>::new(Lu::new(&mut factors).determinant())
     }
 
     fn backward(
@@ -80,7 +81,7 @@ impl<T: Real, const N: usize> Op<T, (SMatrix<T, N, N>,)> for Determinant {
         }
         out[0] = with_scratch::<T, N, N, _>(|lu| {
             lu.copy_from(a);
-            LuInPlace::new(lu).determinant()
+            Lu::new(lu).determinant()
         });
     }
 
@@ -108,7 +109,7 @@ impl<T: Real, const N: usize> Op<T, (SMatrix<T, N, N>,)> for Determinant {
 fn cofactors_into<T: Real, const N: usize>(a: &SMatrix<T, N, N>, cof: &mut SMatrix<T, N, N>) {
     let regular = with_scratch::<T, N, N, _>(|lu| {
         lu.copy_from(a);
-        let lu = LuInPlace::new(lu);
+        let lu = Lu::new(lu);
         if lu.is_singular() {
             return false;
         }
@@ -128,7 +129,7 @@ fn cofactors_into<T: Real, const N: usize>(a: &SMatrix<T, N, N>, cof: &mut SMatr
                 replaced[(i, j)] = T::one();
                 cof[(i, j)] = with_scratch::<T, N, N, _>(|lu| {
                     lu.copy_from(replaced);
-                    LuInPlace::new(lu).determinant()
+                    Lu::new(lu).determinant()
                 });
             }
             replaced.set_column(j, &a.column(j));
@@ -139,7 +140,8 @@ fn cofactors_into<T: Real, const N: usize>(a: &SMatrix<T, N, N>, cof: &mut SMatr
 /// cof(A) = adj(A)ᵀ: `det(A)·A⁻ᵀ` for a regular `A`, determinants of `A` with one column
 /// replaced by a unit vector for a singular one.
 fn cofactors<T: Real, const N: usize>(a: &SMatrix<T, N, N>) -> SMatrix<T, N, N> {
-    let lu = Lu::new(a);
+    let mut factors = *a;
+    let lu = Lu::new(&mut factors);
     if !lu.is_singular() {
         let mut cof = SMatrix::<T, N, N>::identity() * lu.determinant();
         lu.solve_transpose_in_place(&mut cof);
@@ -152,7 +154,8 @@ fn cofactors<T: Real, const N: usize>(a: &SMatrix<T, N, N>) -> SMatrix<T, N, N> 
             let mut unit = SMatrix::<T, N, 1>::zeros();
             unit[i] = T::one();
             replaced.set_column(j, &unit);
-            cof[(i, j)] = Lu::new(&replaced).determinant();
+            let mut factors = replaced;
+            cof[(i, j)] = Lu::new(&mut factors).determinant();
         }
         replaced.set_column(j, &a.column(j));
     }

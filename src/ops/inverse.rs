@@ -4,7 +4,7 @@ use crate::contract::scratch::with_scratch;
 use crate::contract::{GradSlot, Op, RustExpr};
 use crate::graph::Var;
 use crate::kernels::Real;
-use crate::kernels::linalg::{Lu, LuInPlace, nan};
+use crate::kernels::linalg::{Lu, nan};
 use crate::ops::linalg_paths::{backward_by_value, fits_on_stack, forward_by_value};
 
 /// The inverse of a square matrix, by LU factorisation with partial pivoting.
@@ -55,7 +55,8 @@ impl<T: Real, const N: usize> Op<T, (SMatrix<T, N, N>,)> for Inverse {
     }
 
     fn forward(&self, (a,): (&SMatrix<T, N, N>,)) -> SMatrix<T, N, N> {
-        let lu = Lu::new(a);
+        let mut factors = *a;
+        let lu = Lu::new(&mut factors);
         if lu.is_singular() {
             return SMatrix::repeat(nan());
         }
@@ -79,7 +80,7 @@ impl<T: Real, const N: usize> Op<T, (SMatrix<T, N, N>,)> for Inverse {
         }
         with_scratch::<T, N, N, _>(|lu| {
             lu.copy_from(a);
-            let lu = LuInPlace::new(lu);
+            let lu = Lu::new(lu);
             if lu.is_singular() {
                 out.fill(nan());
             } else {

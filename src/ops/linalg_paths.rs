@@ -11,7 +11,7 @@ use crate::kernels::Real;
 
 /// Whether an R×C matrix of `T` is small enough for the ops' static code path, which keeps
 /// whole matrices on the stack: below [`MIN_BYTES`], 16 KiB (N ≤ 45 in `f64`, ≤ 63 in `f32`
-/// for N×N). Larger ones take the in-place path (`LuInPlace`, `cholesky_into` and the
+/// for N×N). Larger ones take the in-place path (`Lu` on a scratch buffer, `cholesky_into` and the
 /// scratch buffers of `with_scratch`).
 pub(crate) fn fits_on_stack<T, const R: usize, const C: usize>() -> bool {
     size_of::<SMatrix<T, R, C>>() < MIN_BYTES

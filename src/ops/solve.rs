@@ -4,7 +4,7 @@ use crate::contract::scratch::with_scratch;
 use crate::contract::{GradSlot, Op, RustExpr};
 use crate::graph::Var;
 use crate::kernels::Real;
-use crate::kernels::linalg::{Lu, LuInPlace, nan};
+use crate::kernels::linalg::{Lu, nan};
 use crate::ops::linalg_paths::{fits_on_stack, forward_by_value};
 
 /// The solution `X` of `A·X = B`, by LU factorisation with partial pivoting.
@@ -82,7 +82,8 @@ impl<T: Real, const N: usize, const C: usize> Op<T, (SMatrix<T, N, N>, SMatrix<T
     }
 
     fn forward(&self, (a, b): (&SMatrix<T, N, N>, &SMatrix<T, N, C>)) -> SMatrix<T, N, C> {
-        let lu = Lu::new(a);
+        let mut factors = *a;
+        let lu = Lu::new(&mut factors);
         if lu.is_singular() {
             return SMatrix::repeat(nan());
         }
@@ -111,7 +112,7 @@ impl<T: Real, const N: usize, const C: usize> Op<T, (SMatrix<T, N, N>, SMatrix<T
         }
         with_scratch::<T, N, N, _>(|lu| {
             lu.copy_from(a);
-            let lu = LuInPlace::new(lu);
+            let lu = Lu::new(lu);
             if lu.is_singular() {
                 out.fill(nan());
             } else {
@@ -171,7 +172,7 @@ fn backward_in_place<T: Real, const N: usize, const C: usize>(
     with_scratch::<T, N, C, _>(|grad_b| {
         with_scratch::<T, N, N, _>(|lu| {
             lu.copy_from(a);
-            let lu = LuInPlace::new(lu);
+            let lu = Lu::new(lu);
             if lu.is_singular() {
                 grad_b.fill(nan());
             } else {
@@ -207,7 +208,8 @@ fn transposed_solve<T: Real, const N: usize, const C: usize>(
     a: &SMatrix<T, N, N>,
     m: &SMatrix<T, N, C>,
 ) -> SMatrix<T, N, C> {
-    let lu = Lu::new(a);
+    let mut factors = *a;
+    let lu = Lu::new(&mut factors);
     if lu.is_singular() {
         return SMatrix::repeat(nan());
     }
