@@ -12,13 +12,20 @@ use shapegrad::{Graph, Var, boxed};
 const N: usize = 500;
 type Big = SMatrix<f64, N, N>;
 
-fn on_a_small_stack(f: impl FnOnce() + Send + 'static) {
+/// Runs `f` on a thread whose stack is `bytes` long and passes its panic on (a stack overflow
+/// aborts the whole process instead). The other `big_matrices_*` files use it too.
+pub(crate) fn on_a_stack_of(bytes: usize, f: impl FnOnce() + Send + 'static) {
     std::thread::Builder::new()
-        .stack_size(2 << 20)
+        .stack_size(bytes)
         .spawn(f)
         .unwrap()
         .join()
         .unwrap();
+}
+
+/// [`on_a_stack_of`] 2 MiB, the default stack of spawned threads and test threads.
+pub(crate) fn on_a_small_stack(f: impl FnOnce() + Send + 'static) {
+    on_a_stack_of(2 << 20, f);
 }
 
 fn big_graph_step() {

@@ -12,13 +12,9 @@ use shapegrad::{Graph, boxed};
 const N: usize = 200;
 type Big = SMatrix<f64, N, N>;
 
+/// A 256 KiB stack, which one 200×200 `f64` (320 KB) overflows.
 fn on_a_small_stack(f: impl FnOnce() + Send + 'static) {
-    std::thread::Builder::new()
-        .stack_size(256 << 10)
-        .spawn(f)
-        .unwrap()
-        .join()
-        .unwrap();
+    crate::big_matrices::on_a_stack_of(256 << 10, f);
 }
 
 fn close(got: f64, want: f64, tol: f64) -> bool {

@@ -5,21 +5,13 @@
 //! process. Values and gradients are checked at a few entries against the formulas, computed
 //! here by hand (not with the ops' own `forward`/`backward`).
 
+use crate::big_matrices::on_a_small_stack;
 use nalgebra::{Matrix1, SMatrix};
 use shapegrad::{Graph, boxed};
 
 const N: usize = 500;
 type Big = SMatrix<f64, N, N>;
 type Column = SMatrix<f64, N, 1>;
-
-fn on_a_small_stack(f: impl FnOnce() + Send + 'static) {
-    std::thread::Builder::new()
-        .stack_size(2 << 20)
-        .spawn(f)
-        .unwrap()
-        .join()
-        .unwrap();
-}
 
 /// `|got − want| ≤ 1e-9·max(1, |want|)`, with a message naming the entry.
 fn assert_close(what: &str, (r, c): (usize, usize), got: f64, want: f64) {

@@ -5,21 +5,13 @@
 //! build a single one overflows it and aborts the process). Values and gradients are checked
 //! at a few entries against the ops' formulas, computed here by hand.
 
+use crate::big_matrices::on_a_small_stack;
 use nalgebra::SMatrix;
 use shapegrad::{Graph, Var, boxed};
 
 const N: usize = 500;
 const H: usize = N / 2;
 type Big = SMatrix<f64, N, N>;
-
-fn on_a_small_stack(f: impl FnOnce() + Send + 'static) {
-    std::thread::Builder::new()
-        .stack_size(2 << 20)
-        .spawn(f)
-        .unwrap()
-        .join()
-        .unwrap();
-}
 
 /// Input entries: distinct enough that a misplaced entry shows.
 fn input(r: usize, c: usize) -> f64 {
